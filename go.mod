@@ -1,0 +1,11 @@
+module github.com/collectkit/collectkit
+
+go 1.24.0
+
+require (
+	github.com/influxdata/line-protocol/v2 v2.2.1 // indirect
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/pelletier/go-toml/v2 v2.4.3 // indirect
+	github.com/prometheus/common v0.67.5 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+)
