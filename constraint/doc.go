@@ -1,0 +1,2 @@
+// Package constraint applies DataKit's data constraints to points.
+package constraint
