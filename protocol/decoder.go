@@ -1,33 +1,134 @@
 package protocol
 
-import "github.com/collectkit/collectkit/point"
+import (
+	"time"
+	"unsafe"
+
+	"github.com/collectkit/collectkit/point"
+)
 
 // Decoder decodes line-protocol and JSON bodies into points. Its zero value
-// is ready to use. A Decoder keeps its buffers (points, tags, fields, and an
-// arena for unescaped strings) between calls, so reusing one Decoder for
-// many bodies costs no allocation once the buffers have grown. A Decoder is
-// not safe for concurrent use.
+// is ready to use. A Decoder keeps its buffers (points, tags, fields,
+// warnings, and an arena for unescaped strings) between calls, so reusing
+// one Decoder for many bodies costs no allocation once the buffers have
+// grown to the size of the bodies. A Decoder is not safe for concurrent use:
+// give each goroutine its own (a sync.Pool of Decoders works well).
 type Decoder struct {
 	pts    []point.Point
+	spans  []span
 	tags   []point.Tag
 	fields []point.Field
+	warns  []point.Warning
 	arena  []byte
+
+	// body is the body being decoded; base is the address of its first
+	// byte, so that str can tell slices of it from other buffers.
+	body []byte
+	base uintptr
+
+	errs      *DecodeErrors
+	maxErrors int
 }
 
-// DecodeLineProtocol decodes an InfluxDB line-protocol body with DataKit's
-// extensions.
-//
-// The returned points alias body and d's internal buffers; they are valid
-// until the next Decode call on d, or until body is modified. Callers that
-// keep points call point.Point.Clone.
-func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, error) {
-	return nil, nil
+// span records where a point's tags and fields are in the slabs. Points get
+// their slices only at the end of a call, because the slabs may move while
+// they grow.
+type span struct {
+	tag0, tag1     int32
+	field0, field1 int32
 }
 
-// DecodeJSON decodes a DataKit JSON body.
-//
-// The returned points alias body and d's internal buffers, as for
-// DecodeLineProtocol.
-func (d *Decoder) DecodeJSON(body []byte, opts Options) ([]point.Point, []point.Warning, error) {
-	return nil, nil, nil
+// reset prepares d for a new body.
+func (d *Decoder) reset(body []byte, opts *Options) {
+	d.pts = d.pts[:0]
+	d.spans = d.spans[:0]
+	d.tags = d.tags[:0]
+	d.fields = d.fields[:0]
+	d.warns = d.warns[:0]
+	d.arena = d.arena[:0]
+	d.body = body
+	d.base = uintptr(unsafe.Pointer(unsafe.SliceData(body)))
+	d.errs = nil
+	d.maxErrors = opts.maxErrors()
+}
+
+// now returns the time of points without a timestamp.
+func now(opts *Options) time.Time {
+	if opts.Now.IsZero() {
+		return time.Now()
+	}
+	return opts.Now
+}
+
+// str returns b as a string without copying when b lies inside the body,
+// and a copy in d's arena otherwise (a decoder's scratch buffer that is
+// overwritten on the next line).
+func (d *Decoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p >= d.base && p-d.base < uintptr(len(d.body)) {
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	}
+	return d.copyStr(b)
+}
+
+// copyStr copies b into the arena and returns it as a string. Growing the
+// arena may move it to a bigger array; strings handed out earlier keep the
+// old array alive, and nothing below the arena's length is ever rewritten
+// during a call.
+func (d *Decoder) copyStr(b []byte) string {
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[start], len(b))
+}
+
+// addPoint appends a decoded point whose tags and fields are the slab
+// entries from tag0 and field0 to the current ends.
+func (d *Decoder) addPoint(name string, t time.Time, tag0, field0 int) {
+	d.pts = append(d.pts, point.Point{Name: name, Time: t})
+	d.spans = append(d.spans, span{int32(tag0), int32(len(d.tags)), int32(field0), int32(len(d.fields))})
+}
+
+// fail records a decode error, rolling the slabs back to tag0 and field0.
+func (d *Decoder) fail(e *DecodeError, tag0, field0 int) {
+	d.tags = d.tags[:tag0]
+	d.fields = d.fields[:field0]
+	if d.errs == nil {
+		d.errs = &DecodeErrors{}
+	}
+	if len(d.errs.Errors) < d.maxErrors {
+		d.errs.Errors = append(d.errs.Errors, e)
+	} else {
+		d.errs.Truncated = true
+	}
+}
+
+// finish gives every point its tag and field slices and returns the
+// result of a Decode call. The slices are capped at their length, so a
+// caller that appends to one point's tags does not overwrite the next
+// point's.
+func (d *Decoder) finish(keepValid bool) ([]point.Point, error) {
+	d.body = nil
+	d.base = 0
+	if d.errs != nil {
+		d.errs.Valid = len(d.pts)
+		if !keepValid {
+			return nil, d.errs
+		}
+	}
+	for i := range d.pts {
+		s := d.spans[i]
+		if s.tag1 > s.tag0 {
+			d.pts[i].Tags = d.tags[s.tag0:s.tag1:s.tag1]
+		}
+		if s.field1 > s.field0 {
+			d.pts[i].Fields = d.fields[s.field0:s.field1:s.field1]
+		}
+	}
+	if d.errs != nil {
+		return d.pts, d.errs
+	}
+	return d.pts, nil
 }

@@ -12,7 +12,8 @@ type DecodeError struct {
 	// 1-based. They are 0 for JSON.
 	Line, Column int
 	// Element is the 0-based index of the JSON array element; -1 for line
-	// protocol.
+	// protocol and for a JSON error that concerns the body as a whole (not
+	// an array, trailing data).
 	Element int
 	// Key is the tag or field key concerned, if known.
 	Key string
@@ -20,19 +21,23 @@ type DecodeError struct {
 	Err error
 }
 
-// Error formats e as "protocol: at line 3:14: ..." for line protocol and
-// "protocol: element 2, key \"k\": ..." for JSON.
+// Error formats e as "protocol: at line 3:14: ..." for line protocol,
+// "protocol: element 2, key \"k\": ..." for a JSON element and
+// "protocol: body: ..." for a JSON body as a whole.
 func (e *DecodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("protocol: ")
-	if e.Element < 0 {
+	switch {
+	case e.Line > 0:
 		b.WriteString("at line ")
 		b.WriteString(strconv.Itoa(e.Line))
 		b.WriteByte(':')
 		b.WriteString(strconv.Itoa(e.Column))
-	} else {
+	case e.Element >= 0:
 		b.WriteString("element ")
 		b.WriteString(strconv.Itoa(e.Element))
+	default:
+		b.WriteString("body")
 	}
 	if e.Key != "" {
 		b.WriteString(", key ")
@@ -101,11 +106,18 @@ type EncodeError struct {
 	Key string
 	// Err is the cause.
 	Err error
+
+	index int  // the point's index in a JSONEncoder.Append batch
+	batch bool // whether index is meaningful
 }
 
-// Error formats e as "protocol: cannot encode point[, key \"k\"]: ...".
+// Error formats e as "protocol: cannot encode point[ N][, key \"k\"]: ...",
+// where N is the point's index for JSONEncoder.
 func (e *EncodeError) Error() string {
 	s := "protocol: cannot encode point"
+	if e.batch {
+		s += " " + strconv.Itoa(e.index)
+	}
 	if e.Key != "" {
 		s += ", key " + strconv.Quote(e.Key)
 	}

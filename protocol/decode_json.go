@@ -1,0 +1,707 @@
+package protocol
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// maxJSONDepth bounds the nesting of values skipped under unknown keys.
+const maxJSONDepth = 1000
+
+// DecodeJSON decodes a DataKit JSON body: an array of objects
+//
+//	[{"measurement": "cpu", "tags": {"host": "a"}, "fields": {"usage": 0.5}, "time": 1700000000}]
+//
+// "measurement" is a non-empty string. "tags" is an object of strings (or
+// null); any other tag value is an error naming the element and key.
+// "fields" is an object of numbers, strings and booleans; a null field is
+// dropped with a point.Warning{Code: point.WarnNilField} whose Point is
+// the element's index in the array; arrays and objects are errors. A point
+// needs at least one non-null field. "time" is a number in opts.Precision
+// (detected from its magnitude when that is PrecisionAuto); absent or null
+// means opts.Now. A time with a fraction is rounded to the nanosecond.
+// Other keys are ignored.
+//
+// Numbers become float64 values, as in DataKit, unless opts.ExactInts is
+// set: then integer literals become KindInt, or KindUint above
+// math.MaxInt64. The output of Python's json.dumps decodes as is: NaN,
+// Infinity and -Infinity are accepted as float values, and \u escapes,
+// surrogate pairs included, are decoded (a lone surrogate becomes U+FFFD).
+// Strings must be valid UTF-8.
+//
+// A bad element is reported as a *DecodeError with its index, and decoding
+// carries on with the next element; a syntax error ends decoding, since
+// nothing after it can be trusted. With opts.KeepValid false any error
+// means no points (and no warnings) are returned.
+//
+// The returned points and warnings alias body and d's internal buffers:
+// they are valid until the next Decode call on d, or until body is
+// modified. Callers that keep points use point.Point.Clone.
+func (d *Decoder) DecodeJSON(body []byte, opts Options) ([]point.Point, []point.Warning, error) {
+	d.reset(body, &opts)
+	s := jsonScanner{d: d, buf: body, opts: &opts, now: now(&opts)}
+	s.decode()
+	pts, err := d.finish(opts.KeepValid)
+	if err != nil && !opts.KeepValid {
+		return nil, nil, err
+	}
+	if len(d.warns) == 0 {
+		return pts, nil, err
+	}
+	return pts, d.warns, err
+}
+
+// jsonScanner is a scanner for exactly the shape of a DataKit JSON body. It
+// puts values straight into the decoder's slabs, with no maps and no
+// intermediate tree.
+type jsonScanner struct {
+	d    *Decoder
+	buf  []byte
+	pos  int
+	opts *Options
+	now  time.Time
+
+	elem int // index of the element being decoded
+	// tag0, field0 and warn0 are the slab lengths at the element's start.
+	tag0, field0, warn0 int
+	// bad is the first semantic error of the current element; the element
+	// is scanned to its end and then dropped.
+	bad *DecodeError
+}
+
+func (s *jsonScanner) decode() {
+	d := s.d
+	s.ws()
+	if s.pos >= len(s.buf) || s.buf[s.pos] != '[' {
+		what := "end of body"
+		if s.pos < len(s.buf) {
+			what = fmt.Sprintf("%q", s.buf[s.pos])
+		}
+		d.fail(&DecodeError{Element: -1, Err: fmt.Errorf("%w: found %s at offset %d, want '['", ErrNotArray, what, s.pos)}, 0, 0)
+		return
+	}
+	s.pos++
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		s.end()
+		return
+	}
+	for {
+		if err := s.element(); err != nil {
+			d.fail(err, s.tag0, s.field0)
+			d.warns = d.warns[:s.warn0]
+			return
+		}
+		s.elem++
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+			continue
+		case ']':
+			s.pos++
+			s.end()
+			return
+		}
+		d.fail(s.syntax("want ',' or ']' after an array element"), len(d.tags), len(d.fields))
+		return
+	}
+}
+
+// end checks that nothing but white space follows the array.
+func (s *jsonScanner) end() {
+	s.ws()
+	if s.pos < len(s.buf) {
+		s.d.fail(&DecodeError{Element: -1, Err: fmt.Errorf("%w: unexpected %q at offset %d after the array", ErrSyntax, s.buf[s.pos], s.pos)}, len(s.d.tags), len(s.d.fields))
+	}
+}
+
+func (s *jsonScanner) peek() byte {
+	if s.pos < len(s.buf) {
+		return s.buf[s.pos]
+	}
+	return 0
+}
+
+func (s *jsonScanner) ws() {
+	for s.pos < len(s.buf) {
+		switch s.buf[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// syntax returns a syntax error at the current position.
+func (s *jsonScanner) syntax(want string) *DecodeError {
+	what := "end of body"
+	if s.pos < len(s.buf) {
+		what = fmt.Sprintf("%q", s.buf[s.pos])
+	}
+	return &DecodeError{Element: s.elem, Err: fmt.Errorf("%w: found %s at offset %d: %s", ErrSyntax, what, s.pos, want)}
+}
+
+// semantic records the first semantic error of the current element.
+func (s *jsonScanner) semantic(key string, err error) {
+	if s.bad == nil {
+		s.bad = &DecodeError{Element: s.elem, Key: key, Err: err}
+	}
+}
+
+// element decodes one array element. It returns an error only for a
+// syntax error; semantic errors drop the element and are recorded.
+func (s *jsonScanner) element() *DecodeError {
+	d := s.d
+	s.tag0, s.field0, s.warn0 = len(d.tags), len(d.fields), len(d.warns)
+	s.bad = nil
+	if s.peek() != '{' {
+		s.semantic("", fmt.Errorf("%w: array element is not an object", ErrSyntax))
+		if err := s.skipValue(0); err != nil {
+			return err
+		}
+		s.dropElement()
+		return nil
+	}
+	s.pos++
+	var (
+		name    string
+		hasName bool
+		t       = s.now
+	)
+	err := s.object(func(key string) *DecodeError {
+		switch key {
+		case "measurement":
+			if s.peek() != '"' {
+				s.semantic(key, fmt.Errorf("%w: measurement is not a string", ErrInvalidName))
+				return s.skipValue(0)
+			}
+			v, err := s.str()
+			if err != nil {
+				return err
+			}
+			name, hasName = v, true
+			return nil
+		case "tags":
+			return s.tags()
+		case "fields":
+			return s.fields()
+		case "time":
+			var err *DecodeError
+			t, err = s.time()
+			return err
+		}
+		return s.skipValue(0)
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case s.bad != nil:
+	case !hasName || name == "":
+		s.semantic("measurement", fmt.Errorf("%w: missing or empty measurement", ErrInvalidName))
+	case len(d.fields) == s.field0:
+		s.semantic("fields", ErrNoFields)
+	}
+	if s.bad != nil {
+		s.dropElement()
+		return nil
+	}
+	d.addPoint(name, t, s.tag0, s.field0)
+	return nil
+}
+
+func (s *jsonScanner) dropElement() {
+	d := s.d
+	d.warns = d.warns[:s.warn0]
+	d.fail(s.bad, s.tag0, s.field0)
+}
+
+// object scans the members of an object whose '{' has been consumed,
+// calling member with each key when the scanner is at its value.
+func (s *jsonScanner) object(member func(key string) *DecodeError) *DecodeError {
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.syntax("want an object key")
+		}
+		key, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return s.syntax("want ':' after an object key")
+		}
+		s.pos++
+		s.ws()
+		if err := member(key); err != nil {
+			return err
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.syntax("want ',' or '}' after an object member")
+		}
+	}
+}
+
+func (s *jsonScanner) tags() *DecodeError {
+	switch s.peek() {
+	case 'n':
+		return s.literal("null")
+	case '{':
+		s.pos++
+	default:
+		s.semantic("tags", fmt.Errorf("%w: tags is not an object", ErrTagType))
+		return s.skipValue(0)
+	}
+	return s.object(func(key string) *DecodeError {
+		if s.peek() != '"' {
+			s.semantic(key, ErrTagType)
+			return s.skipValue(0)
+		}
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.d.tags = append(s.d.tags, point.Tag{Key: key, Value: v})
+		return nil
+	})
+}
+
+func (s *jsonScanner) fields() *DecodeError {
+	switch s.peek() {
+	case 'n':
+		return s.literal("null")
+	case '{':
+		s.pos++
+	default:
+		s.semantic("fields", fmt.Errorf("%w: fields is not an object", ErrFieldType))
+		return s.skipValue(0)
+	}
+	d := s.d
+	return s.object(func(key string) *DecodeError {
+		var v point.Value
+		switch c := s.peek(); c {
+		case '"':
+			str, err := s.str()
+			if err != nil {
+				return err
+			}
+			v = point.StringValue(str)
+		case 't':
+			if err := s.literal("true"); err != nil {
+				return err
+			}
+			v = point.BoolValue(true)
+		case 'f':
+			if err := s.literal("false"); err != nil {
+				return err
+			}
+			v = point.BoolValue(false)
+		case 'n':
+			if err := s.literal("null"); err != nil {
+				return err
+			}
+			d.warns = append(d.warns, point.Warning{Code: point.WarnNilField, Point: s.elem, Key: key, Message: "null field value dropped"})
+			return nil
+		case '[', '{':
+			s.semantic(key, fmt.Errorf("%w: an array or object cannot be a field value", ErrFieldType))
+			return s.skipValue(0)
+		default:
+			var err *DecodeError
+			v, err = s.number()
+			if err != nil {
+				return err
+			}
+		}
+		d.fields = append(d.fields, point.Field{Key: key, Value: v})
+		return nil
+	})
+}
+
+func (s *jsonScanner) time() (time.Time, *DecodeError) {
+	switch c := s.peek(); {
+	case c == 'n' && (s.pos+1 >= len(s.buf) || s.buf[s.pos+1] != 'a'):
+		return s.now, s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9') || c == 'N' || c == 'I':
+	default:
+		s.semantic("time", fmt.Errorf("%w: time is not a number", ErrTimeRange))
+		return s.now, s.skipValue(0)
+	}
+	start := s.pos
+	isInt, err := s.scanNumber()
+	if err != nil {
+		return s.now, err
+	}
+	text := unsafe.String(&s.buf[start], s.pos-start)
+	if isInt {
+		if ts, perr := strconv.ParseInt(text, 10, 64); perr == nil {
+			if t, ok := intTime(ts, s.opts.Precision); ok {
+				return t, nil
+			}
+		}
+	} else if f, perr := parseFloat(text); perr == nil {
+		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			if t, ok := intTime(int64(f), s.opts.Precision); ok {
+				return t, nil
+			}
+		} else if t, ok := floatTime(f, s.opts.Precision); ok {
+			return t, nil
+		}
+	}
+	s.semantic("time", fmt.Errorf("%w: %s in precision %s", ErrTimeRange, text, s.opts.Precision))
+	return s.now, nil
+}
+
+// number scans a number (or NaN, Infinity, -Infinity) into a Value.
+func (s *jsonScanner) number() (point.Value, *DecodeError) {
+	start := s.pos
+	isInt, err := s.scanNumber()
+	if err != nil {
+		return point.Value{}, err
+	}
+	b := s.buf[start:s.pos]
+	if isInt {
+		// Up to 15 digits always fit in int64 and convert to float64
+		// exactly, which is most numbers in practice.
+		neg := b[0] == '-'
+		digits := b
+		if neg {
+			digits = b[1:]
+		}
+		if len(digits) <= 15 {
+			var n int64
+			for _, c := range digits {
+				n = n*10 + int64(c-'0')
+			}
+			if neg {
+				n = -n
+			}
+			if s.opts.ExactInts {
+				return point.IntValue(n), nil
+			}
+			return point.FloatValue(float64(n)), nil
+		}
+		text := unsafe.String(&b[0], len(b))
+		if s.opts.ExactInts {
+			if neg {
+				if n, perr := strconv.ParseInt(text, 10, 64); perr == nil {
+					return point.IntValue(n), nil
+				}
+			} else if n, perr := strconv.ParseUint(text, 10, 64); perr == nil {
+				if n <= math.MaxInt64 {
+					return point.IntValue(int64(n)), nil
+				}
+				return point.UintValue(n), nil
+			}
+		}
+	}
+	f, perr := parseFloat(unsafe.String(&b[0], len(b)))
+	if perr != nil {
+		return point.Value{}, &DecodeError{Element: s.elem, Err: fmt.Errorf("%w: number %s at offset %d: %w", ErrSyntax, b, start, perr)}
+	}
+	return point.FloatValue(f), nil
+}
+
+// parseFloat parses a JSON number or one of Python's NaN, Infinity and
+// -Infinity. A number too large for float64 is an error, not infinity.
+func parseFloat(text string) (float64, error) {
+	switch text {
+	case "NaN":
+		return math.NaN(), nil
+	case "Infinity":
+		return math.Inf(1), nil
+	case "-Infinity":
+		return math.Inf(-1), nil
+	}
+	return strconv.ParseFloat(text, 64)
+}
+
+// scanNumber moves past a number and reports whether it is an integer
+// literal (no fraction, no exponent).
+func (s *jsonScanner) scanNumber() (isInt bool, err *DecodeError) {
+	b := s.buf
+	i := s.pos
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	if i < len(b) && (b[i] == 'N' || b[i] == 'I') {
+		word := "Infinity"
+		if b[i] == 'N' {
+			word = "NaN"
+			if i != s.pos { // "-NaN" is not something json.dumps writes
+				return false, s.syntax("want a number")
+			}
+		}
+		if len(b)-i < len(word) || string(b[i:i+len(word)]) != word {
+			s.pos = i
+			return false, s.syntax("want a number")
+		}
+		s.pos = i + len(word)
+		return false, nil
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		s.pos = i
+		return false, s.syntax("want a number")
+	}
+	isInt = true
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		d0 := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d0 {
+			s.pos = i
+			return false, s.syntax("want a digit after '.'")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d0 := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d0 {
+			s.pos = i
+			return false, s.syntax("want a digit in the exponent")
+		}
+	}
+	s.pos = i
+	return isInt, nil
+}
+
+// literal consumes the word w (true, false or null).
+func (s *jsonScanner) literal(w string) *DecodeError {
+	if len(s.buf)-s.pos < len(w) || string(s.buf[s.pos:s.pos+len(w)]) != w {
+		return s.syntax("want " + w)
+	}
+	s.pos += len(w)
+	return nil
+}
+
+// skipValue moves past any JSON value, checking its syntax.
+func (s *jsonScanner) skipValue(depth int) *DecodeError {
+	if depth > maxJSONDepth {
+		return s.syntax("values nested too deeply")
+	}
+	switch c := s.peek(); c {
+	case '"':
+		_, err := s.str()
+		return err
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	case '{':
+		s.pos++
+		return s.object(func(string) *DecodeError { return s.skipValue(depth + 1) })
+	case '[':
+		s.pos++
+		s.ws()
+		if s.peek() == ']' {
+			s.pos++
+			return nil
+		}
+		for {
+			if err := s.skipValue(depth + 1); err != nil {
+				return err
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.pos++
+				s.ws()
+			case ']':
+				s.pos++
+				return nil
+			default:
+				return s.syntax("want ',' or ']' in an array")
+			}
+		}
+	}
+	_, err := s.scanNumber()
+	return err
+}
+
+// str scans a string at s.pos (which is '"'). Strings without escapes
+// alias the body; others are unescaped into the decoder's arena.
+func (s *jsonScanner) str() (string, *DecodeError) {
+	b := s.buf
+	start := s.pos + 1
+	i := start
+	ascii := true
+	for i < len(b) {
+		c := b[i]
+		if c == '"' {
+			v := b[start:i]
+			if !ascii && !utf8.Valid(v) {
+				return "", s.utf8Error(start)
+			}
+			s.pos = i + 1
+			if len(v) == 0 {
+				return "", nil
+			}
+			return unsafe.String(&v[0], len(v)), nil
+		}
+		if c == '\\' {
+			return s.unescape(start, i, ascii)
+		}
+		if c < 0x20 {
+			s.pos = i
+			return "", s.syntax("control character in a string")
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+		i++
+	}
+	s.pos = i
+	return "", s.syntax("unterminated string")
+}
+
+func (s *jsonScanner) utf8Error(start int) *DecodeError {
+	return &DecodeError{Element: s.elem, Err: fmt.Errorf("%w in the string at offset %d", ErrInvalidUTF8, start-1)}
+}
+
+// unescape decodes a string with escapes whose first backslash is at i,
+// building it at the end of the arena.
+func (s *jsonScanner) unescape(start, i int, ascii bool) (string, *DecodeError) {
+	d := s.d
+	b := s.buf
+	// Appending may move the arena to a bigger array; strings handed out
+	// earlier keep the old one alive, and nothing below len is rewritten.
+	a0 := len(d.arena)
+	out := append(d.arena, b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			v := out[a0:]
+			if !ascii && !utf8.Valid(v) {
+				return "", s.utf8Error(start)
+			}
+			s.pos = i + 1
+			d.arena = out
+			if len(v) == 0 {
+				return "", nil
+			}
+			return unsafe.String(&v[0], len(v)), nil
+		case c == '\\':
+			if i+1 >= len(b) {
+				s.pos = i
+				return "", s.syntax("unterminated escape")
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+				i += 2
+			case 'b':
+				out = append(out, '\b')
+				i += 2
+			case 'f':
+				out = append(out, '\f')
+				i += 2
+			case 'n':
+				out = append(out, '\n')
+				i += 2
+			case 'r':
+				out = append(out, '\r')
+				i += 2
+			case 't':
+				out = append(out, '\t')
+				i += 2
+			case 'u':
+				r, ok := hex4(b, i+2)
+				if !ok {
+					s.pos = i
+					return "", s.syntax("want four hex digits after \\u")
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2, ok2 := rune(-1), false
+					if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+						r2, ok2 = hex4(b, i+2)
+					}
+					if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				s.pos = i
+				return "", s.syntax("invalid escape")
+			}
+		case c < 0x20:
+			s.pos = i
+			return "", s.syntax("control character in a string")
+		default:
+			if c >= 0x80 {
+				ascii = false
+			}
+			out = append(out, c)
+			i++
+		}
+	}
+	s.pos = i
+	return "", s.syntax("unterminated string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if len(b)-i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
