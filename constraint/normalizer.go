@@ -3,6 +3,7 @@ package constraint
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 
 	"github.com/collectkit/collectkit/point"
@@ -23,6 +24,7 @@ type Normalizer struct {
 	onWarnings   func(ctx context.Context, b point.Batch, warns []point.Warning)
 	writePartial bool
 	logger       *slog.Logger
+	seed         maphash.Seed
 }
 
 // New returns a Normalizer for opts. It copies what it keeps of opts, so
@@ -38,6 +40,7 @@ func New(opts Options) *Normalizer {
 
 func (n *Normalizer) init(opts Options) {
 	n.limits = opts.Limits.resolved()
+	n.seed = maphash.MakeSeed()
 	for r, a := range opts.Actions {
 		if r.IsValid() && a < numActions {
 			n.actions[r] = a
@@ -58,7 +61,10 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 	if !c.IsValid() {
 		return nil, fmt.Errorf("constraint: cannot normalize a point of invalid category %s", c)
 	}
-	return nil, nil
+	if n.compliant(p, c) {
+		return nil, nil
+	}
+	return n.fix(p, c)
 }
 
 // Normalize applies the constraints for category c to *p with opts. It is

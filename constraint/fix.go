@@ -1,0 +1,479 @@
+package constraint
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// This file is the slow path, taken only by a point that breaks a checked
+// rule. It builds new Tags and Fields slices where anything changes and
+// never writes into the point's original slices or strings, so a caller
+// may normalize a shallow copy of a point it must not modify.
+
+// fixer collects the warnings of one point.
+type fixer struct {
+	n     *Normalizer
+	warns []point.Warning
+}
+
+// broke records that rule r was broken. With Reject it returns the
+// *RejectError (the message is problem); otherwise it records a warning
+// "problem; remedy" and returns nil.
+func (f *fixer) broke(r Rule, tag bool, key, problem, remedy string) error {
+	if f.n.actions[r] == Reject {
+		return &RejectError{Point: -1, Key: key, Rule: r, Message: problem}
+	}
+	f.warns = append(f.warns, point.Warning{
+		Code: r.warningCode(tag), Point: -1, Key: key, Message: problem + "; " + remedy,
+	})
+	return nil
+}
+
+func kind(tag bool) string {
+	if tag {
+		return "tag"
+	}
+	return "field"
+}
+
+// fix is Normalize for a point that is not compliant.
+func (n *Normalizer) fix(p *point.Point, c point.Category) ([]point.Warning, error) {
+	f := fixer{n: n}
+	name, err := f.name(p.Name)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := f.tags(p.Tags, c)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := f.fields(p.Fields, c)
+	if err != nil {
+		return nil, err
+	}
+	req, reqRule, reqOn := n.requiredKey(c)
+	if reqOn && !keyIn(tags, req) && !keyIn(fields, req) {
+		switch c {
+		case point.Logging:
+			if err := f.broke(reqRule, false, req, "logging point has no status", `field status="`+defaultLoggingStatus+`" added`); err != nil {
+				return nil, err
+			}
+			fields = appendOwned(fields, p.Fields, point.Field{Key: req, Value: point.StringValue(defaultLoggingStatus)})
+		default:
+			if err := f.broke(reqRule, true, req, c.String()+" point has no name", `tag name="`+defaultObjectName+`" added`); err != nil {
+				return nil, err
+			}
+			tags = appendOwned(tags, p.Tags, point.Tag{Key: req, Value: defaultObjectName})
+		}
+	}
+	if !reqOn {
+		req = ""
+	}
+	if n.on(RuleMaxTags) && len(tags) > n.limits.MaxTags {
+		if tags, err = trim(&f, RuleMaxTags, true, tags, n.limits.MaxTags, req); err != nil {
+			return nil, err
+		}
+	}
+	if n.on(RuleKeyConflict) && len(tags) > 0 && len(fields) > 0 {
+		if fields, err = f.conflicts(tags, fields); err != nil {
+			return nil, err
+		}
+	}
+	if n.on(RuleMaxFields) && len(fields) > n.limits.MaxFields {
+		if fields, err = trim(&f, RuleMaxFields, false, fields, n.limits.MaxFields, req); err != nil {
+			return nil, err
+		}
+	}
+	if len(fields) == 0 && n.actions[RuleNoField] == Reject {
+		return nil, &RejectError{Point: -1, Rule: RuleNoField, Message: "point has no fields"}
+	}
+	if len(tags) == 0 {
+		tags = nil
+	}
+	if len(fields) == 0 {
+		fields = nil
+	}
+	p.Name, p.Tags, p.Fields = name, tags, fields
+	return f.warns, nil
+}
+
+func (f *fixer) name(name string) (string, error) {
+	n := f.n
+	if n.on(RuleUTF8) && !utf8.ValidString(name) {
+		if err := f.broke(RuleUTF8, false, "", "measurement name is not valid UTF-8", "invalid bytes replaced with U+FFFD"); err != nil {
+			return "", err
+		}
+		name = strings.ToValidUTF8(name, string(utf8.RuneError))
+	}
+	if !n.on(RuleMeasurement) {
+		return name, nil
+	}
+	max := n.limits.MaxMeasurementLen
+	if name == "" {
+		if err := f.broke(RuleMeasurement, false, "", "measurement name is empty", "set to "+defaultMeasurement); err != nil {
+			return "", err
+		}
+		name = defaultMeasurement
+	} else if len(name) > max {
+		cut := truncate(name, max)
+		if err := f.broke(RuleMeasurement, false, "", fmt.Sprintf("measurement name is %d bytes, over the limit of %d", len(name), max),
+			fmt.Sprintf("truncated to %d bytes", len(cut))); err != nil {
+			return "", err
+		}
+		name = cut
+	}
+	return name, nil
+}
+
+// key fixes a tag or field key. It returns false if the key is to be
+// dropped.
+func (f *fixer) key(key string, tag, dots bool) (string, bool, error) {
+	n := f.n
+	if key == "" {
+		if !n.on(RuleEmptyKey) {
+			return key, true, nil
+		}
+		return "", false, f.broke(RuleEmptyKey, tag, "", kind(tag)+" key is empty", kind(tag)+" dropped")
+	}
+	if n.on(RuleUTF8) && !utf8.ValidString(key) {
+		fixed := strings.ToValidUTF8(key, string(utf8.RuneError))
+		if err := f.broke(RuleUTF8, tag, fixed, kind(tag)+" key is not valid UTF-8", "invalid bytes replaced with U+FFFD"); err != nil {
+			return "", false, err
+		}
+		key = fixed
+	}
+	if !dots && strings.IndexByte(key, '.') >= 0 {
+		fixed := strings.ReplaceAll(key, ".", "_")
+		if err := f.broke(RuleDotInKey, tag, key, kind(tag)+` key contains "."`, `renamed to "`+fixed+`"`); err != nil {
+			return "", false, err
+		}
+		key = fixed
+	}
+	if max := n.limits.MaxKeyLen; n.on(RuleKeyLen) && len(key) > max {
+		fixed := truncate(key, max)
+		if err := f.broke(RuleKeyLen, tag, fixed, fmt.Sprintf("%s key is %d bytes, over the limit of %d", kind(tag), len(key), max),
+			fmt.Sprintf("truncated to %d bytes", len(fixed))); err != nil {
+			return "", false, err
+		}
+		key = fixed
+	}
+	return key, true, nil
+}
+
+func (f *fixer) tags(in []point.Tag, c point.Category) ([]point.Tag, error) {
+	n := f.n
+	dots := n.dotsAllowed(c)
+	var seen keySet
+	out := in // in until the first change; then a new slice
+	changed := false
+	for i, t := range in {
+		key, keep, err := f.key(t.Key, true, dots)
+		if err != nil {
+			return nil, err
+		}
+		if keep && n.on(RuleDuplicateKey) && !seen.add(key) {
+			if err := f.broke(RuleDuplicateKey, true, key, "duplicate tag key", "this tag dropped, the first one kept"); err != nil {
+				return nil, err
+			}
+			keep = false
+		}
+		value := t.Value
+		if keep {
+			if value, err = f.tagValue(key, value); err != nil {
+				return nil, err
+			}
+		}
+		if !changed {
+			if keep && key == t.Key && value == t.Value {
+				continue
+			}
+			changed = true
+			out = make([]point.Tag, i, len(in)+1)
+			copy(out, in[:i])
+		}
+		if keep {
+			out = append(out, point.Tag{Key: key, Value: value})
+		}
+	}
+	return out, nil
+}
+
+func (f *fixer) tagValue(key, value string) (string, error) {
+	n := f.n
+	if n.on(RuleUTF8) && !utf8.ValidString(value) {
+		if err := f.broke(RuleUTF8, true, key, "tag value is not valid UTF-8", "invalid bytes replaced with U+FFFD"); err != nil {
+			return "", err
+		}
+		value = strings.ToValidUTF8(value, string(utf8.RuneError))
+	}
+	if max := n.limits.MaxTagValueLen; n.on(RuleTagValueLen) && len(value) > max {
+		cut := truncate(value, max)
+		if err := f.broke(RuleTagValueLen, true, key, fmt.Sprintf("tag value is %d bytes, over the limit of %d", len(value), max),
+			fmt.Sprintf("truncated to %d bytes", len(cut))); err != nil {
+			return "", err
+		}
+		value = cut
+	}
+	return value, nil
+}
+
+func (f *fixer) fields(in []point.Field, c point.Category) ([]point.Field, error) {
+	n := f.n
+	dots := n.dotsAllowed(c)
+	var seen keySet
+	out := in // in until the first change; then a new slice
+	changed := false
+	for i, fl := range in {
+		key, keep, err := f.key(fl.Key, false, dots)
+		if err != nil {
+			return nil, err
+		}
+		if keep {
+			if keep, err = f.fieldKind(key, fl.Value, c); err != nil {
+				return nil, err
+			}
+		}
+		if keep && n.on(RuleDuplicateKey) && !seen.add(key) {
+			if err := f.broke(RuleDuplicateKey, false, key, "duplicate field key", "this field dropped, the first one kept"); err != nil {
+				return nil, err
+			}
+			keep = false
+		}
+		value, valueChanged := fl.Value, false
+		if keep {
+			if value, valueChanged, err = f.fieldValue(key, value); err != nil {
+				return nil, err
+			}
+		}
+		if !changed {
+			if keep && key == fl.Key && !valueChanged {
+				continue
+			}
+			changed = true
+			out = make([]point.Field, i, len(in)+1)
+			copy(out, in[:i])
+		}
+		if keep {
+			out = append(out, point.Field{Key: key, Value: value})
+		}
+	}
+	return out, nil
+}
+
+// fieldKind checks the rules that drop a field for its kind of value and
+// reports whether the field is kept.
+func (f *fixer) fieldKind(key string, v point.Value, c point.Category) (bool, error) {
+	n := f.n
+	switch v.Kind() {
+	case point.KindInvalid:
+		if n.on(RuleNilField) {
+			return false, f.broke(RuleNilField, false, key, "field has no value", "field dropped")
+		}
+	case point.KindFloat:
+		if x := v.Float(); n.on(RuleNonFinite) && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return false, f.broke(RuleNonFinite, false, key, "field value is "+v.String(), "field dropped")
+		}
+	case point.KindString, point.KindBytes:
+		if c == point.Metric && n.on(RuleStringField) {
+			return false, f.broke(RuleStringField, false, key, "metric field has a "+v.Kind().String()+" value", "field dropped")
+		}
+	}
+	return true, nil
+}
+
+// fieldValue repairs and truncates string and bytes values.
+func (f *fixer) fieldValue(key string, v point.Value) (point.Value, bool, error) {
+	n := f.n
+	k := v.Kind()
+	if k != point.KindString && k != point.KindBytes {
+		return v, false, nil
+	}
+	s, changed := v.Str(), false
+	if k == point.KindString && n.on(RuleUTF8) && !utf8.ValidString(s) {
+		if err := f.broke(RuleUTF8, false, key, "string field is not valid UTF-8", "invalid bytes replaced with U+FFFD"); err != nil {
+			return v, false, err
+		}
+		s, changed = strings.ToValidUTF8(s, string(utf8.RuneError)), true
+	}
+	if max := n.limits.MaxFieldValueLen; n.on(RuleFieldValueLen) && len(s) > max {
+		cut := s[:max] // bytes are cut anywhere
+		if k == point.KindString {
+			cut = truncate(s, max)
+		}
+		if err := f.broke(RuleFieldValueLen, false, key, fmt.Sprintf("%s field is %d bytes, over the limit of %d", k, len(s), max),
+			fmt.Sprintf("truncated to %d bytes", len(cut))); err != nil {
+			return v, false, err
+		}
+		s, changed = cut, true
+	}
+	if !changed {
+		return v, false, nil
+	}
+	if k == point.KindString {
+		return point.StringValue(s), true, nil
+	}
+	// BytesValue aliases its argument and never writes to it, so a
+	// substring of the original value can back it without a copy of up to
+	// 32 MiB.
+	return point.BytesValue(unsafe.Slice(unsafe.StringData(s), len(s))), true, nil
+}
+
+// conflicts drops the fields whose key is also a tag key, into a new slice
+// if any is dropped.
+func (f *fixer) conflicts(tags []point.Tag, fields []point.Field) ([]point.Field, error) {
+	var tagSet keySet
+	for _, t := range tags {
+		tagSet.add(t.Key)
+	}
+	var out []point.Field
+	for i, fl := range fields {
+		if !tagSet.has(fl.Key) {
+			if out != nil {
+				out = append(out, fl)
+			}
+			continue
+		}
+		if err := f.broke(RuleKeyConflict, false, fl.Key, "key is both a tag and a field", "field dropped"); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = make([]point.Field, i, len(fields))
+			copy(out, fields[:i])
+		}
+	}
+	if out == nil {
+		return fields, nil
+	}
+	return out, nil
+}
+
+// trim keeps the max entries of s with the smallest keys (the protected key
+// counts as smallest), in their original order.
+func trim[T point.Tag | point.Field](f *fixer, r Rule, tag bool, s []T, max int, protected string) ([]T, error) {
+	keyOf := func(x T) string {
+		switch v := any(x).(type) {
+		case point.Tag:
+			return v.Key
+		case point.Field:
+			return v.Key
+		}
+		return ""
+	}
+	idx := make([]int, len(s))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		ka, kb := keyOf(s[a]), keyOf(s[b])
+		if (ka == protected) != (kb == protected) {
+			if ka == protected {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(ka, kb)
+	})
+	keep := make([]bool, len(s))
+	for _, i := range idx[:max] {
+		keep[i] = true
+	}
+	dropped := len(s) - max
+	first := keyOf(s[idx[max]])
+	if err := f.broke(r, tag, first, fmt.Sprintf("%d %ss, over the limit of %d", len(s), kind(tag), max),
+		fmt.Sprintf("%d %ss with the largest keys dropped, from %q", dropped, kind(tag), first)); err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, max)
+	for i, x := range s {
+		if keep[i] {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// appendOwned appends x to s, copying s first if it is still the point's
+// original slice orig (whose backing array must not be written to).
+func appendOwned[T any](s, orig []T, x T) []T {
+	if len(s) > 0 && len(orig) > 0 && &s[0] == &orig[0] {
+		s = slices.Clip(s)
+	}
+	return append(s, x)
+}
+
+func keyIn[T point.Tag | point.Field](s []T, key string) bool {
+	for _, x := range s {
+		switch v := any(x).(type) {
+		case point.Tag:
+			if v.Key == key {
+				return true
+			}
+		case point.Field:
+			if v.Key == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// truncate cuts s to at most max bytes without splitting a UTF-8 sequence.
+// Bytes that are not part of a valid sequence may be cut anywhere.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for j := 0; j < utf8.UTFMax-1 && i > 0 && !utf8.RuneStart(s[i]); j++ {
+		i--
+	}
+	if !utf8.RuneStart(s[i]) {
+		return s[:max] // a run of stray continuation bytes: not a rune to keep whole
+	}
+	if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError && i+size <= max {
+		i += size
+	}
+	return s[:i]
+}
+
+// keySet is a set of keys that compares pairwise while small and switches
+// to a map when it grows.
+type keySet struct {
+	small []string
+	m     map[string]struct{}
+}
+
+// add inserts k and reports false if it was already there.
+func (s *keySet) add(k string) bool {
+	if s.has(k) {
+		return false
+	}
+	if s.m != nil {
+		s.m[k] = struct{}{}
+		return true
+	}
+	s.small = append(s.small, k)
+	if len(s.small) > smallSet {
+		s.m = make(map[string]struct{}, 2*len(s.small))
+		for _, x := range s.small {
+			s.m[x] = struct{}{}
+		}
+		s.small = nil
+	}
+	return true
+}
+
+func (s *keySet) has(k string) bool {
+	if s.m != nil {
+		_, ok := s.m[k]
+		return ok
+	}
+	return slices.Contains(s.small, k)
+}
