@@ -1,0 +1,669 @@
+package forward
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// The buffer is a directory of segment files, each a sequence of records:
+//
+//	u32 payload length | u32 CRC-32C of bytes 8.. | u8 category | u32 points | payload
+//
+// all little-endian; the payload is line protocol, one line per point.
+// Segments are named by a 20-digit increasing id. The file "cursor" holds
+// the position (segment id, offset) up to which everything has been
+// delivered, with its own CRC. Records are only appended; a segment is
+// deleted when the cursor has passed it (or, under FullDropOldest, when it
+// is dropped unread).
+const (
+	recHeaderSize = 13
+	segSuffix     = ".seg"
+	cursorName    = "cursor"
+	lockName      = "lock"
+	cursorSize    = 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// errFull is the cause inside the busy error Write returns when the buffer
+// has no room.
+var errFull = errors.New("forward: buffer full")
+
+// pos is a position in the buffer: a segment id and a byte offset in it.
+type pos struct {
+	seg uint64
+	off int64
+}
+
+func (p pos) less(q pos) bool { return p.seg < q.seg || (p.seg == q.seg && p.off < q.off) }
+
+type segment struct {
+	id     uint64
+	size   int64 // bytes of complete records
+	points int64 // points in its complete records
+	file   *os.File
+}
+
+// bufferConfig is what the buffer needs from Options, already defaulted.
+type bufferConfig struct {
+	dir          string
+	maxBytes     int64
+	segmentBytes int64
+	sync         SyncPolicy
+	syncInterval time.Duration
+	full         FullPolicy
+	maxBlock     time.Duration
+	log          *slog.Logger
+}
+
+// buffer is the on-disk queue between Write and delivery. Appends are safe
+// for concurrent use; reading (next) and commit belong to one goroutine
+// each (the reader and the acknowledgement tracker).
+type buffer struct {
+	cfg  bufferConfig
+	lock *os.File
+
+	mu      sync.Mutex
+	segs    []*segment // ascending id; the last one is the active (written) segment
+	total   int64      // bytes of all segments
+	pending int64      // points after the cursor
+	closed  bool
+	changed chan struct{} // closed and replaced whenever data, room or the cursor change
+
+	rseg    uint64 // reader's segment and offset
+	roff    int64
+	rpoints int64 // points read so far in rseg
+	rfile   *os.File
+
+	cursor     pos
+	cursorFile *os.File
+
+	syncMu sync.Mutex
+	seq    uint64 // appends so far (under mu)
+	synced uint64 // appends known to be on stable storage (under syncMu)
+
+	dropped atomic.Int64 // points dropped unread (FullDropOldest, corrupt records)
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func segName(id uint64) string { return fmt.Sprintf("%020d%s", id, segSuffix) }
+
+// openBuffer opens or creates the buffer directory, recovers what a crash
+// may have left (a torn record at the end of the last segment), positions
+// the reader at the persisted cursor and starts a new active segment.
+func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
+	if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("forward: buffer directory: %w", err)
+	}
+	b := &buffer{cfg: cfg, changed: make(chan struct{}), stop: make(chan struct{})}
+	if b.lock, err = lockDir(filepath.Join(cfg.dir, lockName)); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			b.closeFiles()
+		}
+	}()
+	if b.cursorFile, err = os.OpenFile(filepath.Join(cfg.dir, cursorName), os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+		return nil, fmt.Errorf("forward: buffer cursor: %w", err)
+	}
+	b.cursor = b.readCursor()
+
+	entries, err := os.ReadDir(cfg.dir)
+	if err != nil {
+		return nil, fmt.Errorf("forward: buffer directory: %w", err)
+	}
+	var ids []uint64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, segSuffix) {
+			continue
+		}
+		id, perr := strconv.ParseUint(strings.TrimSuffix(name, segSuffix), 10, 64)
+		if perr != nil {
+			cfg.log.Warn("forward: ignoring unexpected file in buffer directory", "file", name)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		path := filepath.Join(cfg.dir, segName(id))
+		if id < b.cursor.seg {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("forward: removing delivered segment: %w", err)
+			}
+			continue
+		}
+		s, err := scanSegment(path, id, cfg.log)
+		if err != nil {
+			return nil, err
+		}
+		b.segs = append(b.segs, s)
+		b.total += s.size
+	}
+	// Position the cursor on a segment that exists.
+	if len(b.segs) == 0 || b.segs[0].id != b.cursor.seg {
+		if len(b.segs) > 0 {
+			b.cursor = pos{seg: b.segs[0].id}
+		} else {
+			b.cursor = pos{}
+		}
+	} else if b.cursor.off > b.segs[0].size {
+		b.cursor.off = b.segs[0].size
+	}
+	for i, s := range b.segs {
+		if i == 0 && s.id == b.cursor.seg && b.cursor.off > 0 {
+			n, err := countPoints(filepath.Join(cfg.dir, segName(s.id)), b.cursor.off, s.size)
+			if err != nil {
+				return nil, err
+			}
+			b.pending += n
+			continue
+		}
+		b.pending += s.points
+	}
+	b.rseg, b.roff = b.cursor.seg, b.cursor.off
+	if b.rseg != 0 {
+		b.rpoints = s0points(b)
+	}
+	next := uint64(1)
+	if len(b.segs) > 0 {
+		next = b.segs[len(b.segs)-1].id + 1
+	}
+	if err := b.newSegment(next); err != nil {
+		return nil, err
+	}
+	if b.rseg == 0 {
+		b.rseg, b.roff = next, 0
+		b.cursor = pos{seg: next}
+	}
+	if cfg.sync == SyncInterval {
+		b.wg.Add(1)
+		go b.syncLoop()
+	}
+	return b, nil
+}
+
+// s0points returns the points of the cursor segment before the cursor, the
+// reader's starting count in that segment.
+func s0points(b *buffer) int64 {
+	if len(b.segs) == 0 || b.segs[0].id != b.rseg || b.roff == 0 {
+		return 0
+	}
+	n, err := countPoints(filepath.Join(b.cfg.dir, segName(b.rseg)), 0, b.roff)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// scanSegment walks the record headers of a segment. A record that runs
+// past the end of the file (a crash during a write) is cut off. Checksums
+// are verified later, by the reader, which skips and counts damaged data.
+func scanSegment(path string, id uint64, log *slog.Logger) (*segment, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("forward: opening buffer segment: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("forward: buffer segment: %w", err)
+	}
+	s := &segment{id: id}
+	var hdr [recHeaderSize]byte
+	for {
+		if _, err := f.ReadAt(hdr[:], s.size); err != nil {
+			break
+		}
+		n := int64(binary.LittleEndian.Uint32(hdr[0:4]))
+		if s.size+recHeaderSize+n > st.Size() {
+			break
+		}
+		s.points += int64(binary.LittleEndian.Uint32(hdr[9:13]))
+		s.size += recHeaderSize + n
+	}
+	if s.size != st.Size() {
+		log.Warn("forward: buffer segment has an incomplete record at its end; cutting it off",
+			"segment", filepath.Base(path), "valid_bytes", s.size, "file_bytes", st.Size())
+		if err := f.Truncate(s.size); err != nil {
+			return nil, fmt.Errorf("forward: truncating buffer segment: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// countPoints adds up the point counts of the records in [from, to).
+func countPoints(path string, from, to int64) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("forward: buffer segment: %w", err)
+	}
+	defer f.Close()
+	var hdr [recHeaderSize]byte
+	var n int64
+	for off := from; off < to; {
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			return n, nil
+		}
+		n += int64(binary.LittleEndian.Uint32(hdr[9:13]))
+		off += recHeaderSize + int64(binary.LittleEndian.Uint32(hdr[0:4]))
+	}
+	return n, nil
+}
+
+func crcOf(meta, payload []byte) uint32 {
+	return crc32.Update(crc32.Checksum(meta, castagnoli), castagnoli, payload)
+}
+
+// appendRecord appends one record for payload (npoints lines of category
+// cat) to dst.
+func appendRecord(dst []byte, cat point.Category, npoints int, payload []byte) []byte {
+	var hdr [recHeaderSize]byte
+	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(payload)))
+	hdr[8] = byte(cat)
+	binary.LittleEndian.PutUint32(hdr[9:13], uint32(npoints))
+	binary.LittleEndian.PutUint32(hdr[4:8], crcOf(hdr[8:], payload))
+	dst = append(dst, hdr[:]...)
+	return append(dst, payload...)
+}
+
+// sealRecord fills in the header of a record whose payload was appended
+// after a recHeaderSize placeholder at rec[0:recHeaderSize].
+func sealRecord(rec []byte, cat point.Category, npoints int) {
+	payload := rec[recHeaderSize:]
+	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(payload)))
+	rec[8] = byte(cat)
+	binary.LittleEndian.PutUint32(rec[9:13], uint32(npoints))
+	binary.LittleEndian.PutUint32(rec[4:8], crcOf(rec[8:recHeaderSize], payload))
+}
+
+func (b *buffer) readCursor() pos {
+	var buf [cursorSize]byte
+	if n, _ := b.cursorFile.ReadAt(buf[:], 0); n != cursorSize {
+		return pos{}
+	}
+	if crc32.Checksum(buf[:16], castagnoli) != binary.LittleEndian.Uint32(buf[16:20]) {
+		b.cfg.log.Warn("forward: buffer cursor is damaged; replaying the whole buffer")
+		return pos{}
+	}
+	return pos{seg: binary.LittleEndian.Uint64(buf[0:8]), off: int64(binary.LittleEndian.Uint64(buf[8:16]))}
+}
+
+// writeCursor persists p in place. It is not synced: a process crash keeps
+// it (the page cache survives), and a stale cursor after a power loss only
+// means some batches are delivered again.
+func (b *buffer) writeCursor(p pos) error {
+	var buf [cursorSize]byte
+	binary.LittleEndian.PutUint64(buf[0:8], p.seg)
+	binary.LittleEndian.PutUint64(buf[8:16], uint64(p.off))
+	binary.LittleEndian.PutUint32(buf[16:20], crc32.Checksum(buf[:16], castagnoli))
+	_, err := b.cursorFile.WriteAt(buf[:], 0)
+	return err
+}
+
+// newSegment creates segment id and makes it the active one. Called with
+// mu held or before the buffer is shared.
+func (b *buffer) newSegment(id uint64) error {
+	f, err := os.OpenFile(filepath.Join(b.cfg.dir, segName(id)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("forward: creating buffer segment: %w", err)
+	}
+	if b.cfg.sync == SyncAlways {
+		syncDir(b.cfg.dir)
+	}
+	b.segs = append(b.segs, &segment{id: id, file: f})
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// notifyLocked wakes everyone waiting for a change. Called with mu held.
+func (b *buffer) notifyLocked() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// active returns the segment being written. Called with mu held.
+func (b *buffer) active() *segment { return b.segs[len(b.segs)-1] }
+
+// append writes recs (one or more complete records holding npoints points)
+// to the buffer, making room as the full policy says, and returns once they
+// are as durable as the sync policy promises.
+func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
+	n := int64(len(recs))
+	if n > b.cfg.maxBytes {
+		return fmt.Errorf("forward: a batch of %d encoded bytes exceeds the buffer size of %d bytes (Options.BufferMaxBytes)", n, b.cfg.maxBytes)
+	}
+	var deadline <-chan time.Time
+	b.mu.Lock()
+	for b.total+n > b.cfg.maxBytes && !b.closed {
+		switch b.cfg.full {
+		case FullDropOldest:
+			if b.dropOldestLocked() {
+				continue
+			}
+		case FullReject:
+			b.mu.Unlock()
+			return point.Busy(errFull, time.Second)
+		}
+		// Block (or nothing left to drop): wait for room.
+		if deadline == nil && b.cfg.maxBlock > 0 {
+			t := time.NewTimer(b.cfg.maxBlock)
+			defer t.Stop()
+			deadline = t.C
+		}
+		ch := b.changed
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return point.Busy(fmt.Errorf("%w: %w", errFull, context.Cause(ctx)), time.Second)
+		case <-deadline:
+			return point.Busy(errFull, time.Second)
+		}
+		b.mu.Lock()
+	}
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	if a := b.active(); a.size > 0 && a.size+n > b.cfg.segmentBytes {
+		if err := b.rotateLocked(); err != nil {
+			b.mu.Unlock()
+			return err
+		}
+	}
+	a := b.active()
+	if _, err := a.file.Write(recs); err != nil {
+		// Cut off whatever part was written so the segment stays well formed.
+		_ = a.file.Truncate(a.size)
+		_, _ = a.file.Seek(a.size, io.SeekStart)
+		b.mu.Unlock()
+		return fmt.Errorf("forward: writing to the buffer: %w", err)
+	}
+	a.size += n
+	a.points += int64(npoints)
+	b.total += n
+	b.pending += int64(npoints)
+	b.seq++
+	seq := b.seq
+	b.notifyLocked()
+	b.mu.Unlock()
+	if b.cfg.sync == SyncAlways {
+		return b.syncTo(seq)
+	}
+	return nil
+}
+
+// syncTo makes every append up to seq durable, sharing one fsync among
+// the writers that wait at the same time (group commit).
+func (b *buffer) syncTo(seq uint64) error {
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	if b.synced >= seq {
+		return nil
+	}
+	b.mu.Lock()
+	f, upto := b.active().file, b.seq
+	b.mu.Unlock()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+		// ErrClosed: the segment was rotated, and rotation syncs it.
+		return fmt.Errorf("forward: syncing the buffer: %w", err)
+	}
+	b.synced = upto
+	return nil
+}
+
+func (b *buffer) syncLoop() {
+	defer b.wg.Done()
+	t := time.NewTicker(b.cfg.syncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.mu.Lock()
+			seq := b.seq
+			b.mu.Unlock()
+			if err := b.syncTo(seq); err != nil {
+				b.cfg.log.Error("forward: periodic buffer sync failed", "err", err)
+			}
+		}
+	}
+}
+
+// rotateLocked seals the active segment and starts the next one.
+func (b *buffer) rotateLocked() error {
+	a := b.active()
+	if b.cfg.sync != SyncNever {
+		if err := a.file.Sync(); err != nil {
+			return fmt.Errorf("forward: syncing the buffer: %w", err)
+		}
+	}
+	if err := a.file.Close(); err != nil {
+		return fmt.Errorf("forward: closing buffer segment: %w", err)
+	}
+	a.file = nil
+	return b.newSegment(a.id + 1)
+}
+
+// dropOldestLocked deletes the oldest sealed segment the reader has not
+// started, counting its points as dropped. It reports whether it freed
+// anything.
+func (b *buffer) dropOldestLocked() bool {
+	for i, s := range b.segs[:len(b.segs)-1] {
+		if s.id <= b.rseg {
+			continue
+		}
+		if err := os.Remove(filepath.Join(b.cfg.dir, segName(s.id))); err != nil {
+			b.cfg.log.Error("forward: dropping the oldest buffer segment failed", "err", err)
+			return false
+		}
+		b.segs = slices.Delete(b.segs, i, i+1)
+		b.total -= s.size
+		b.pending -= s.points
+		b.dropped.Add(s.points)
+		b.cfg.log.Warn("forward: buffer full; dropped the oldest undelivered data", "points", s.points, "bytes", s.size)
+		return true
+	}
+	return false
+}
+
+// readRecord is one record as the reader returns it.
+type readRecord struct {
+	cat    point.Category
+	points int
+	end    pos // position just after the record
+}
+
+// next reads the record at the reader's position, appending its payload to
+// dst. ok is false when there is nothing to read yet; wait on the returned
+// channel for a change. Only the reader goroutine calls next.
+func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-chan struct{}, err error) {
+	for {
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return dst, rec, false, nil, ErrClosed
+		}
+		i := slices.IndexFunc(b.segs, func(s *segment) bool { return s.id >= b.rseg })
+		if i < 0 { // cannot happen: the active segment is always last
+			i = len(b.segs) - 1
+		}
+		s := b.segs[i]
+		if s.id != b.rseg { // the reader's segment was dropped
+			b.closeReaderLocked()
+			b.rseg, b.roff, b.rpoints = s.id, 0, 0
+		}
+		if b.roff >= s.size {
+			if i == len(b.segs)-1 {
+				ch := b.changed
+				b.mu.Unlock()
+				return dst, rec, false, ch, nil
+			}
+			b.closeReaderLocked()
+			b.rseg, b.roff, b.rpoints = b.segs[i+1].id, 0, 0
+			b.mu.Unlock()
+			continue
+		}
+		off, limit, id := b.roff, s.size, s.id
+		b.mu.Unlock()
+
+		if b.rfile == nil {
+			f, oerr := os.Open(filepath.Join(b.cfg.dir, segName(id)))
+			if oerr != nil {
+				return dst, rec, false, nil, fmt.Errorf("forward: reading buffer segment: %w", oerr)
+			}
+			b.rfile = f
+		}
+		var hdr [recHeaderSize]byte
+		n := int64(0)
+		_, rerr := b.rfile.ReadAt(hdr[:], off)
+		if rerr == nil {
+			n = int64(binary.LittleEndian.Uint32(hdr[0:4]))
+			if off+recHeaderSize+n > limit {
+				rerr = errors.New("record length runs past the end of the segment")
+			}
+		}
+		start := len(dst)
+		if rerr == nil {
+			dst = slices.Grow(dst, int(n))[:start+int(n)]
+			if _, rerr = b.rfile.ReadAt(dst[start:], off+recHeaderSize); rerr == nil &&
+				crcOf(hdr[8:], dst[start:]) != binary.LittleEndian.Uint32(hdr[4:8]) {
+				rerr = errors.New("checksum mismatch")
+			}
+		}
+		b.mu.Lock()
+		if rerr != nil {
+			dst = dst[:start]
+			// Skip the rest of the segment; its points are lost.
+			lost := s.points - b.rpoints
+			b.cfg.log.Error("forward: damaged record in the buffer; skipping the rest of its segment",
+				"segment", segName(id), "offset", off, "points_lost", lost, "err", rerr)
+			b.dropped.Add(lost)
+			b.pending -= lost
+			b.rpoints = s.points
+			b.roff = limit
+			b.mu.Unlock()
+			return dst, readRecord{end: pos{seg: id, off: limit}}, true, nil, nil
+		}
+		np := int(binary.LittleEndian.Uint32(hdr[9:13]))
+		b.roff = off + recHeaderSize + n
+		b.rpoints += int64(np)
+		rec = readRecord{cat: point.Category(hdr[8]), points: np, end: pos{seg: id, off: b.roff}}
+		b.mu.Unlock()
+		return dst, rec, true, nil, nil
+	}
+}
+
+func (b *buffer) closeReaderLocked() {
+	if b.rfile != nil {
+		_ = b.rfile.Close()
+		b.rfile = nil
+	}
+}
+
+// commit records that everything before p has been delivered (or given up
+// on); delivered is how many points that covers. Segments wholly before p
+// are deleted.
+func (b *buffer) commit(p pos, delivered int64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p.less(b.cursor) {
+		return nil
+	}
+	b.cursor = p
+	b.pending -= delivered
+	for len(b.segs) > 1 {
+		s := b.segs[0]
+		if s.id > p.seg || (s.id == p.seg && p.off < s.size) {
+			break
+		}
+		if err := os.Remove(filepath.Join(b.cfg.dir, segName(s.id))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			b.cfg.log.Error("forward: removing a delivered buffer segment failed", "err", err)
+			break
+		}
+		b.segs = b.segs[1:]
+		b.total -= s.size
+	}
+	err := b.writeCursor(p)
+	b.notifyLocked()
+	return err
+}
+
+// state returns the bytes and undelivered points in the buffer, and the
+// end of the written data.
+func (b *buffer) state() (bytes, points int64, end pos, cursor pos, ch <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a := b.active()
+	return b.total, b.pending, pos{seg: a.id, off: a.size}, b.cursor, b.changed
+}
+
+func (b *buffer) closeFiles() {
+	for _, s := range b.segs {
+		if s.file != nil {
+			_ = s.file.Close()
+			s.file = nil
+		}
+	}
+	b.closeReaderLocked()
+	if b.cursorFile != nil {
+		_ = b.cursorFile.Close()
+	}
+	if b.lock != nil {
+		unlockDir(b.lock)
+	}
+}
+
+// close syncs and closes the buffer. Appends after close fail with
+// ErrClosed.
+func (b *buffer) close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.notifyLocked()
+	b.mu.Unlock()
+	close(b.stop)
+	b.wg.Wait()
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var err error
+	if f := b.active().file; f != nil && b.cfg.sync != SyncNever {
+		err = f.Sync()
+	}
+	b.closeFiles()
+	if err != nil {
+		return fmt.Errorf("forward: syncing the buffer: %w", err)
+	}
+	return nil
+}

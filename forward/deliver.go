@@ -1,0 +1,360 @@
+package forward
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// batch is one request's worth of records, read from the buffer in order.
+type batch struct {
+	seq    uint64
+	cat    point.Category
+	body   []byte
+	spans  []span // record boundaries in body, to split a batch the server finds too large
+	points int
+	end    pos // buffer position after the last record
+}
+
+type span struct {
+	end    int // offset in body after the record
+	points int
+}
+
+// readLoop reads records from the buffer into batches and hands them to
+// the workers. When stop is done it sends what it has at once and returns
+// after the last record written so far; abort ends it at once.
+func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) error {
+	var (
+		cur      *batch
+		started  time.Time
+		timer    *time.Timer
+		draining bool
+		drainEnd pos
+	)
+	newBatch := func() *batch {
+		b, _ := f.bodyPool.Get().(*batch)
+		if b == nil {
+			b = &batch{}
+		}
+		b.body, b.spans, b.points = b.body[:0], b.spans[:0], 0
+		return b
+	}
+	emit := func() error {
+		if cur == nil || (len(cur.spans) == 0) {
+			return nil
+		}
+		f.trackMu.Lock()
+		cur.seq = f.nextSeq
+		f.nextSeq++
+		f.trackMu.Unlock()
+		select {
+		case out <- cur:
+			cur = nil
+			return nil
+		case <-abort.Done():
+			return abort.Err()
+		}
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if !draining && stop.Err() != nil {
+			draining = true
+			_, _, drainEnd, _, _ = f.buf.state()
+		}
+		if cur == nil {
+			cur = newBatch()
+		}
+		mark := len(cur.body)
+		var (
+			rec  readRecord
+			ok   bool
+			wait <-chan struct{}
+			err  error
+		)
+		cur.body, rec, ok, wait, err = f.buf.next(cur.body)
+		if err != nil {
+			return err
+		}
+		if ok {
+			mixed := f.ep.relay && len(cur.spans) > 0 && rec.cat != cur.cat
+			tooBig := len(cur.spans) > 0 && (cur.points+rec.points > f.opts.BatchPoints || len(cur.body) > f.opts.BatchBytes)
+			if mixed || tooBig {
+				next := newBatch()
+				next.body = append(next.body, cur.body[mark:]...)
+				cur.body = cur.body[:mark]
+				if err := emit(); err != nil {
+					return err
+				}
+				cur = next
+				mark = 0
+			}
+			if len(cur.spans) == 0 {
+				cur.cat = rec.cat
+				started = time.Now()
+			}
+			cur.spans = append(cur.spans, span{end: len(cur.body), points: rec.points})
+			cur.points += rec.points
+			cur.end = rec.end
+			if cur.points >= f.opts.BatchPoints || len(cur.body) >= f.opts.BatchBytes {
+				if err := emit(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		// Nothing more to read for now.
+		if draining {
+			if err := emit(); err != nil {
+				return err
+			}
+			if _, _, _, r, _ := f.readerState(); !r.less(drainEnd) {
+				return nil
+			}
+		}
+		var deadline <-chan time.Time
+		if len(cur.spans) > 0 {
+			d := f.opts.FlushInterval - time.Since(started)
+			if d <= 0 || f.opts.FlushInterval < 0 {
+				if err := emit(); err != nil {
+					return err
+				}
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			deadline = timer.C
+		}
+		select {
+		case <-wait:
+		case <-deadline:
+		case <-f.flushReq:
+			if err := emit(); err != nil {
+				return err
+			}
+		case <-stop.Done():
+		case <-abort.Done():
+			return abort.Err()
+		}
+		if timer != nil && deadline != nil && !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// readerState returns the reader's position (in the fourth result, for
+// symmetry with buffer.state).
+func (f *Forwarder) readerState() (int64, int64, pos, pos, <-chan struct{}) {
+	f.buf.mu.Lock()
+	defer f.buf.mu.Unlock()
+	return 0, 0, pos{}, pos{seg: f.buf.rseg, off: f.buf.roff}, nil
+}
+
+func (f *Forwarder) worker(ctx context.Context, in <-chan *batch) {
+	for b := range in {
+		if ctx.Err() != nil {
+			continue // shutting down: leave it in the buffer
+		}
+		if f.deliver(ctx, b, b.body, b.spans) {
+			f.complete(b)
+		}
+	}
+}
+
+// complete marks b as finished and commits the buffer cursor over every
+// batch finished in order.
+func (f *Forwarder) complete(b *batch) {
+	f.trackMu.Lock()
+	defer f.trackMu.Unlock()
+	f.doneAhead[b.seq] = b
+	for {
+		d, ok := f.doneAhead[f.commitSeq]
+		if !ok {
+			return
+		}
+		delete(f.doneAhead, f.commitSeq)
+		f.commitSeq++
+		if err := f.buf.commit(d.end, int64(d.points)); err != nil {
+			f.opts.Logger.Error("forward: saving the buffer cursor failed; some data may be sent again after a restart", "err", err)
+		}
+		f.bodyPool.Put(d)
+	}
+}
+
+// deliver sends body (whose records are spans) until it is accepted,
+// permanently refused, or ctx is done. It reports whether the batch is
+// finished (false: shutting down, keep it in the buffer).
+func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []span) bool {
+	points := 0
+	for _, s := range spans {
+		points += s.points
+	}
+	for attempt := 0; ; attempt++ {
+		res := f.send(ctx, b.cat, body)
+		switch {
+		case res.err == nil && res.status/100 == 2:
+			f.ctr.pointsSent.Add(int64(points))
+			return true
+		case res.status == http.StatusRequestEntityTooLarge && len(spans) > 1:
+			half := len(spans) / 2
+			cut := spans[half-1].end
+			second := make([]span, len(spans)-half)
+			for i, s := range spans[half:] {
+				second[i] = span{end: s.end - cut, points: s.points}
+			}
+			f.opts.Logger.Warn("forward: request too large; splitting it", "points", points, "bytes", len(body))
+			return f.deliver(ctx, b, body[:cut], spans[:half]) && f.deliver(ctx, b, body[cut:], second)
+		case res.err == nil && !retryable(res.status):
+			f.ctr.pointsFailed.Add(int64(points))
+			f.opts.Logger.Error("forward: the backend refused a batch; it is not retried",
+				"status", res.status, "points", points, "category", b.cat.String(), "response", res.msg)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		delay := backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
+		if res.retryAfter > 0 {
+			delay = min(res.retryAfter, f.opts.MaxRetryAfter)
+		}
+		f.ctr.retries.Add(1)
+		f.ctr.pointsRetried.Add(int64(points))
+		f.opts.Logger.Warn("forward: delivery failed; retrying",
+			"attempt", attempt+1, "delay", delay, "status", res.status, "err", res.err, "response", res.msg)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+}
+
+// retryable reports whether a response status is worth retrying: 429, 408
+// and 5xx (except 501, which will not change).
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout ||
+		(status >= 500 && status != http.StatusNotImplemented)
+}
+
+// backoff returns the delay before retry number attempt+1: min·2^attempt
+// capped at max, with "equal jitter" (half fixed, half random) so a fleet
+// does not retry in step.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := hi
+	if attempt < 30 {
+		d = min(lo<<attempt, hi)
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+type sendResult struct {
+	status     int
+	retryAfter time.Duration
+	msg        string
+	err        error
+}
+
+func (f *Forwarder) send(ctx context.Context, cat point.Category, body []byte) sendResult {
+	url := f.ep.prefix
+	if f.ep.relay {
+		url = f.ep.prefix + cat.String() + f.ep.suffix
+	}
+	payload := body
+	if !f.opts.DisableGzip {
+		z := f.gzip(body)
+		defer f.gzipPool.Put(z)
+		payload = z.buf.Bytes()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return sendResult{err: err}
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("User-Agent", "collectkit-forward")
+	if !f.opts.DisableGzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if f.opts.Token != "" {
+		req.Header.Set("Authorization", "Token "+f.opts.Token)
+	}
+	for k, vs := range f.opts.Header {
+		req.Header[k] = vs
+	}
+	f.ctr.requests.Add(1)
+	f.ctr.bytesSent.Add(int64(len(payload)))
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.ctr.requestErrors.Add(1)
+		return sendResult{err: err}
+	}
+	defer resp.Body.Close()
+	res := sendResult{status: resp.StatusCode}
+	if resp.StatusCode/100 != 2 {
+		f.ctr.requestErrors.Add(1)
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		res.msg = string(msg)
+		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // keep the connection reusable
+	return res
+}
+
+// gzipState is a pooled compressor and its output.
+type gzipState struct {
+	buf bytes.Buffer
+	w   *gzip.Writer
+}
+
+func (f *Forwarder) gzip(body []byte) *gzipState {
+	z, _ := f.gzipPool.Get().(*gzipState)
+	if z == nil {
+		z = &gzipState{}
+		z.w, _ = gzip.NewWriterLevel(&z.buf, gzip.BestSpeed)
+	}
+	z.buf.Reset()
+	z.w.Reset(&z.buf)
+	_, _ = z.w.Write(body) // writes to a bytes.Buffer do not fail
+	_ = z.w.Close()
+	return z
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
+// date. Zero means absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+

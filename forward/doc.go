@@ -1,0 +1,86 @@
+// Package forward is a point.Sink that delivers batches to an
+// InfluxDB-line-protocol write endpoint without losing what it accepted:
+// InfluxDB v1 (/write) and v2 (/api/v2/write), VictoriaMetrics single node
+// (/write) and cluster (vminsert's /insert/<tenant>/influx/write), or
+// another collectkit agent's /v1/write/{category} (relay).
+//
+// # A guided tour
+//
+// [New] takes [Options] (the endpoint URL and a buffer directory are
+// required; every other zero field means a documented default) and opens
+// the on-disk buffer. [Forwarder.Write] encodes a batch as line protocol
+// and appends it to the buffer; [Forwarder.Run] reads the buffer in order,
+// groups records into requests (by points, bytes and time: BatchPoints,
+// BatchBytes, FlushInterval), gzips them and posts them with Concurrency
+// requests in flight over keep-alive connections.
+//
+//	f, err := forward.New(forward.Options{
+//		URL:       "http://127.0.0.1:8428/write",
+//		BufferDir: "/var/lib/agent/forward",
+//	})
+//	...
+//	go f.Run(ctx)   // delivers until ctx is done, then flushes and closes
+//	handler, _ := httpapi.New(httpapi.Options{Sink: f})
+//
+// # Delivery
+//
+// A request that fails with a network error, 408, 429 or a 5xx (except
+// 501) is retried with capped exponential back-off and jitter
+// (MinBackoff..MaxBackoff), honouring Retry-After (capped by
+// MaxRetryAfter); it is retried for as long as the forwarder runs, the
+// data staying in the buffer meanwhile. 413 splits the request in two
+// (down to one Write's worth of points). Any other 4xx is permanent: the
+// batch is logged, counted in [Stats].PointsFailed and never retried.
+// Requests carry "precision=ns" unless the URL names a precision, and
+// points without a time are stamped at Write, so a late delivery does not
+// move them.
+//
+// # The buffer
+//
+// Everything Write accepts goes to a directory of segment files (a
+// write-ahead log): records with a length, a CRC-32C, the category and the
+// point count, followed by line protocol. A cursor file records how far
+// delivery has got; a segment is deleted when delivery has passed it. On
+// start, New cuts off a record left half-written by a crash and Run
+// replays the buffer from the cursor, in order. A record whose checksum
+// does not match is skipped with the rest of its segment and counted as
+// dropped.
+//
+// Durability: a nil error from Write means the batch is in the buffer. A
+// crash of the process (kill -9) loses nothing that Write acknowledged,
+// whatever the [SyncPolicy], because the data is in the kernel once
+// Write returns. The SyncPolicy decides what survives a crash of the
+// machine: SyncAlways (the default) fsyncs before Write returns, with one
+// fsync shared by concurrent writers; SyncInterval fsyncs periodically;
+// SyncNever leaves it to the OS.
+//
+// Delivery is exactly once while the forwarder runs (a batch is retried
+// until a definite answer, and the cursor advances only over answered
+// batches), and at least once across a crash: batches delivered after the
+// last cursor update, or delivered out of order with an earlier batch
+// still in flight at shutdown, are sent again on the next start.
+//
+// When the buffer reaches BufferMaxBytes, the [FullPolicy] applies:
+// FullBlock (the default) makes Write wait up to MaxBlock (and never past
+// its context) and then return an error matching point.ErrBusy with a
+// Retry-After hint, so an HTTP input such as httpapi answers 429 instead of
+// accepting what cannot be kept; FullReject answers busy at once;
+// FullDropOldest deletes the oldest undelivered segment and counts its
+// points in Stats.PointsDropped.
+//
+// # Lifecycle and concurrency
+//
+// Write, Flush, Stats and WritePrometheus are safe for concurrent use.
+// Run is called once; when its context is done it keeps delivering for up
+// to ShutdownTimeout, leaves the rest on disk, closes the forwarder and
+// returns nil. Write after that returns ErrClosed. A forwarder that is
+// never run must be closed with Close. One directory belongs to one
+// forwarder at a time (an advisory lock enforces it on Unix).
+//
+// # Metrics
+//
+// [Forwarder.Stats] returns the counters (points accepted, refused, sent,
+// retried, failed, dropped; bytes accepted and sent; requests; buffered
+// points and bytes) and [Forwarder.WritePrometheus] writes them in the
+// Prometheus text format for a host's /metrics endpoint.
+package forward

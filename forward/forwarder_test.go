@@ -1,0 +1,418 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/point/pointtest"
+)
+
+func TestForwardDeliversEveryPointOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"defaults", Options{}},
+		{"small batches, no gzip, 4 in flight", Options{BatchPoints: 100, DisableGzip: true, Concurrency: 4}},
+		{"tiny segments, sync interval", Options{BufferMaxBytes: 1 << 20, BatchBytes: 16 << 10, SegmentBytes: 32 << 10, Sync: SyncInterval, SyncInterval: 10 * time.Millisecond}},
+		{"no sync, send at once", Options{Sync: SyncNever, FlushInterval: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newLPBackend(t, nil)
+			o := tt.opts
+			o.URL = be.URL + "/write?db=test"
+			o.BufferDir = t.TempDir()
+			f, err := New(o)
+			require.NoError(t, err)
+			runForwarder(t, f)
+			const n = 20000
+			writeAll(t, f, 0, n, 700)
+			flush(t, f, 20*time.Second)
+			missing, dups := be.check(n)
+			assert.Zero(t, missing, "missing points")
+			assert.Zero(t, dups, "duplicated points")
+			st := f.Stats()
+			assert.EqualValues(t, n, st.PointsAccepted)
+			assert.EqualValues(t, n, st.PointsSent)
+			assert.Zero(t, st.BufferedPoints)
+			assert.Zero(t, st.PointsDropped+st.PointsFailed+st.PointsRefused)
+			assert.Positive(t, st.BytesSent)
+			if o.BatchPoints == 100 {
+				assert.GreaterOrEqual(t, st.Requests, int64(n/100))
+			}
+			be.mu.Lock()
+			assert.Contains(t, be.paths[0], "/write?db=test&precision=ns")
+			be.mu.Unlock()
+		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	be := newLPBackend(t, nil)
+	be.keep = true
+	f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), FlushInterval: -1})
+	require.NoError(t, err)
+	runForwarder(t, f)
+	pointtest.TestSink(t, f, func() []point.Point {
+		flush(t, f, 10*time.Second)
+		be.mu.Lock()
+		defer be.mu.Unlock()
+		return append([]point.Point(nil), be.points...)
+	})
+}
+
+func TestDeliveryOutcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		respond func(n int, w http.ResponseWriter) int
+		// expectations
+		sent, failed int64
+		minRetries   int64
+		minElapsed   time.Duration
+	}{
+		{name: "503 twice then accepted", respond: func(n int, _ http.ResponseWriter) int {
+			if n < 2 {
+				return http.StatusServiceUnavailable
+			}
+			return 0
+		}, sent: 1000, minRetries: 2},
+		{name: "429 with Retry-After is honoured", respond: func(n int, w http.ResponseWriter) int {
+			if n == 0 {
+				w.Header().Set("Retry-After", "1")
+				return http.StatusTooManyRequests
+			}
+			return 0
+		}, sent: 1000, minRetries: 1, minElapsed: time.Second},
+		{name: "500 then accepted", respond: func(n int, _ http.ResponseWriter) int {
+			if n == 0 {
+				return http.StatusInternalServerError
+			}
+			return 0
+		}, sent: 1000, minRetries: 1},
+		{name: "400 is permanent", respond: func(int, http.ResponseWriter) int { return http.StatusBadRequest }, failed: 1000},
+		{name: "401 is permanent", respond: func(int, http.ResponseWriter) int { return http.StatusUnauthorized }, failed: 1000},
+		{name: "404 is permanent", respond: func(int, http.ResponseWriter) int { return http.StatusNotFound }, failed: 1000},
+		{name: "413 splits the batch", respond: func(n int, _ http.ResponseWriter) int {
+			if n == 0 {
+				return http.StatusRequestEntityTooLarge
+			}
+			return 0
+		}, sent: 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newLPBackend(t, tt.respond)
+			f, err := New(Options{URL: be.URL + "/api/v2/write?org=o&bucket=b", Token: "secret", BufferDir: t.TempDir(),
+				BatchPoints: 1000, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+			require.NoError(t, err)
+			// One Write per 100 points: a batch of 10 records, which a 413 can split.
+			writeAll(t, f, 0, 1000, 100)
+			start := time.Now()
+			runForwarder(t, f)
+			flush(t, f, 10*time.Second)
+			st := f.Stats()
+			assert.Equal(t, tt.sent, st.PointsSent)
+			assert.Equal(t, tt.failed, st.PointsFailed)
+			assert.GreaterOrEqual(t, st.Retries, tt.minRetries)
+			assert.GreaterOrEqual(t, time.Since(start), tt.minElapsed)
+			assert.Zero(t, st.BufferedPoints)
+			missing, dups := be.check(1000)
+			assert.Zero(t, dups)
+			if tt.sent > 0 {
+				assert.Zero(t, missing)
+			}
+			if tt.failed > 0 {
+				assert.Zero(t, st.Retries, "a permanent error must not be retried")
+				assert.EqualValues(t, 1, st.Requests)
+			}
+		})
+	}
+}
+
+func TestTokenAndHeaders(t *testing.T) {
+	got := make(chan http.Header, 1)
+	be := newLPBackend(t, func(n int, w http.ResponseWriter) int { return 0 })
+	be.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Clone():
+		default:
+		}
+		be.serve(w, r)
+	})
+	f, err := New(Options{URL: be.URL + "/write", Token: "tok", Header: http.Header{"X-Tenant": {"7"}}, BufferDir: t.TempDir(), FlushInterval: -1})
+	require.NoError(t, err)
+	runForwarder(t, f)
+	writeAll(t, f, 0, 10, 10)
+	flush(t, f, 5*time.Second)
+	h := <-got
+	assert.Equal(t, "Token tok", h.Get("Authorization"))
+	assert.Equal(t, "7", h.Get("X-Tenant"))
+	assert.Equal(t, "gzip", h.Get("Content-Encoding"))
+}
+
+func TestBufferFull(t *testing.T) {
+	small := Options{BufferMaxBytes: 256 << 10, BatchBytes: 16 << 10, SegmentBytes: 32 << 10, BatchPoints: 100}
+	tests := []struct {
+		name     string
+		full     FullPolicy
+		maxBlock time.Duration
+		busy     bool // Write eventually returns a busy error
+		dropped  bool
+	}{
+		{name: "block until MaxBlock, then busy", full: FullBlock, maxBlock: 50 * time.Millisecond, busy: true},
+		{name: "reject at once", full: FullReject, busy: true},
+		{name: "drop oldest", full: FullDropOldest, dropped: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := small
+			o.URL = "http://127.0.0.1:9/write" // nothing listens: the backend is down
+			o.BufferDir = t.TempDir()
+			o.Full, o.MaxBlock = tt.full, tt.maxBlock
+			f, err := New(o)
+			require.NoError(t, err)
+			defer f.Close()
+			var busyErr error
+			for i := 0; i < 10000 && busyErr == nil; i += 100 {
+				start := time.Now()
+				err := f.Write(context.Background(), point.Batch{Category: point.Metric, Points: testPoints(i, 100)})
+				if err != nil {
+					require.ErrorIs(t, err, point.ErrBusy)
+					busyErr = err
+					if tt.full == FullBlock {
+						assert.GreaterOrEqual(t, time.Since(start), tt.maxBlock)
+					}
+				}
+			}
+			st := f.Stats()
+			assert.LessOrEqual(t, st.BufferedBytes, o.BufferMaxBytes)
+			if tt.busy {
+				require.Error(t, busyErr)
+				ra, ok := point.RetryAfter(busyErr)
+				assert.True(t, ok)
+				assert.Positive(t, ra)
+				assert.Positive(t, st.PointsRefused)
+			} else {
+				assert.NoError(t, busyErr)
+			}
+			if tt.dropped {
+				assert.Positive(t, st.PointsDropped)
+				assert.Equal(t, st.PointsAccepted-st.PointsDropped, st.BufferedPoints)
+			} else {
+				assert.Zero(t, st.PointsDropped)
+				assert.Equal(t, st.PointsAccepted, st.BufferedPoints)
+			}
+		})
+	}
+}
+
+func TestBlockedWriteHonoursContext(t *testing.T) {
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: t.TempDir(), BufferMaxBytes: 64 << 10, BatchBytes: 16 << 10, MaxBlock: -1})
+	require.NoError(t, err)
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var werr error
+	for i := 0; werr == nil && i < 100000; i += 100 {
+		werr = f.Write(ctx, point.Batch{Category: point.Metric, Points: testPoints(i, 100)})
+	}
+	require.ErrorIs(t, werr, point.ErrBusy)
+	assert.ErrorIs(t, werr, context.DeadlineExceeded)
+}
+
+func TestRestartReplaysBuffer(t *testing.T) {
+	dir := t.TempDir()
+	// First run: the backend is down; everything stays on disk.
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir, MinBackoff: 10 * time.Millisecond, ShutdownTimeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+	stop := runForwarder(t, f)
+	writeAll(t, f, 0, 5000, 500)
+	stop()
+	assert.EqualValues(t, 5000, f.Stats().BufferedPoints)
+	assert.ErrorIs(t, f.Write(context.Background(), point.Batch{Category: point.Metric, Points: testPoints(0, 1)}), ErrClosed)
+
+	// Second run: a new forwarder on the same directory delivers it all.
+	be := newLPBackend(t, nil)
+	f2, err := New(Options{URL: be.URL + "/write", BufferDir: dir})
+	require.NoError(t, err)
+	assert.EqualValues(t, 5000, f2.Stats().BufferedPoints)
+	runForwarder(t, f2)
+	writeAll(t, f2, 5000, 1000, 500)
+	flush(t, f2, 10*time.Second)
+	missing, dups := be.check(6000)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
+}
+
+func TestRestartAfterPartialDelivery(t *testing.T) {
+	dir := t.TempDir()
+	be := newLPBackend(t, nil)
+	o := Options{URL: be.URL + "/write", BufferDir: dir, BatchPoints: 100, BufferMaxBytes: 1 << 20, BatchBytes: 16 << 10, SegmentBytes: 64 << 10}
+	f, err := New(o)
+	require.NoError(t, err)
+	stop := runForwarder(t, f)
+	writeAll(t, f, 0, 3000, 100)
+	flush(t, f, 10*time.Second)
+	stop()
+	// Data written while no Run is active waits on disk.
+	f2, err := New(o)
+	require.NoError(t, err)
+	writeAll(t, f2, 3000, 3000, 100)
+	require.NoError(t, f2.Close())
+	f3, err := New(o)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3000, f3.Stats().BufferedPoints)
+	runForwarder(t, f3)
+	flush(t, f3, 10*time.Second)
+	missing, dups := be.check(6000)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups, "delivered data must not be replayed")
+}
+
+func TestTornTailIsCutOff(t *testing.T) {
+	dir := t.TempDir()
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.NoError(t, err)
+	writeAll(t, f, 0, 300, 100)
+	require.NoError(t, f.Close())
+	// A crash in the middle of a write leaves half a record behind.
+	segs, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	require.NoError(t, err)
+	last := segs[len(segs)-1]
+	fh, err := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = fh.Write(appendRecord(nil, point.Metric, 1, []byte("fwd,id=999 v=1i\n"))[:20])
+	require.NoError(t, err)
+	require.NoError(t, fh.Close())
+
+	be := newLPBackend(t, nil)
+	f2, err := New(Options{URL: be.URL + "/write", BufferDir: dir})
+	require.NoError(t, err)
+	runForwarder(t, f2)
+	flush(t, f2, 10*time.Second)
+	missing, dups := be.check(300)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
+	assert.Equal(t, 300, be.count())
+}
+
+func TestDamagedRecordIsSkippedAndCounted(t *testing.T) {
+	dir := t.TempDir()
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.NoError(t, err)
+	writeAll(t, f, 0, 300, 100)
+	require.NoError(t, f.Close())
+	segs, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	require.NoError(t, err)
+	var first string
+	for _, s := range segs {
+		if st, _ := os.Stat(s); st.Size() > 0 {
+			first = s
+			break
+		}
+	}
+	data, err := os.ReadFile(first)
+	require.NoError(t, err)
+	data[recHeaderSize+5] ^= 0xff // flip a byte inside the first record
+	require.NoError(t, os.WriteFile(first, data, 0o644))
+
+	be := newLPBackend(t, nil)
+	f2, err := New(Options{URL: be.URL + "/write", BufferDir: dir})
+	require.NoError(t, err)
+	runForwarder(t, f2)
+	flush(t, f2, 10*time.Second)
+	st := f2.Stats()
+	assert.EqualValues(t, 300, st.PointsDropped, "the whole damaged segment is skipped and counted")
+	assert.Zero(t, st.BufferedPoints)
+}
+
+func TestBufferDirIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in use")
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no URL", Options{BufferDir: "x"}, "Options.URL is required"},
+		{"bad scheme", Options{URL: "ftp://h/write", BufferDir: "x"}, "http:// or https://"},
+		{"no buffer dir", Options{URL: "http://h/write"}, "Options.BufferDir is required"},
+		{"negative batch", Options{URL: "http://h/write", BufferDir: "x", BatchPoints: -1}, "Options.BatchPoints is negative"},
+		{"buffer too small", Options{URL: "http://h/write", BufferDir: "x", BufferMaxBytes: 1 << 20}, "at least 4 times BatchBytes"},
+		{"backoff inverted", Options{URL: "http://h/write", BufferDir: "x", MinBackoff: time.Minute, MaxBackoff: time.Second}, "MinBackoff"},
+		{"bad sync policy", Options{URL: "http://h/write", BufferDir: "x", Sync: 9}, "Options.Sync"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opts.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			_, err = New(tt.opts)
+			assert.Error(t, err)
+		})
+	}
+	assert.NoError(t, (&Options{URL: "http://h/write", BufferDir: "x"}).Validate())
+}
+
+func TestWriteRejectsUnencodablePoint(t *testing.T) {
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: t.TempDir()})
+	require.NoError(t, err)
+	defer f.Close()
+	pts := testPoints(0, 3)
+	pts[1].Fields = nil
+	err = f.Write(context.Background(), point.Batch{Category: point.Metric, Points: pts})
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, point.ErrBusy))
+	assert.Contains(t, err.Error(), "point 1")
+	assert.Zero(t, f.Stats().BufferedPoints, "nothing of a refused batch is kept")
+}
+
+func TestPrometheusExposition(t *testing.T) {
+	var sb strings.Builder
+	require.NoError(t, Stats{PointsAccepted: 7, BufferedBytes: 42}.WritePrometheus(&sb))
+	out := sb.String()
+	assert.Contains(t, out, "# TYPE collectkit_forward_points_accepted_total counter\ncollectkit_forward_points_accepted_total 7\n")
+	assert.Contains(t, out, "# TYPE collectkit_forward_buffered_bytes gauge\ncollectkit_forward_buffered_bytes 42\n")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"3", 3 * time.Second}, {"-1", 0}, {"soon", 0},
+		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second},
+		{now.Add(-10 * time.Second).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) { assert.Equal(t, tt.want, parseRetryAfter(tt.in, now)) })
+	}
+}
+
+func TestBackoffIsCappedWithJitter(t *testing.T) {
+	for attempt := range 40 {
+		d := backoff(attempt, 100*time.Millisecond, 2*time.Second)
+		assert.LessOrEqual(t, d, 2*time.Second)
+		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
+	}
+}
