@@ -9,7 +9,7 @@ import (
 
 type counters struct {
 	pointsAccepted, pointsRefused, pointsSent, pointsRetried, pointsFailed atomic.Int64
-	bytesAccepted, bytesSent, requests, requestErrors, retries           atomic.Int64
+	bytesAccepted, bytesSent, requests, requestErrors, retries             atomic.Int64
 }
 
 // Stats is a snapshot of a Forwarder's counters. Totals count from New;
