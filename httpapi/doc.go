@@ -1,0 +1,114 @@
+// Package httpapi serves DataKit's HTTP write API, and InfluxDB- and
+// Pushgateway-compatible write routes, as one http.Handler that ends in a
+// point.Sink.
+//
+// # A guided tour
+//
+// Build a Handler with New from Options; the zero Options plus a Sink give a
+// handler that behaves like DataKit on loopback. The Handler has no listener
+// and no global state: mount it on any mux, also under a prefix with
+// http.StripPrefix (see the Example).
+//
+// Routes:
+//
+//	POST /v1/write/{category}        DataKit write API (every point.Category)
+//	GET  /v1/ping                    {"content":{"version","uptime","host"}}
+//	POST /v1/lasterror               {"input","source","err_content"} → Hooks.OnLastError, LastErrors
+//	GET  /v1/workspace               → Hooks.Workspace
+//	POST /v1/query/raw               QueryRequest → Hooks.QueryRaw
+//	POST|DELETE /v1/object/labels    ObjectLabels → Hooks.SetObjectLabels / DeleteObjectLabels
+//	POST /v1/pipeline/debug          PipelineDebugRequest → Hooks.PipelineDebug
+//	POST /v1/dialtesting/debug       DialtestingDebugRequest → Hooks.DialtestingDebug
+//	POST /write                      InfluxDB 1.x (db, rp, precision, u/p)
+//	POST /api/v2/write               InfluxDB 2.x (org, bucket, precision, Authorization: Token)
+//	GET|HEAD /ping, /query           InfluxDB probes (204 with X-Influxdb-Version; empty result)
+//	PUT|POST|DELETE /metrics/job/... Pushgateway (text format 0.0.4 or delimited protobuf)
+//
+// A write request goes through these steps: method, loopback and token
+// checks; the in-flight limit; the body read into a pooled buffer under
+// Limits.MaxBodyBytes and, for Content-Encoding (or ?encoding=) gzip,
+// deflate/zlib or zstd, streamed through a decompressor under
+// Limits.MaxDecodedBytes; decoding with a pooled protocol.Decoder (JSON when
+// Content-Type contains application/json, line protocol otherwise); the
+// global host tags (or, with ?global_election_tags=, the election tags)
+// added; each point normalized in place by a constraint.Normalizer; then
+// one call of Sink.Write with a point.Batch{Category, Input, Source,
+// Version, Points}. The context of that call carries a RequestInfo (route,
+// remote address, InfluxDB database or bucket, Pushgateway job and grouping
+// key): read it with RequestInfoFromContext.
+//
+// The batch's points live in the handler's buffers: as point.Sink says, a
+// Sink must not keep them after Write returns (Batch.Clone copies).
+//
+// # Query parameters of /v1/write/{category}
+//
+// As in DataKit, a flag is on when its value is non-empty (so strict=false
+// turns strict mode on). precision (n, u, ms, s, m, h; absent: detected from
+// the magnitude of each timestamp), input (default: the category name),
+// source, version, strict (any warning → 400 datakit.pointGotWarning),
+// loose, dry (check but do not write), echo=lp|json (and the deprecated
+// echo_line_proto, echo_json) to get the normalized points back,
+// ignore_global_host_tags (and the deprecated ignore_global_tags),
+// global_election_tags, encoding.
+//
+// Without loose, a bad line or element rejects the whole body (400
+// datakit.invalidLinePoint / datakit.invalidJsonPoint listing every bad
+// line with line and column, or element and key), and an object or
+// custom_object point without a "name" tag is rejected (400
+// datakit.pointRejected). With loose, the valid lines are kept, fixable
+// points are fixed (the object name is added), and the answer is 200 with
+// {"content": LooseReport} listing what was dropped (or an empty 200 when
+// nothing was).
+//
+// # Errors
+//
+// Errors become statuses in one function (Handler.classify): *Error values
+// carry their own status and DataKit code; a Sink error matching
+// point.ErrBusy becomes 429 (or Options.BusyStatus 503) with Retry-After
+// from point.RetryAfter (at least one second); a body over a limit becomes
+// 413; any other Sink error becomes 500 datakit.sinkFailed. DataKit routes
+// answer {"error_code":"datakit.<code>","message":"..."}; InfluxDB routes
+// answer InfluxDB's JSON ({"error"} for v1, {"code","message"} for v2) with
+// X-Influxdb-Error; Pushgateway routes answer plain text. Every response
+// carries X-DataKit: <Options.Version>.
+//
+// # Pushgateway mapping
+//
+// Pushed samples become metric points as familiesToPoints documents:
+// gauges and untyped as field "value", counters as "total" (measurement
+// without _total), 0.0.4's separate _created families as "created",
+// histogram buckets as "bucket" with tag "le", summary quantiles as "value"
+// with tag "quantile", and _sum/_count as "sum"/"count". The grouping key
+// (job first) overrides body labels of the same name. Pushed timestamps
+// are rejected (400). PUT and POST both deliver the samples
+// (RequestInfo.Method tells them apart); DELETE calls
+// Hooks.PushgatewayDelete and answers 202; an empty push answers 200
+// without calling the Sink.
+//
+// # Deviations from DataKit
+//
+//   - A Sink error is never answered 200: DataKit logs feed errors and
+//     answers 200.
+//   - An unknown precision is 400 datakit.invalidPrecision; DataKit
+//     silently uses nanoseconds.
+//   - loose is implemented (DataKit documents it but ignores it).
+//   - /v1/lasterror answers 400 for a body that is not JSON
+//     (datakit.badRequest) or lacks input or err_content
+//     (datakit.inputOrErrcontentCanNotBeNil); DataKit answers 500.
+//   - A wrong method is 405 with Allow and a JSON error, an unknown path 404
+//     with a JSON error; DataKit shows its HTML 404 page for both.
+//   - X-DataKit is the version alone; DataKit sends "<version>/<host>".
+//   - Bodies are limited (413), decompressed sizes too; the token, the
+//     in-flight limit and the InfluxDB and Pushgateway routes are new.
+//   - Brotli ("br") and protobuf point bodies are not supported: br is 400
+//     datakit.decodeBodyFailed; a protobuf Content-Type is read as line
+//     protocol.
+//   - Global host tags never replace a tag the point already has.
+//
+// # Concurrency
+//
+// A Handler is safe for concurrent use by any number of requests; its
+// pools are per Handler. Hooks and the Sink are called concurrently from
+// request goroutines and must be safe for that. LastErrors and
+// ReportLastError may be called at any time from any goroutine.
+package httpapi

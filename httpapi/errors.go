@@ -1,0 +1,209 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// Error is an API error with the HTTP status and DataKit error code it is
+// answered with. Host hooks may return an *Error (or wrap one) to choose the
+// response; any other error from a hook becomes 500.
+type Error struct {
+	// Status is the HTTP status code, for example 400.
+	Status int
+	// Code is the DataKit error code, for example "datakit.emptyBody".
+	Code string
+	// Message says what was wrong and where, for people.
+	Message string
+	// Err is the cause, if any.
+	Err error
+}
+
+// Error returns "<code>: <message>".
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// DataKit error codes used by the handler. The first group are DataKit's own;
+// the second are codes DataKit does not have because it lacks the feature.
+const (
+	CodeBadRequest           = "datakit.badRequest"
+	CodeInvalidCategory      = "datakit.invalidCategory"
+	CodeEmptyBody            = "datakit.emptyBody"
+	CodeNoPoints             = "datakit.noPoints"
+	CodeInvalidLinePoint     = "datakit.invalidLinePoint"
+	CodeInvalidJSONPoint     = "datakit.invalidJsonPoint"
+	CodeDecodeBodyFailed     = "datakit.decodeBodyFailed"
+	CodeInvalidPrecision     = "datakit.invalidPrecision"
+	CodePointGotWarning      = "datakit.pointGotWarning"
+	CodeReachMaxAPILimit     = "datakit.reachMaxAPILimit"
+	CodePublicAccessDisabled = "datakit.publicAccessDisabled"
+	CodeInvalidToken         = "datakit.invalidToken"
+	CodeHTTPReadError        = "datakit.HTTPReadError"
+	CodeInputOrErrContentNil = "datakit.inputOrErrcontentCanNotBeNil"
+	CodeInvalidClass         = "datakit.invalidClass"
+
+	CodeBodyTooLarge     = "datakit.bodyTooLarge"
+	CodePointRejected    = "datakit.pointRejected"
+	CodeSinkBusy         = "datakit.sinkBusy"
+	CodeSinkFailed       = "datakit.sinkFailed"
+	CodeNotImplemented   = "datakit.notImplemented"
+	CodeNotFound         = "datakit.notFound"
+	CodeMethodNotAllowed = "datakit.methodNotAllowed"
+	CodeInternal         = "datakit.internalError"
+	CodeRequestCanceled  = "datakit.requestCanceled"
+)
+
+func apiErr(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// sinkError marks an error returned by the host's Sink so that the one
+// classifying function can tell it from the handler's own failures.
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return "sink: " + e.err.Error() }
+func (e *sinkError) Unwrap() error { return e.err }
+
+// dialect selects the error body format of a route family.
+type dialect uint8
+
+const (
+	dialectDataKit dialect = iota
+	dialectInfluxV1
+	dialectInfluxV2
+	dialectPushgateway
+)
+
+// classify turns any error into the status, code and message the client
+// gets, plus a Retry-After hint. It is the only place that decides a status.
+func (h *Handler) classify(err error) (status int, code, msg string, retryAfter time.Duration) {
+	var ae *Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		status, code, msg = ae.Status, ae.Code, ae.Message
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			retryAfter = time.Second
+		}
+		if ae.Err != nil && msg == "" {
+			msg = ae.Err.Error()
+		}
+	case errors.Is(err, point.ErrBusy):
+		status, code, msg = h.opts.BusyStatus, CodeSinkBusy, err.Error()
+		ra, _ := point.RetryAfter(err)
+		if ra <= 0 {
+			ra = time.Second
+		}
+		retryAfter = ra
+	case errors.As(err, &mbe):
+		status, code = http.StatusRequestEntityTooLarge, CodeBodyTooLarge
+		msg = fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		status, code, msg = http.StatusServiceUnavailable, CodeRequestCanceled, err.Error()
+	default:
+		var se *sinkError
+		if errors.As(err, &se) {
+			status, code, msg = http.StatusInternalServerError, CodeSinkFailed, err.Error()
+		} else {
+			status, code, msg = http.StatusInternalServerError, CodeInternal, err.Error()
+		}
+	}
+	return status, code, msg, retryAfter
+}
+
+// fail writes err to w in the route's dialect.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
+	status, code, msg, retryAfter := h.classify(err)
+	if status >= 500 {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", err.Error()))
+	} else {
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "request rejected",
+			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", msg))
+	}
+	hdr := w.Header()
+	if retryAfter > 0 {
+		secs := int((retryAfter + time.Second - 1) / time.Second)
+		hdr.Set("Retry-After", strconv.Itoa(secs))
+	}
+	switch d {
+	case dialectPushgateway:
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(msg + "\n"))
+		return
+	case dialectInfluxV1:
+		hdr.Set("Content-Type", "application/json")
+		hdr.Set("X-Influxdb-Error", msg)
+		w.WriteHeader(status)
+		b, _ := json.Marshal(struct {
+			Error string `json:"error"`
+		}{msg})
+		_, _ = w.Write(b)
+		return
+	case dialectInfluxV2:
+		hdr.Set("Content-Type", "application/json; charset=utf-8")
+		hdr.Set("X-Influxdb-Error", msg)
+		w.WriteHeader(status)
+		b, _ := json.Marshal(struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}{influxV2Code(status), msg})
+		_, _ = w.Write(b)
+		return
+	}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(struct {
+		Code    string `json:"error_code"`
+		Message string `json:"message,omitempty"`
+	}{code, msg})
+	_, _ = w.Write(b)
+}
+
+// influxV2Code maps a status to InfluxDB 2's error "code" strings.
+func influxV2Code(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalid"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not found"
+	case http.StatusMethodNotAllowed:
+		return "method not allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "request too large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported media type"
+	case http.StatusTooManyRequests:
+		return "too many requests"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusNotImplemented:
+		return "not implemented"
+	}
+	return "internal error"
+}

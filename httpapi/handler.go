@@ -1,0 +1,314 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// Handler serves DataKit's HTTP API and the InfluxDB- and
+// Pushgateway-compatible write routes. Build it with New; it is safe for
+// concurrent use.
+type Handler struct {
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	start time.Time
+
+	strict *constraint.Normalizer // object name rule: Reject
+	loose  *constraint.Normalizer // object name rule: Fix
+
+	hostTags     []point.Tag
+	electionTags []point.Tag
+
+	inflight chan struct{}
+
+	decoders sync.Pool // *protocol.Decoder
+	bufs     bufferPool
+	gzips    sync.Pool // *gzip.Reader
+	zstds    sync.Pool // *zstd.Decoder
+	work     sync.Pool // *writeState
+
+	lastErrs lastErrorStore
+}
+
+// New builds a Handler from opts, which it copies. It fails only when
+// opts.Validate does.
+func New(opts Options) (*Handler, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Version == "" {
+		opts.Version = "unknown"
+	}
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	if opts.Limits.MaxBodyBytes == 0 {
+		opts.Limits.MaxBodyBytes = DefaultMaxBodyBytes
+	} else if opts.Limits.MaxBodyBytes < 0 {
+		opts.Limits.MaxBodyBytes = -1
+	}
+	if opts.Limits.MaxDecodedBytes == 0 {
+		opts.Limits.MaxDecodedBytes = DefaultMaxDecodedBytes
+	} else if opts.Limits.MaxDecodedBytes < 0 {
+		opts.Limits.MaxDecodedBytes = -1
+	}
+	if opts.TokenHeader == "" {
+		opts.TokenHeader = DefaultTokenHeader
+	}
+	if opts.PushgatewayTokenHeader == "" {
+		opts.PushgatewayTokenHeader = DefaultPushgatewayTokenHeader
+	}
+	if opts.BusyStatus == 0 {
+		opts.BusyStatus = http.StatusTooManyRequests
+	}
+	if opts.LastErrorsPerInput == 0 {
+		opts.LastErrorsPerInput = DefaultLastErrorsPerInput
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		opts:         opts,
+		log:          log,
+		start:        opts.Now(),
+		hostTags:     sortedTags(opts.GlobalHostTags),
+		electionTags: sortedTags(opts.GlobalElectionTags),
+	}
+	h.lastErrs.perInput = opts.LastErrorsPerInput
+	h.lastErrs.inputs = DefaultLastErrorInputs
+	if opts.Limits.MaxInFlight > 0 {
+		h.inflight = make(chan struct{}, opts.Limits.MaxInFlight)
+	}
+
+	strict := opts.Constraint
+	strict.Actions = maps.Clone(opts.Constraint.Actions)
+	if strict.Actions == nil {
+		strict.Actions = make(map[constraint.Rule]constraint.Action, 1)
+	}
+	loose := strict
+	loose.Actions = maps.Clone(strict.Actions)
+	strict.Actions[constraint.RuleObjectName] = constraint.Reject
+	loose.Actions[constraint.RuleObjectName] = constraint.Fix
+	h.strict = constraint.New(strict)
+	h.loose = constraint.New(loose)
+
+	h.routes()
+	return h, nil
+}
+
+func sortedTags(m map[string]string) []point.Tag {
+	if len(m) == 0 {
+		return nil
+	}
+	tags := make([]point.Tag, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		tags = append(tags, point.Tag{Key: k, Value: m[k]})
+	}
+	return tags
+}
+
+func (h *Handler) now() time.Time { return h.opts.Now() }
+
+// routeSpec is how a route is guarded and answered.
+type routeSpec struct {
+	dialect dialect
+	methods []string // allowed methods; HEAD is allowed with GET
+	public  bool     // reachable by non-loopback clients and without token
+	ingest  bool     // counts against Limits.MaxInFlight
+	route   Route
+}
+
+// handle registers fn under pattern with spec's guards.
+func (h *Handler) handle(pattern string, spec routeSpec, fn func(w http.ResponseWriter, r *http.Request) error) {
+	allow := strings.Join(spec.methods, ", ")
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !methodAllowed(spec.methods, r.Method) {
+			w.Header().Set("Allow", allow)
+			h.fail(w, r, spec.dialect, apiErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+				"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+			return
+		}
+		if !spec.public {
+			if !h.opts.AllowNonLoopback && !isLoopback(r) {
+				h.fail(w, r, spec.dialect, apiErr(http.StatusForbidden, CodePublicAccessDisabled,
+					"api %s disabled from external IP, only loopback(localhost) allowed", r.URL.Path))
+				return
+			}
+			if h.opts.Token != "" && !h.tokenOK(r, spec.route) {
+				status := http.StatusForbidden
+				if spec.dialect != dialectDataKit {
+					status = http.StatusUnauthorized
+				}
+				h.fail(w, r, spec.dialect, apiErr(status, CodeInvalidToken, "missing or wrong token on %s", r.URL.Path))
+				return
+			}
+		}
+		if spec.ingest && h.inflight != nil {
+			select {
+			case h.inflight <- struct{}{}:
+				defer func() { <-h.inflight }()
+			default:
+				h.fail(w, r, spec.dialect, apiErr(http.StatusTooManyRequests, CodeReachMaxAPILimit,
+					"more than %d write requests in flight", cap(h.inflight)))
+				return
+			}
+		}
+		if err := fn(w, r); err != nil {
+			h.fail(w, r, spec.dialect, err)
+		}
+	})
+}
+
+func methodAllowed(methods []string, m string) bool {
+	for _, a := range methods {
+		if a == m || (a == http.MethodGet && m == http.MethodHead) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopback reports whether r comes from a loopback address without proxy
+// headers. Requests over a Unix socket (no IP address) count as loopback.
+func isLoopback(r *http.Request) bool {
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-IP") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if host == "" || host == "@" {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	return addr.Unmap().IsLoopback()
+}
+
+// tokenOK reports whether r carries the configured token anywhere it may.
+func (h *Handler) tokenOK(r *http.Request, route Route) bool {
+	want := h.opts.Token
+	eq := func(got string) bool {
+		return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	}
+	if eq(r.Header.Get(h.opts.TokenHeader)) {
+		return true
+	}
+	if route == RoutePushgateway && eq(r.Header.Get(h.opts.PushgatewayTokenHeader)) {
+		return true
+	}
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		scheme, cred, _ := strings.Cut(auth, " ")
+		cred = strings.TrimSpace(cred)
+		switch strings.ToLower(scheme) {
+		case "token", "bearer":
+			// InfluxDB v1 also sends "Token user:password".
+			if eq(cred) {
+				return true
+			}
+			if _, pw, ok := strings.Cut(cred, ":"); ok && eq(pw) {
+				return true
+			}
+		case "basic":
+			if raw, err := base64.StdEncoding.DecodeString(cred); err == nil {
+				if _, pw, ok := strings.Cut(string(raw), ":"); ok && eq(pw) {
+					return true
+				}
+			}
+		}
+	}
+	q := r.URL.Query()
+	if eq(q.Get("token")) {
+		return true
+	}
+	return route == RouteInfluxV1 && eq(q.Get("p"))
+}
+
+// ServeHTTP answers one request. Every response carries X-DataKit.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-DataKit", h.opts.Version)
+	h.mux.ServeHTTP(w, r)
+}
+
+// routes registers every route on a private mux.
+func (h *Handler) routes() {
+	h.mux = http.NewServeMux()
+	post := []string{http.MethodPost}
+	get := []string{http.MethodGet}
+	dk := func(methods []string) routeSpec { return routeSpec{dialect: dialectDataKit, methods: methods} }
+
+	h.handle("/v1/write/{category}", routeSpec{dialect: dialectDataKit, methods: post, ingest: true, route: RouteWrite}, h.serveWrite)
+	h.handle("/v1/ping", routeSpec{dialect: dialectDataKit, methods: get, public: true}, h.servePing)
+	h.handle("/v1/lasterror", dk(post), h.serveLastError)
+	h.handle("/v1/workspace", dk(get), h.serveWorkspace)
+	h.handle("/v1/query/raw", dk(post), h.serveQueryRaw)
+	h.handle("/v1/object/labels", dk([]string{http.MethodPost, http.MethodDelete}), h.serveObjectLabels)
+	h.handle("/v1/pipeline/debug", dk(post), h.servePipelineDebug)
+	h.handle("/v1/dialtesting/debug", dk(post), h.serveDialtestingDebug)
+
+	h.handle("/write", routeSpec{dialect: dialectInfluxV1, methods: post, ingest: true, route: RouteInfluxV1}, h.serveInfluxV1)
+	h.handle("/query", routeSpec{dialect: dialectInfluxV1, methods: []string{http.MethodGet, http.MethodPost}, route: RouteInfluxV1}, h.serveInfluxQuery)
+	h.handle("/api/v2/write", routeSpec{dialect: dialectInfluxV2, methods: post, ingest: true, route: RouteInfluxV2}, h.serveInfluxV2)
+	h.handle("/ping", routeSpec{dialect: dialectInfluxV1, methods: get, public: true}, h.serveInfluxPing)
+
+	h.handle("/metrics/", routeSpec{dialect: dialectPushgateway, methods: []string{http.MethodPut, http.MethodPost, http.MethodDelete}, ingest: true, route: RoutePushgateway}, h.servePushgateway)
+
+	h.handle("/", routeSpec{dialect: dialectDataKit, methods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, public: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			return apiErr(http.StatusNotFound, CodeNotFound, "no API at %s", r.URL.Path)
+		})
+}
+
+// writeContent answers 200 with {"content": v}.
+func writeContent(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(struct {
+		Content any `json:"content"`
+	}{v})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// servePing answers GET /v1/ping.
+func (h *Handler) servePing(w http.ResponseWriter, r *http.Request) error {
+	return writeContent(w, struct {
+		Version string `json:"version"`
+		Uptime  string `json:"uptime"`
+		Host    string `json:"host"`
+	}{h.opts.Version, h.now().Sub(h.start).String(), h.opts.Host})
+}
+
+// decoder takes a protocol decoder from the pool.
+func (h *Handler) decoder() *protocol.Decoder {
+	if d, ok := h.decoders.Get().(*protocol.Decoder); ok {
+		return d
+	}
+	return new(protocol.Decoder)
+}

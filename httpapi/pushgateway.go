@@ -1,0 +1,277 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/collectkit/collectkit/point"
+)
+
+// parseGroupingKey parses the path after /metrics: "job/<job>{/<label>/<value>}",
+// where a name ending in "@base64" carries a base64url value (padding
+// optional; "=" alone is the empty value) and a plain value is %-decoded
+// with '+' as a space, because Python's client quote_plus-es it.
+func parseGroupingKey(escapedPath string) ([]point.Tag, error) {
+	rest, ok := strings.CutPrefix(escapedPath, "/metrics/")
+	if !ok {
+		return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s", escapedPath)
+	}
+	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if len(segs)%2 != 0 {
+		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "odd number of path components in %q: want job/<job>{/<label>/<value>}", escapedPath)
+	}
+	tags := make([]point.Tag, 0, len(segs)/2)
+	for i := 0; i < len(segs); i += 2 {
+		name, err := url.PathUnescape(segs[i])
+		if err != nil {
+			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "bad label name %q in path: %v", segs[i], err)
+		}
+		raw := segs[i+1]
+		var value string
+		if base, isB64 := strings.CutSuffix(name, "@base64"); isB64 {
+			name = base
+			raw, err = url.PathUnescape(raw)
+			if err == nil {
+				value, err = decodeBase64Label(raw)
+			}
+			if err != nil {
+				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid base64 value %q for label %q: %v", segs[i+1], name, err)
+			}
+		} else {
+			value, err = url.QueryUnescape(raw)
+			if err != nil {
+				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "bad value %q for label %q in path: %v", raw, name, err)
+			}
+		}
+		if i == 0 && name != "job" {
+			return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s: want /metrics/job/<job>", escapedPath)
+		}
+		if i == 0 && value == "" {
+			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "job name must not be empty")
+		}
+		if !model.LabelName(name).IsValid() || strings.HasPrefix(name, "__") {
+			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid label name %q in path", name)
+		}
+		for _, t := range tags {
+			if t.Key == name {
+				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "label %q appears twice in path", name)
+			}
+		}
+		tags = append(tags, point.Tag{Key: name, Value: value})
+	}
+	return tags, nil
+}
+
+// decodeBase64Label decodes RFC 4648 §5 base64url, with or without padding.
+func decodeBase64Label(s string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	return string(b), err
+}
+
+// servePushgateway handles PUT|POST|DELETE /metrics/job/<job>{/<label>/<value>}.
+//
+// The handler does not store metric groups; it turns each push into a
+// batch. A host that forwards (rather than stores) sees PUT and POST alike:
+// both deliver the pushed samples, and RequestInfo.Method tells which
+// replace semantics the client meant (PUT: the whole group, POST: only the
+// metric names pushed). DELETE is answered 202 after Hooks.PushgatewayDelete
+// (if set) returns.
+func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error {
+	key, err := parseGroupingKey(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	info := RequestInfo{Route: RoutePushgateway, RemoteAddr: r.RemoteAddr, Method: r.Method,
+		Job: key[0].Value, GroupingKey: key}
+	if r.Method == http.MethodDelete {
+		if h.opts.Hooks.PushgatewayDelete != nil {
+			if err := h.opts.Hooks.PushgatewayDelete(ContextWithRequestInfo(r.Context(), info), info); err != nil {
+				return err
+			}
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	body, release, err := h.readBody(w, r, r.Header.Get("Content-Encoding"))
+	if err != nil {
+		return err
+	}
+	defer release()
+	families, err := parseExposition(body, r.Header)
+	if err != nil {
+		return err
+	}
+	st := h.state()
+	defer h.release(st)
+	pts, err := familiesToPoints(families, key, h.now())
+	if err != nil {
+		return err
+	}
+	if len(pts) == 0 {
+		// An empty push is valid: it empties the group in a real
+		// Pushgateway. There is nothing to write.
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	spec := batchSpec{category: point.Metric, input: "pushgateway", source: info.Job, extraTags: h.hostTags, info: info, loose: false}
+	if _, err := h.ingest(r.Context(), st, pts, &spec); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) && ae.Code == CodeNoPoints {
+			// Every sample was NaN or ±Inf: nothing to write, but the
+			// push itself was valid.
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// parseExposition parses the text format 0.0.4 or, by Content-Type,
+// length-delimited protobuf MetricFamily messages.
+func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) {
+	var fams []*dto.MetricFamily
+	if expfmt.ResponseFormat(hdr).FormatType() == expfmt.TypeProtoDelim {
+		dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeProtoDelim))
+		for {
+			mf := new(dto.MetricFamily)
+			if err := dec.Decode(mf); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid protobuf push body: %v", err)
+			}
+			fams = append(fams, mf)
+		}
+	} else {
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		m, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+		if err != nil {
+			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %v", err)
+		}
+		fams = make([]*dto.MetricFamily, 0, len(m))
+		for _, mf := range m {
+			fams = append(fams, mf)
+		}
+	}
+	slices.SortFunc(fams, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return fams, nil
+}
+
+// familiesToPoints maps pushed samples to metric points, all at time now:
+//
+//   - gauge and untyped: measurement <name>, field "value";
+//   - counter: measurement <name> without "_total", field "total";
+//   - a gauge family "<base>_created" next to a counter, summary or
+//     histogram <base> (how text format 0.0.4 carries created
+//     timestamps): measurement <base>, field "created";
+//   - summary: one point per quantile (tag "quantile", field "value") and
+//     one with fields "sum" and "count";
+//   - histogram: one point per bucket (tag "le", field "bucket", the
+//     cumulative count) and one with fields "sum" and "count".
+//
+// Tags are the sample's labels with the grouping key (job first) laid over
+// them: a path label replaces a body label of the same name. A sample with
+// a timestamp is an error, as in the Pushgateway.
+func familiesToPoints(fams []*dto.MetricFamily, key []point.Tag, now time.Time) ([]point.Point, error) {
+	bases := make(map[string]bool, len(fams))
+	for _, mf := range fams {
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			bases[strings.TrimSuffix(mf.GetName(), "_total")] = true
+		case dto.MetricType_SUMMARY, dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+			bases[mf.GetName()] = true
+		}
+	}
+	var pts []point.Point
+	for _, mf := range fams {
+		name := mf.GetName()
+		for _, m := range mf.GetMetric() {
+			if m.TimestampMs != nil {
+				return nil, apiErr(http.StatusBadRequest, CodeBadRequest,
+					"pushed metrics must not have timestamps: metric %q has timestamp %d", name, m.GetTimestampMs())
+			}
+			tags := groupTags(m.GetLabel(), key)
+			one := func(measurement string, extra *point.Tag, fields ...point.Field) {
+				t := tags
+				if extra != nil {
+					t = append(slices.Clip(tags), *extra)
+				}
+				pts = append(pts, point.Point{Name: measurement, Tags: t, Fields: fields, Time: now})
+			}
+			f := func(k string, v float64) point.Field { return point.Field{Key: k, Value: point.FloatValue(v)} }
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				one(strings.TrimSuffix(name, "_total"), nil, f("total", m.GetCounter().GetValue()))
+			case dto.MetricType_GAUGE:
+				if base, ok := strings.CutSuffix(name, "_created"); ok && bases[base] {
+					one(base, nil, f("created", m.GetGauge().GetValue()))
+				} else {
+					one(name, nil, f("value", m.GetGauge().GetValue()))
+				}
+			case dto.MetricType_SUMMARY:
+				s := m.GetSummary()
+				for _, q := range s.GetQuantile() {
+					one(name, &point.Tag{Key: "quantile", Value: formatFloat(q.GetQuantile())}, f("value", q.GetValue()))
+				}
+				one(name, nil, f("sum", s.GetSampleSum()), f("count", float64(s.GetSampleCount())))
+			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+				hg := m.GetHistogram()
+				for _, b := range hg.GetBucket() {
+					c := float64(b.GetCumulativeCount())
+					if b.CumulativeCountFloat != nil {
+						c = b.GetCumulativeCountFloat()
+					}
+					one(name, &point.Tag{Key: "le", Value: formatFloat(b.GetUpperBound())}, f("bucket", c))
+				}
+				cnt := float64(hg.GetSampleCount())
+				if hg.SampleCountFloat != nil {
+					cnt = hg.GetSampleCountFloat()
+				}
+				one(name, nil, f("sum", hg.GetSampleSum()), f("count", cnt))
+			default: // untyped
+				one(name, nil, f("value", m.GetUntyped().GetValue()))
+			}
+		}
+	}
+	return pts, nil
+}
+
+// groupTags returns the sample's labels with the grouping key laid over.
+func groupTags(labels []*dto.LabelPair, key []point.Tag) []point.Tag {
+	tags := make([]point.Tag, 0, len(labels)+len(key))
+next:
+	for _, l := range labels {
+		for _, k := range key {
+			if k.Key == l.GetName() {
+				continue next
+			}
+		}
+		tags = append(tags, point.Tag{Key: l.GetName(), Value: l.GetValue()})
+	}
+	return append(tags, key...)
+}
+
+func formatFloat(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}

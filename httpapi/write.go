@@ -1,0 +1,323 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// writeState is the per-request scratch space of the write routes, pooled.
+type writeState struct {
+	tags   []point.Tag     // slab for points that receive global tags
+	warns  []point.Warning // decode and normalization warnings
+	out    []byte          // echo body
+	report []string        // loose mode: what was dropped
+}
+
+func (h *Handler) state() *writeState {
+	if st, ok := h.work.Get().(*writeState); ok {
+		return st
+	}
+	return new(writeState)
+}
+
+func (h *Handler) release(st *writeState) {
+	if cap(st.tags) > 1<<20 || cap(st.out) > maxPooledBuffer {
+		return
+	}
+	clear(st.tags) // do not pin request bodies through aliased strings
+	st.tags, st.warns, st.out, st.report = st.tags[:0], st.warns[:0], st.out[:0], st.report[:0]
+	h.work.Put(st)
+}
+
+// batchSpec is what a route decided about a decoded body before it goes
+// through normalization and to the Sink.
+type batchSpec struct {
+	category               point.Category
+	input, source, version string
+	extraTags              []point.Tag
+	strict, loose, dry     bool
+	info                   RequestInfo
+}
+
+// ingest adds the extra tags to pts, normalizes them in place (they are
+// the handler's buffers), applies strict and loose, and hands the result to
+// the Sink. It returns the points written (or that would have been, when
+// dry). In loose mode st.report lists what was dropped.
+func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) ([]point.Point, error) {
+	if len(spec.extraTags) > 0 {
+		h.addTags(st, pts, spec.extraTags)
+	}
+	norm := h.strict
+	if spec.loose {
+		norm = h.loose
+	}
+	n := 0
+	for i := range pts {
+		ws, err := norm.Normalize(&pts[i], spec.category)
+		for _, w := range ws {
+			w.Point = i
+			st.warns = append(st.warns, w)
+		}
+		if err != nil {
+			var re *constraint.RejectError
+			if errors.As(err, &re) {
+				rc := *re
+				rc.Point = i
+				err = &rc
+			}
+			if !spec.loose || !errors.Is(err, constraint.ErrRejected) {
+				if errors.Is(err, constraint.ErrRejected) {
+					return nil, &Error{Status: http.StatusBadRequest, Code: CodePointRejected, Message: err.Error(), Err: err}
+				}
+				return nil, err
+			}
+			st.report = append(st.report, err.Error())
+			continue
+		}
+		if len(pts[i].Fields) == 0 {
+			w := point.Warning{Code: point.WarnNoField, Point: i, Message: "point has no fields left and is dropped"}
+			st.warns = append(st.warns, w)
+			if spec.loose {
+				st.report = append(st.report, fmt.Sprintf("point %d (%q): no fields left, dropped", i, pts[i].Name))
+			}
+			continue
+		}
+		if n != i {
+			pts[n] = pts[i]
+		}
+		n++
+	}
+	if spec.strict && len(st.warns) > 0 {
+		w := st.warns[0]
+		return nil, apiErr(http.StatusBadRequest, CodePointGotWarning, "%s (point %d)", w.String(), w.Point)
+	}
+	if n == 0 {
+		return nil, apiErr(http.StatusBadRequest, CodeNoPoints, "none of the %d points is left after checking", len(pts))
+	}
+	pts = pts[:n]
+	if spec.dry {
+		return pts, nil
+	}
+	ctx = ContextWithRequestInfo(ctx, spec.info)
+	err := h.opts.Sink.Write(ctx, point.Batch{
+		Category: spec.category,
+		Input:    spec.input,
+		Source:   spec.source,
+		Version:  spec.version,
+		Points:   pts,
+	})
+	if err != nil {
+		return nil, &sinkError{err}
+	}
+	return pts, nil
+}
+
+// addTags gives every point the extra tags it does not already have. The
+// merged tag lists live in one slab per request; each point's slice is
+// capped so a later append (by the normalizer) copies instead of writing
+// into its neighbour.
+func (h *Handler) addTags(st *writeState, pts []point.Point, extra []point.Tag) {
+	need := 0
+	for i := range pts {
+		need += len(pts[i].Tags) + len(extra)
+	}
+	if cap(st.tags) < need {
+		st.tags = make([]point.Tag, 0, need)
+	}
+	slab := st.tags[:0]
+	for i := range pts {
+		start := len(slab)
+		slab = append(slab, pts[i].Tags...)
+	next:
+		for _, t := range extra {
+			for _, have := range pts[i].Tags {
+				if have.Key == t.Key {
+					continue next
+				}
+			}
+			slab = append(slab, t)
+		}
+		pts[i].Tags = slab[start:len(slab):len(slab)]
+	}
+	st.tags = slab
+}
+
+// flag reports a DataKit boolean query parameter: set when non-empty.
+func flag(q map[string][]string, names ...string) bool {
+	for _, n := range names {
+		if v := q[n]; len(v) > 0 && v[0] != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func first(q map[string][]string, name string) string {
+	if v := q[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// decodeErr turns a decoder error into the DataKit error of its format.
+func decodeErr(err error, isJSON bool) error {
+	code, what := CodeInvalidLinePoint, "line protocol"
+	if isJSON {
+		code, what = CodeInvalidJSONPoint, "JSON"
+	}
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: "invalid " + what + " body: " + err.Error(), Err: err}
+}
+
+// serveWrite handles POST /v1/write/{category}.
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("category")
+	cat, err := point.ParseCategory(name)
+	if err != nil || !cat.IsValid() {
+		return apiErr(http.StatusBadRequest, CodeInvalidCategory, "invalid category %q in URL %q; want one of %s", name, r.URL.Path, categoryList())
+	}
+	q := r.URL.Query()
+	prec, err := protocol.ParsePrecision(first(q, "precision"))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidPrecision,
+			Message: fmt.Sprintf("invalid precision %q; want n, u, ms, s, m or h", first(q, "precision")), Err: err}
+	}
+	spec := batchSpec{
+		category: cat,
+		input:    first(q, "input"),
+		source:   first(q, "source"),
+		version:  first(q, "version"),
+		strict:   flag(q, "strict"),
+		loose:    flag(q, "loose"),
+		dry:      flag(q, "dry"),
+		info:     RequestInfo{Route: RouteWrite, RemoteAddr: r.RemoteAddr, Method: r.Method},
+	}
+	spec.info.Dry = spec.dry
+	if spec.input == "" {
+		spec.input = cat.String()
+	}
+	switch {
+	case flag(q, "global_election_tags"):
+		spec.extraTags = h.electionTags
+	case !flag(q, "ignore_global_host_tags", "ignore_global_tags"):
+		spec.extraTags = h.hostTags
+	}
+	echo := first(q, "echo")
+	switch {
+	case echo == "lp" || echo == "json":
+	case flag(q, "echo_line_proto"):
+		echo = "lp"
+	case flag(q, "echo_json"):
+		echo = "json"
+	default:
+		echo = ""
+	}
+	enc := first(q, "encoding")
+	if enc == "" {
+		enc = r.Header.Get("Content-Encoding")
+	}
+	if r.ContentLength == 0 {
+		return apiErr(http.StatusBadRequest, CodeEmptyBody, "request body is empty")
+	}
+	body, release, err := h.readBody(w, r, enc)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if len(body) == 0 {
+		return apiErr(http.StatusBadRequest, CodeEmptyBody, "request body is empty")
+	}
+
+	isJSON := strings.Contains(r.Header.Get("Content-Type"), "application/json")
+	dec := h.decoder()
+	defer h.decoders.Put(dec)
+	st := h.state()
+	defer h.release(st)
+
+	dopts := protocol.Options{
+		Precision: prec,
+		Now:       h.now(),
+		KeepValid: spec.loose,
+		ExactInts: h.opts.JSONExactInts,
+		MaxErrors: h.opts.MaxDecodeErrors,
+	}
+	var pts []point.Point
+	if isJSON {
+		var warns []point.Warning
+		pts, warns, err = dec.DecodeJSON(body, dopts)
+		st.warns = append(st.warns, warns...)
+	} else {
+		pts, err = dec.DecodeLineProtocol(body, dopts)
+	}
+	decodeDropped := 0
+	if err != nil {
+		var des *protocol.DecodeErrors
+		if !spec.loose || len(pts) == 0 || !errors.As(err, &des) {
+			return decodeErr(err, isJSON)
+		}
+		decodeDropped = len(des.Errors)
+		for _, de := range des.Errors {
+			st.report = append(st.report, de.Error())
+		}
+		if des.Truncated {
+			st.report = append(st.report, "(more bad entries not listed)")
+		}
+	}
+	if len(pts) == 0 {
+		return apiErr(http.StatusBadRequest, CodeNoPoints, "the body has no points")
+	}
+	decoded := len(pts)
+	pts, err = h.ingest(r.Context(), st, pts, &spec)
+	if err != nil {
+		return err
+	}
+	switch echo {
+	case "lp":
+		var enc protocol.LineEncoder
+		for _, p := range pts {
+			if st.out, err = enc.Append(st.out, p); err != nil {
+				return err
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(st.out)
+		return nil
+	case "json":
+		var enc protocol.JSONEncoder
+		if st.out, err = enc.Append(st.out, pts); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(st.out)
+		return nil
+	}
+	if len(st.report) > 0 {
+		return writeContent(w, LooseReport{Accepted: len(pts), Dropped: decoded - len(pts) + decodeDropped, Errors: st.report})
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// LooseReport is the body of a 200 answer to a write with ?loose= when
+// something was dropped: the points written and what could not be repaired.
+// It is wrapped as {"content": LooseReport}.
+type LooseReport struct {
+	Accepted int      `json:"accepted"`
+	Dropped  int      `json:"dropped"`
+	Errors   []string `json:"errors"`
+}
+
+func categoryList() string {
+	cats := point.Categories()
+	names := make([]string, len(cats))
+	for i, c := range cats {
+		names[i] = c.String()
+	}
+	return strings.Join(names, ", ")
+}
