@@ -1,0 +1,302 @@
+"""DataKit's Python collector framework, as collectkit runs it.
+
+A collector subclasses DataKitFramework, sets the class attributes ``name``
+and ``interval`` (seconds, fractions allowed) and overrides ``run()``, which
+reports data with ``report()`` or one of the ``feed_*`` helpers:
+
+    from datakit_framework import DataKitFramework
+
+    class Demo(DataKitFramework):
+        name = 'Demo'
+        interval = 10
+
+        def run(self):
+            return self.feed_metric(measurement='demo', tags={'t': 'v'},
+                                    fields={'f': 1})
+
+Under collectkit the data goes to the host over a private pipe, and
+``report()`` waits until the host has accepted or refused it. A collector
+whose ``__init__`` passes ``ip=``/``port=`` to ``DataKitFramework.__init__``
+posts JSON to that address's DataKit write API instead, as DataKit's own
+framework does; so does any collector run outside collectkit (default
+127.0.0.1:9529).
+
+``report()`` returns "" when every point was accepted, and the error text
+(DataKit's JSON error document when the host or server sent one) when not.
+Set the class attribute ``raise_on_error = True`` to get a ReportError
+instead.
+"""
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import _collectkit_channel
+
+__all__ = ["DataKitFramework", "ReportError"]
+
+# report() keys and the categories DataKit sends them to, in DataKit's order.
+_CATEGORIES = (
+    ("M", "metric"),
+    ("L", "logging"),
+    ("R", "rum"),
+    ("O", "object"),
+    ("CO", "custom_object"),
+    ("E", "keyevent"),
+)
+
+_DEFAULT_HOST = "127.0.0.1"
+_DEFAULT_PORT = 9529
+_HTTP_TIMEOUT = 30.0
+
+# Set by the collectkit runner; None when the module is used on its own.
+_channel = _collectkit_channel.Channel.from_env(os.environ)
+
+
+class ReportError(Exception):
+    """A report was refused; raised only when raise_on_error is true."""
+
+
+def _json_default(obj):
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj).decode("utf-8", "replace")
+    raise TypeError("value %r of type %s cannot be reported"
+                    % (obj, type(obj).__name__))
+
+
+def _encode_points(points):
+    if isinstance(points, dict):
+        points = [points]
+    return json.dumps(points, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default).encode("utf-8", "surrogatepass")
+
+
+def _check_arg(name, value):
+    # DataKit rejects every falsy value; 0 and False are real values here.
+    if value is None or (isinstance(value, (str, dict, list)) and not value):
+        raise ValueError('arguments missing "%s"' % name)
+
+
+def _error_text(code, message):
+    return json.dumps({"error_code": code, "message": message})
+
+
+class DataKitFramework(object):
+    """Base class of DataKit Python collectors."""
+
+    name = "DataKitFramework"
+    interval = 10
+    raise_on_error = False
+
+    # Set by __init__(ip=..., port=...): (host, port) to post to over HTTP.
+    _ck_http = None
+
+    def __init__(self, **kwargs):
+        ip = kwargs.get("ip")
+        port = kwargs.get("port")
+        if ip or port:
+            self._ck_http = (ip or _DEFAULT_HOST, int(port or _DEFAULT_PORT))
+
+    def run(self):
+        """Collect and report; called every ``interval`` seconds."""
+        raise NotImplementedError("run() is not implemented")
+
+    def _collector_name(self):
+        name = getattr(self, "name", "")
+        if not name or name == DataKitFramework.name:
+            name = type(self).__name__
+        return str(name)
+
+    # -- reporting -------------------------------------------------------
+
+    def report(self, in_data):
+        """Report the points of in_data, a dict with the keys 'M' (metric),
+        'L' (logging), 'R' (rum), 'O' (object), 'CO' (custom_object) and
+        'E' (keyevent), each a list of {"measurement", "tags", "fields",
+        "time"} dicts, and the options 'input', 'precision', 'version' and
+        'ignore_global_tags'. Categories are sent in that order.
+
+        Returns "" when all were accepted, else the first error text (the
+        other categories are still sent). Raises ReportError instead when
+        raise_on_error is true.
+        """
+        if not isinstance(in_data, dict):
+            raise TypeError("report() takes a dict, not %s"
+                            % type(in_data).__name__)
+        failure = ""
+        for key, category in _CATEGORIES:
+            points = in_data.get(key)
+            if not points:
+                continue
+            result = self._send(category, points, in_data)
+            if result and not failure:
+                failure = result
+        if failure and self.raise_on_error:
+            raise ReportError(failure)
+        return failure
+
+    def _send(self, category, points, opts):
+        if self._ck_http is None and _channel is not None:
+            try:
+                return _channel.send_points(
+                    category, _encode_points(points),
+                    input_name=opts.get("input") or "",
+                    collector=self._collector_name(),
+                    precision=opts.get("precision") or "",
+                    version=opts.get("version") or "",
+                    ignore_global_tags=bool(opts.get("ignore_global_tags")))
+            except _collectkit_channel.ChannelClosed as exc:
+                return _error_text("collectkit.channelClosed", str(exc))
+        query = []
+        for key in ("precision", "input", "ignore_global_tags", "version"):
+            if opts.get(key):
+                query.append((key, str(opts[key])))
+        return self._http_post(
+            "/v1/write/" + category, query,
+            json.dumps(points if isinstance(points, list) else [points],
+                       default=_json_default).encode("utf-8"))
+
+    def _http_address(self):
+        return self._ck_http or (_DEFAULT_HOST, _DEFAULT_PORT)
+
+    def construct_url(self, path, query=None):
+        """Return the URL of path on the DataKit HTTP API in use."""
+        host, port = self._http_address()
+        url = "http://%s:%d%s" % (host, port, path)
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        return url
+
+    def _http_post(self, path, query, body):
+        request = urllib.request.Request(
+            self.construct_url(path, query), data=body, method="POST",
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as r:
+                r.read()
+                return ""
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode("utf-8", "replace")
+            return text or _error_text("collectkit.httpError",
+                                       "HTTP %d" % exc.code)
+        except (urllib.error.URLError, OSError) as exc:
+            return _error_text("collectkit.httpError",
+                               "POST %s: %s" % (path, exc))
+
+    def set_lasterror(self, input_name, err_msg):
+        """Make err_msg the last error of input_name, shown by the host."""
+        if self._ck_http is None and _channel is not None:
+            try:
+                _channel.send_json(_collectkit_channel.KIND_LASTERROR, {
+                    "input": str(input_name or ""),
+                    "collector": self._collector_name(),
+                    "message": str(err_msg),
+                })
+                return ""
+            except _collectkit_channel.ChannelClosed as exc:
+                return _error_text("collectkit.channelClosed", str(exc))
+        return self._http_post("/v1/lasterror", None, json.dumps({
+            "input": str(input_name or ""), "err_content": str(err_msg),
+        }).encode("utf-8"))
+
+    # -- helpers ---------------------------------------------------------
+
+    def feed_metric(self, input=None, measurement=None, tags=None,
+                    fields=None, time=None, **kwargs):
+        """Report one metric point; kwargs are extra fields."""
+        _check_arg("measurement", measurement)
+        _check_arg("fields", fields)
+        data = {"measurement": measurement, "tags": dict(tags or {}),
+                "fields": dict(fields, **kwargs), "time": time}
+        return self.report({"M": [data], "input": input})
+
+    def feed_logging(self, input=None, source=None, tags=None, message=None,
+                     time=None, **kwargs):
+        """Report one log line of source; kwargs are extra fields."""
+        _check_arg("source", source)
+        fields = {"message": message}
+        fields.update(kwargs)
+        data = {"measurement": source, "tags": dict(tags or {}),
+                "fields": fields, "time": time}
+        return self.report({"L": [data], "input": input})
+
+    def feed_object(self, input=None, cls=None, name=None, tags=None,
+                    fields=None, time=None, **kwargs):
+        """Report one object of class cls; name becomes the "name" tag."""
+        _check_arg("cls", cls)
+        _check_arg("fields", fields)
+        tags = dict(tags or {})
+        if name is not None:
+            tags["name"] = str(name)
+        data = {"measurement": cls, "tags": tags,
+                "fields": dict(fields, **kwargs), "time": time}
+        return self.report({"O": [data], "input": input})
+
+    def _feed_event(self, source, extra, tags, df_date_range, df_status,
+                    df_event_id, df_title, df_message, kwargs):
+        _check_arg("df_date_range", df_date_range)
+        _check_arg("df_status", df_status)
+        _check_arg("df_event_id", df_event_id)
+        _check_arg("df_title", df_title)
+        fields = {"df_date_range": df_date_range, "df_source": source}
+        fields.update(extra)
+        fields["df_status"] = df_status
+        fields["df_event_id"] = df_event_id
+        fields["df_title"] = df_title
+        fields["df_message"] = "" if df_message is None else df_message
+        fields.update(kwargs)
+        data = {"measurement": "measurement", "tags": dict(tags or {}),
+                "fields": fields}
+        return self.report({"E": [data]})
+
+    def feed_user_event(self, df_user_id=None, tags=None, df_date_range=10,
+                        df_status=None, df_event_id=None, df_title=None,
+                        df_message=None, **kwargs):
+        """Report a keyevent with df_source "user"."""
+        _check_arg("df_user_id", df_user_id)
+        return self._feed_event("user", {"df_user_id": df_user_id}, tags,
+                                df_date_range, df_status, df_event_id,
+                                df_title, df_message, kwargs)
+
+    def feed_monitor_event(self, df_dimension_tags=None, tags=None,
+                           df_date_range=10, df_status=None, df_event_id=None,
+                           df_title=None, df_message=None, **kwargs):
+        """Report a keyevent with df_source "monitor".
+
+        df_dimension_tags is a JSON string such as '{"host":"web01"}'; a
+        dict is encoded to one.
+        """
+        _check_arg("df_dimension_tags", df_dimension_tags)
+        if isinstance(df_dimension_tags, dict):
+            df_dimension_tags = json.dumps(df_dimension_tags)
+        return self._feed_event(
+            "monitor", {"df_dimension_tags": df_dimension_tags}, tags,
+            df_date_range, df_status, df_event_id, df_title, df_message,
+            kwargs)
+
+    def feed_system_event(self, tags=None, df_date_range=10, df_status=None,
+                          df_event_id=None, df_title=None, df_message=None,
+                          **kwargs):
+        """Report a keyevent with df_source "system"."""
+        return self._feed_event("system", {}, tags, df_date_range, df_status,
+                                df_event_id, df_title, df_message, kwargs)
+
+
+def _log(level, collector, event, message, traceback_text=""):
+    """Send a log record to the host, or write it to stderr on its own."""
+    if _channel is not None:
+        try:
+            _channel.send_json(_collectkit_channel.KIND_LOG, {
+                "level": level, "collector": collector, "event": event,
+                "message": message, "traceback": traceback_text,
+            })
+            return
+        except _collectkit_channel.ChannelClosed:
+            pass
+    line = "%s %s: %s" % (level.upper(), collector or "pythond", message)
+    if traceback_text:
+        line += "\n" + traceback_text.rstrip("\n")
+    print(line, file=sys.stderr, flush=True)

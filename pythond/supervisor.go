@@ -1,0 +1,298 @@
+package pythond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/point"
+)
+
+// DefaultStopGrace is how long a stopping process group is given between
+// SIGTERM and SIGKILL when Options.StopGrace is zero.
+const DefaultStopGrace = 5 * time.Second
+
+// Options configure a Supervisor. Only Sink is required; the zero value of
+// every other field means the default documented on it.
+type Options struct {
+	// Inputs are the [[inputs.pythond]] entries to run, one Python process
+	// each. They are validated by New.
+	Inputs []Input
+
+	// Root is the python.d root that relative Input.Dirs and Workdir are
+	// resolved against. Empty means the current working directory.
+	Root string
+	// GitRepos, when not empty, turns on git-repo mode: a relative dir is
+	// looked up as GitRepos/<repo>/python.d/<dir> first and under Root
+	// only if missing there.
+	GitRepos string
+	// GitRepo names the repository under GitRepos. Empty means every
+	// repository directory under GitRepos, in lexical order.
+	GitRepo string
+
+	// Sink receives the points, after Constraint normalization, as batches
+	// whose Input is the report's "input" or else the collector's name.
+	// Required.
+	Sink point.Sink
+	// Constraint configures the normalization applied before Sink.
+	Constraint constraint.Options
+
+	// Logger receives the supervisor's records and every line the Python
+	// processes print, each with the attribute "pythond" (the input's
+	// name). Nil discards them.
+	Logger *slog.Logger
+	// OnError, if not nil, is called for every collector error (see
+	// ErrorKind), from the goroutine that met it; it should return
+	// quickly. A host forwards these to its /v1/lasterror store.
+	OnError func(ctx context.Context, e CollectorError)
+
+	// StateDir is where the embedded Python package is written, into a
+	// subdirectory named after the hash of its contents. Empty means
+	// os.UserCacheDir()/collectkit, or os.TempDir()/collectkit-<uid>.
+	StateDir string
+	// StopGrace is the time between SIGTERM and SIGKILL when a process
+	// group is stopped. Zero means DefaultStopGrace; negative means SIGKILL
+	// at once.
+	StopGrace time.Duration
+	// MaxReportBytes bounds the encoded size of one category of one
+	// report; a larger one is refused with an error the script sees. Zero
+	// means DefaultMaxReportBytes.
+	MaxReportBytes int
+	// Env is the environment the processes inherit before Input.Envs are
+	// added. Nil means os.Environ().
+	Env []string
+}
+
+// Supervisor runs the Python processes of its inputs. Create it with New
+// and start it with Run.
+type Supervisor struct {
+	inputs    []*resolvedInput
+	sink      point.Sink
+	logger    *slog.Logger
+	onError   func(context.Context, CollectorError)
+	stateDir  string
+	stopGrace time.Duration
+	maxReport int
+	running   atomic.Bool
+}
+
+// resolvedInput is an Input with its paths and environment worked out.
+type resolvedInput struct {
+	Input
+	cmdPath string
+	dirs    []string
+	workdir string
+	env     []string
+	tags    []point.Tag
+	logger  *slog.Logger
+}
+
+// New validates opts, resolves every input's interpreter and directories,
+// and returns a Supervisor. A missing interpreter, a directory that is
+// missing, unreadable or outside its root, and invalid input values are
+// reported together (errors.Join), each naming the input and key.
+func New(opts Options) (*Supervisor, error) {
+	if opts.Sink == nil {
+		return nil, errors.New("pythond: Options.Sink is required")
+	}
+	if err := (Config{Inputs: opts.Inputs}).Validate(); err != nil {
+		return nil, err
+	}
+	if err := opts.Constraint.Validate(); err != nil {
+		return nil, fmt.Errorf("pythond: Options.Constraint: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Supervisor{
+		sink:      constraint.New(opts.Constraint).Sink(opts.Sink),
+		logger:    logger,
+		onError:   opts.OnError,
+		stateDir:  opts.StateDir,
+		stopGrace: opts.StopGrace,
+		maxReport: opts.MaxReportBytes,
+	}
+	if s.stateDir == "" {
+		s.stateDir = defaultStateDir()
+	}
+	if s.stopGrace == 0 {
+		s.stopGrace = DefaultStopGrace
+	}
+	if s.maxReport <= 0 {
+		s.maxReport = DefaultMaxReportBytes
+	}
+	root := opts.Root
+	if root == "" {
+		root = "."
+	}
+	rs := roots{root: root, gitRepos: opts.GitRepos, gitRepo: opts.GitRepo}
+	base := opts.Env
+	if base == nil {
+		base = os.Environ()
+	}
+	var errs []error
+	for i, in := range opts.Inputs {
+		prefix := fmt.Sprintf("inputs.pythond[%d]", i)
+		ri := &resolvedInput{Input: in, logger: logger.With("pythond", in.Name)}
+		path, err := exec.LookPath(in.cmd())
+		if err != nil {
+			errs = append(errs, &ConfigError{Key: prefix + ".cmd", Err: fmt.Errorf("%w: Python interpreter %q not found: %w", ErrInvalidConfig, in.cmd(), err)})
+		}
+		ri.cmdPath = path
+		for j, d := range in.Dirs {
+			p, err := rs.resolve(fmt.Sprintf("%s.dirs[%d]", prefix, j), d)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ri.dirs = append(ri.dirs, p)
+		}
+		ri.workdir = in.Workdir
+		if ri.workdir == "" {
+			ri.workdir = root
+		} else if !filepath.IsAbs(ri.workdir) {
+			ri.workdir = filepath.Join(root, ri.workdir)
+		}
+		if fi, err := os.Stat(ri.workdir); err != nil || !fi.IsDir() {
+			errs = append(errs, &ConfigError{Key: prefix + ".workdir", Err: fmt.Errorf("%w: working directory %s is not a directory", ErrInvalidConfig, ri.workdir)})
+		}
+		ri.env = buildEnv(base, in.Envs)
+		for _, k := range sortedTagKeys(in.Tags) {
+			ri.tags = append(ri.tags, point.Tag{Key: k, Value: in.Tags[k]})
+		}
+		s.inputs = append(s.inputs, ri)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run installs the Python package, starts one process per input and keeps
+// each running (restarting it with back-off when it exits) until ctx is
+// done. It then stops every process group (SIGTERM, StopGrace, SIGKILL),
+// reaps every child, waits for its own goroutines and returns nil. It
+// returns an error without starting anything if the Python package cannot
+// be installed or Run is already running.
+func (s *Supervisor) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("pythond: Supervisor.Run is already running")
+	}
+	defer s.running.Store(false)
+	pyDir, err := installPython(s.stateDir)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, in := range s.inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.supervise(ctx, in, pyDir)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// supervise runs in's process until ctx is done, restarting it with capped
+// exponential back-off and jitter.
+func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir string) {
+	lo, hi := in.restartMin(), in.restartMax()
+	delay := lo
+	for {
+		started := time.Now()
+		err := s.runProcess(ctx, in, pyDir)
+		if ctx.Err() != nil {
+			return
+		}
+		lived := time.Since(started)
+		if lived >= hi {
+			delay = lo // it ran long enough: start the back-off over
+		}
+		wait := jitter(delay, hi)
+		in.logger.Warn("python process exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
+		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(delay*2, hi)
+	}
+}
+
+// jitter returns d changed by up to ±20%, capped at hi.
+func jitter(d, hi time.Duration) time.Duration {
+	j := time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+	return min(j, hi)
+}
+
+func (s *Supervisor) report(ctx context.Context, e CollectorError) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if s.onError != nil {
+		s.onError(ctx, e)
+	}
+}
+
+// buildEnv returns base with envs set on top, each value's $VAR expanded
+// against what is set so far.
+func buildEnv(base, envs []string) []string {
+	env := make([]string, 0, len(base)+len(envs)+3)
+	idx := make(map[string]int, len(base))
+	set := func(k, v string) {
+		if i, ok := idx[k]; ok {
+			env[i] = k + "=" + v
+			return
+		}
+		idx[k] = len(env)
+		env = append(env, k+"="+v)
+	}
+	lookup := func(k string) string {
+		if i, ok := idx[k]; ok {
+			return env[i][len(k)+1:]
+		}
+		return ""
+	}
+	for _, kv := range base {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			set(k, v)
+		}
+	}
+	for _, kv := range envs {
+		k, v, _ := strings.Cut(kv, "=")
+		set(k, os.Expand(v, lookup))
+	}
+	if _, ok := idx["PYTHONUNBUFFERED"]; !ok {
+		set("PYTHONUNBUFFERED", "1")
+	}
+	if _, ok := idx["PYTHONDONTWRITEBYTECODE"]; !ok {
+		set("PYTHONDONTWRITEBYTECODE", "1")
+	}
+	set(fdsEnv, "3,4")
+	return env
+}
+
+// fdsEnv names the data and ack descriptors for the Python side.
+const fdsEnv = "COLLECTKIT_PYTHOND_FDS"
+
+func sortedTagKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
