@@ -161,6 +161,7 @@ func (h *Handler) decompress(dst, in []byte, enc string) ([]byte, error) {
 			h.zstds.Put(zd)
 			return dst, decodeBodyErr(enc, err)
 		}
+		// A frame that declares a size over the limit fails on the first read.
 		src, finish = zd, func() { _ = zd.Reset(nil); h.zstds.Put(zd) }
 	default:
 		return dst, apiErr(http.StatusBadRequest, CodeDecodeBodyFailed,
@@ -176,6 +177,10 @@ func (h *Handler) decompress(dst, in []byte, enc string) ([]byte, error) {
 		var ae *Error
 		if errors.As(err, &ae) {
 			return out, err
+		}
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return out, &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge,
+				Message: fmt.Sprintf("%s body decompresses to more than the limit of %d bytes", enc, limit), Err: err}
 		}
 		return out, decodeBodyErr(enc, err)
 	}
