@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/collectkit/collectkit/pythond"
+)
+
+// Config is the agent's TOML configuration.
+type Config struct {
+	// Listen is the address the write API is served on.
+	Listen string `toml:"listen"`
+	// PythondDir is the root of relative pythond dirs, relative to the
+	// configuration file's directory when not absolute.
+	PythondDir string `toml:"pythond_dir"`
+	// GitReposDir enables DataKit's git-repo mode: dirs are looked up in
+	// <gitrepos_dir>/<repo>/python.d first.
+	GitReposDir string `toml:"gitrepos_dir"`
+	// GlobalTags are added to every point the write API accepts.
+	GlobalTags map[string]string `toml:"global_tags"`
+	// Token, when set, is required of every write API client.
+	Token  string `toml:"token"`
+	Inputs struct {
+		Pythond []pythond.Input `toml:"pythond"`
+	} `toml:"inputs"`
+	Sink SinkConfig `toml:"sink"`
+}
+
+// SinkConfig selects where accepted points go.
+type SinkConfig struct {
+	// Kind is "stdout", "file" or "influx"; empty means stdout unless -out
+	// is given.
+	Kind string `toml:"kind"`
+	// Dir is the output directory of kind "file".
+	Dir string `toml:"dir"`
+	// URL is the write endpoint of kind "influx".
+	URL string `toml:"url"`
+	// Token is sent as "Authorization: Token <token>" by kind "influx".
+	Token string `toml:"token"`
+	// BufferDir is the on-disk buffer of kind "influx"; empty: a directory
+	// under the user cache directory.
+	BufferDir string `toml:"buffer_dir"`
+	// BufferMaxBytes caps the on-disk buffer; zero: the forwarder's default.
+	BufferMaxBytes int64 `toml:"buffer_max_bytes"`
+}
+
+// parseConfig decodes and validates a configuration. name is used in error
+// messages.
+func parseConfig(name string, data []byte) (Config, error) {
+	var cfg Config
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			var keys []string
+			for _, e := range strict.Errors {
+				row, col := e.Position()
+				keys = append(keys, fmt.Sprintf("%s (line %d, column %d)", strings.Join(e.Key(), "."), row, col))
+			}
+			return Config{}, fmt.Errorf("%s: unknown configuration key %s", name, strings.Join(keys, ", "))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return Config{}, fmt.Errorf("%s:%d:%d: %v", name, row, col, de)
+		}
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("listen: %q is not host:port: %w", c.Listen, err))
+		}
+	}
+	for i, in := range c.Inputs.Pythond {
+		if err := in.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("inputs.pythond[%d]: %w", i, err))
+		}
+	}
+	switch c.Sink.Kind {
+	case "", "stdout":
+	case "file":
+		if c.Sink.Dir == "" {
+			errs = append(errs, errors.New(`sink.dir: required when sink.kind = "file"`))
+		}
+	case "influx":
+		if c.Sink.URL == "" {
+			errs = append(errs, errors.New(`sink.url: required when sink.kind = "influx"`))
+		}
+	default:
+		errs = append(errs, fmt.Errorf(`sink.kind: %q is not one of "stdout", "file", "influx"`, c.Sink.Kind))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/collectkit/collectkit/forward"
+)
+
+// forwarder runs a forward.Forwarder for the agent's [sink] kind "influx".
+type forwarder struct {
+	sink   *forward.Forwarder
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newForwarder(ctx context.Context, cfg SinkConfig, baseDir string, logger *slog.Logger) (*forwarder, error) {
+	dir := cfg.BufferDir
+	switch {
+	case dir == "":
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir = filepath.Join(cache, "collectkit-agent", "forward")
+	case !filepath.IsAbs(dir):
+		dir = filepath.Join(baseDir, dir)
+	}
+	f, err := forward.New(forward.Options{
+		URL:            cfg.URL,
+		Token:          cfg.Token,
+		BufferDir:      dir,
+		BufferMaxBytes: cfg.BufferMaxBytes,
+		Logger:         logger.With("component", "forward"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The forwarder outlives the agent's own context so that it can flush
+	// what the inputs accepted during shutdown; close stops it.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	fw := &forwarder{sink: f, cancel: cancel, done: make(chan error, 1)}
+	go func() { fw.done <- f.Run(runCtx) }()
+	return fw, nil
+}
+
+// close stops delivery after the forwarder's bounded final flush; what is
+// left stays in the on-disk buffer for the next start.
+func (f *forwarder) close() error {
+	f.cancel()
+	err := <-f.done
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+func (f *forwarder) writeMetrics(w io.Writer) { _ = f.sink.WritePrometheus(w) }

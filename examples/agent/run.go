@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/collectkit/collectkit/httpapi"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/pythond"
+)
+
+//go:embed default.toml
+var defaultConfig []byte
+
+//go:embed python.d
+var bundledPythonD embed.FS
+
+// version is reported by /v1/ping and the X-DataKit header.
+const version = "collectkit-agent/0.1.0"
+
+// run is the whole agent; main only adds signal handling and the exit code.
+// It returns nil after a clean, ctx-triggered shutdown.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("agent", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "", "TOML configuration `file` (default: the embedded default configuration)")
+	listen := flags.String("listen", "", "listen `address`, overriding the configuration's listen")
+	outDir := flags.String("out", "", "also append accepted points to `DIR`/<category>.lp")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", flags.Arg(0))
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	cfg, baseDir, cleanup, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:9529"
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// Sinks: the configured one, -out, or stdout when neither is given.
+	out, err := buildSinks(ctx, cfg, baseDir, *outDir, stdout, logger)
+	if err != nil {
+		return err
+	}
+
+	handler, err := httpapi.New(httpapi.Options{
+		Sink:           out.sink,
+		Version:        version,
+		GlobalHostTags: cfg.GlobalTags,
+		Token:          cfg.Token,
+		Logger:         logger.With("component", "httpapi"),
+	})
+	if err != nil {
+		return errors.Join(err, out.close())
+	}
+
+	var sup *pythond.Supervisor
+	if len(cfg.Inputs.Pythond) > 0 {
+		root := cfg.PythondDir
+		if root != "" && !filepath.IsAbs(root) {
+			root = filepath.Join(baseDir, root)
+		}
+		gitRepos := cfg.GitReposDir
+		if gitRepos != "" && !filepath.IsAbs(gitRepos) {
+			gitRepos = filepath.Join(baseDir, gitRepos)
+		}
+		sup, err = pythond.New(pythond.Options{
+			Inputs:   cfg.Inputs.Pythond,
+			Root:     root,
+			GitRepos: gitRepos,
+			Sink:     out.sink,
+			Logger:   logger.With("component", "pythond"),
+			OnError: func(ctx context.Context, e pythond.CollectorError) {
+				handler.ReportLastError(ctx, httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
+			},
+		})
+		if err != nil {
+			return errors.Join(err, out.close())
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/", handler)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		out.writeMetrics(w)
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen: %w", err), out.close())
+	}
+	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	pyCtx, pyCancel := context.WithCancel(ctx)
+	defer pyCancel()
+	pyDone := make(chan struct{})
+	if sup != nil {
+		go func() {
+			defer close(pyDone)
+			if err := sup.Run(pyCtx); err != nil {
+				errc <- fmt.Errorf("pythond: %w", err)
+			}
+		}()
+	} else {
+		close(pyDone)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	logger.Info("shutting down")
+
+	// Stop taking data first, then stop the collectors, then flush sinks.
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer shutCancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+	}
+	wg.Wait()
+	pyCancel()
+	<-pyDone
+	cancel()
+	if err := out.close(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	for {
+		select {
+		case err := <-errc:
+			runErr = errors.Join(runErr, err)
+		default:
+			return runErr
+		}
+	}
+}
+
+// loadConfig reads the configuration file, or the embedded default with
+// the bundled demo collector written to a temporary python.d. It returns the
+// directory relative paths in the configuration are resolved against.
+func loadConfig(path string) (Config, string, func(), error) {
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, "", nil, fmt.Errorf("reading configuration: %w", err)
+		}
+		cfg, err := parseConfig(path, data)
+		if err != nil {
+			return Config{}, "", nil, err
+		}
+		abs, err := filepath.Abs(filepath.Dir(path))
+		if err != nil {
+			return Config{}, "", nil, err
+		}
+		return cfg, abs, func() {}, nil
+	}
+	cfg, err := parseConfig("default.toml (embedded)", defaultConfig)
+	if err != nil {
+		return Config{}, "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "collectkit-agent-")
+	if err != nil {
+		return Config{}, "", nil, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	if err := os.CopyFS(dir, bundledPythonD); err != nil {
+		cleanup()
+		return Config{}, "", nil, fmt.Errorf("writing the bundled demo collector: %w", err)
+	}
+	return cfg, dir, cleanup, nil
+}
+
+// outputs is the agent's sink chain and what must be closed at exit.
+type outputs struct {
+	sink    point.Sink
+	closers []func() error
+	metrics []func(io.Writer)
+}
+
+func (o *outputs) close() error {
+	var errs []error
+	for i := len(o.closers) - 1; i >= 0; i-- {
+		errs = append(errs, o.closers[i]())
+	}
+	o.closers = nil
+	return errors.Join(errs...)
+}
+
+func (o *outputs) writeMetrics(w io.Writer) {
+	for _, m := range o.metrics {
+		m(w)
+	}
+}
+
+func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, stdout io.Writer, logger *slog.Logger) (*outputs, error) {
+	o := &outputs{}
+	var sinks []point.Sink
+	switch cfg.Sink.Kind {
+	case "stdout":
+		sinks = append(sinks, newLineSink(stdout))
+	case "file":
+		dir := cfg.Sink.Dir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(baseDir, dir)
+		}
+		fsink, err := newFileSink(dir)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, fsink)
+		o.closers = append(o.closers, fsink.Close)
+	case "influx":
+		fwd, err := newForwarder(ctx, cfg.Sink, baseDir, logger)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, fwd.sink)
+		o.closers = append(o.closers, fwd.close)
+		o.metrics = append(o.metrics, fwd.writeMetrics)
+	}
+	if outDir != "" {
+		fsink, err := newFileSink(outDir)
+		if err != nil {
+			return nil, errors.Join(err, o.close())
+		}
+		sinks = append(sinks, fsink)
+		o.closers = append(o.closers, fsink.Close)
+	}
+	if len(sinks) == 0 {
+		sinks = append(sinks, newLineSink(stdout))
+	}
+	if len(sinks) == 1 {
+		o.sink = sinks[0]
+	} else {
+		o.sink = point.MultiSink(sinks...)
+	}
+	return o, nil
+}
