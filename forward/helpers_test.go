@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -168,4 +169,33 @@ func flush(t testing.TB, f *Forwarder, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	require.NoError(t, f.Flush(ctx), fmt.Sprintf("stats: %+v", f.Stats()))
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// group runs functions on at most limit goroutines and keeps the first
+// error (a small errgroup, to avoid a dependency for tests).
+type group struct {
+	wg   sync.WaitGroup
+	sem  chan struct{}
+	once sync.Once
+	err  error
+}
+
+func newGroup(limit int) *group { return &group{sem: make(chan struct{}, limit)} }
+
+func (g *group) Go(fn func() error) {
+	g.sem <- struct{}{}
+	g.wg.Add(1)
+	go func() {
+		defer func() { <-g.sem; g.wg.Done() }()
+		if err := fn(); err != nil {
+			g.once.Do(func() { g.err = err })
+		}
+	}()
+}
+
+func (g *group) Wait() error {
+	g.wg.Wait()
+	return g.err
 }
