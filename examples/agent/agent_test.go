@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// buildAgent compiles this command once per test binary run.
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "agent-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "agent")
+		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		if err != nil {
+			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildOnce.err)
+	return buildOnce.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildOnce.path != "" {
+		_ = os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+	os.Exit(code)
+}
+
+// agentProc is a running agent with its output captured.
+type agentProc struct {
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	addr   string
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var listenRE = regexp.MustCompile(`msg="write API listening" addr=(\S+)`)
+
+func startAgent(t *testing.T, args ...string) *agentProc {
+	t.Helper()
+	bin := agentBinary(t)
+	p := &agentProc{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout = p.stdout
+	p.cmd.Stderr = p.stderr
+	require.NoError(t, p.cmd.Start())
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			_ = p.cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("agent stderr:\n%s", p.stderr.String())
+		}
+	})
+	waitFor(t, 15*time.Second, "the agent to listen", func() bool {
+		m := listenRE.FindStringSubmatch(p.stderr.String())
+		if m == nil {
+			return false
+		}
+		p.addr = m[1]
+		return true
+	})
+	return p
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (p *agentProc) stop(t *testing.T) int {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		t.Fatal("agent did not stop within 20s of SIGTERM")
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *agentProc) post(t *testing.T, path, contentType, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post("http://"+p.addr+path, contentType, strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var pidRE = regexp.MustCompile(`msg="python process started".* pid=(\d+)`)
+
+// pythonPIDs returns the pids of the Python processes the agent logged.
+func pythonPIDs(stderr string) []int {
+	var pids []int
+	for _, m := range pidRE.FindAllStringSubmatch(stderr, -1) {
+		n, _ := strconv.Atoi(m[1])
+		pids = append(pids, n)
+	}
+	return pids
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+const collectorScript = `from datakit_framework import DataKitFramework
+
+
+class E2E(DataKitFramework):
+    name = 'e2e'
+    interval = 0.2
+
+    def run(self):
+        self.feed_metric(measurement='e2e_metric', tags={'src': 'py'},
+                         fields={'value': 42, 'ratio': 0.5})
+        self.feed_logging(source='e2e_log', tags={'src': 'py'},
+                          message='hello from python')
+        return self.feed_user_event(df_user_id='u1', tags={'src': 'py'},
+                                    df_status='ok', df_event_id='ev1',
+                                    df_title='e2e event')
+`
+
+func TestEndToEndWithOutDir(t *testing.T) {
+	dir := t.TempDir()
+	pyDir := filepath.Join(dir, "python.d", "e2e")
+	require.NoError(t, os.MkdirAll(pyDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(pyDir, "e2e.py"), []byte(collectorScript), 0o644))
+	cfg := `listen = "127.0.0.1:0"
+pythond_dir = "python.d"
+
+[global_tags]
+host = "e2e-host"
+
+[[inputs.pythond]]
+name = "e2e"
+cmd = "python3"
+dirs = ["e2e"]
+restart_min = "100ms"
+`
+	cfgPath := filepath.Join(dir, "agent.toml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o644))
+	outDir := filepath.Join(dir, "out")
+
+	p := startAgent(t, "-config", cfgPath, "-out", outDir)
+
+	code, body := p.post(t, "/v1/write/metric?precision=s", "", "http_cpu,core=0 usage=12.5,count=3i 1700000000\nhttp_cpu,core=1 usage=1.5 1700000001\n")
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = p.post(t, "/v1/write/logging", "application/json",
+		`[{"measurement":"http_log","tags":{"app":"web"},"fields":{"message":"json line"},"time":1700000000000}]`)
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = p.post(t, "/v1/write/keyevent?precision=s", "", "http_event,kind=test df_title=\"posted\" 1700000002\n")
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = p.post(t, "/v1/write/metric", "", "bad line without fields\n")
+	require.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, body, "datakit.invalidLinePoint")
+
+	metricFile := filepath.Join(outDir, "metric.lp")
+	loggingFile := filepath.Join(outDir, "logging.lp")
+	keyeventFile := filepath.Join(outDir, "keyevent.lp")
+	// Files are flushed within a second; the collector runs every 0.2s.
+	waitFor(t, 10*time.Second, "points from HTTP and Python in the .lp files", func() bool {
+		m := strings.Join(readLines(t, metricFile), "\n")
+		l := strings.Join(readLines(t, loggingFile), "\n")
+		k := strings.Join(readLines(t, keyeventFile), "\n")
+		return strings.Contains(m, "http_cpu,") && strings.Contains(m, "e2e_metric,") &&
+			strings.Contains(l, "http_log,") && strings.Contains(l, "e2e_log,") &&
+			strings.Contains(k, "http_event,") && strings.Contains(k, `df_event_id="ev1"`)
+	})
+
+	metrics := readLines(t, metricFile)
+	assert.Contains(t, metrics, "http_cpu,core=0,host=e2e-host count=3i,usage=12.5 1700000000000000000")
+	assert.Contains(t, metrics, "http_cpu,core=1,host=e2e-host usage=1.5 1700000001000000000")
+	assert.NotContains(t, strings.Join(metrics, "\n"), "bad line")
+	var pyMetric string
+	for _, l := range metrics {
+		if strings.HasPrefix(l, "e2e_metric,") {
+			pyMetric = l
+			break
+		}
+	}
+	assert.Regexp(t, `^e2e_metric,src=py ratio=0\.5,value=42i \d{19}$`, pyMetric)
+
+	logs := strings.Join(readLines(t, loggingFile), "\n")
+	assert.Contains(t, logs, `http_log,app=web,host=e2e-host message="json line",status="info" 1700000000000000000`)
+	assert.Regexp(t, `e2e_log,src=py message="hello from python",status="info" \d{19}`, logs)
+
+	events := strings.Join(readLines(t, keyeventFile), "\n")
+	assert.Contains(t, events, `http_event,host=e2e-host,kind=test df_title="posted" 1700000002000000000`)
+	assert.Regexp(t, `measurement,src=py df_date_range=10i,df_event_id="ev1",df_message="",df_source="user",df_status="ok",df_title="e2e event",df_user_id="u1" \d{19}`, events)
+
+	// Nothing went to stdout: -out was given and no [sink].
+	assert.Empty(t, p.stdout.String())
+
+	pids := pythonPIDs(p.stderr.String())
+	require.NotEmpty(t, pids, "the agent logs the pid of its Python process")
+	assert.Equal(t, 0, p.stop(t), "SIGTERM gives a clean exit")
+	for _, pid := range pids {
+		assert.False(t, alive(pid), "python process %d outlived the agent", pid)
+	}
+	// Everything accepted before the stop was flushed.
+	before := len(readLines(t, metricFile))
+	assert.Positive(t, before)
+}
+
+func TestDefaultRunPrintsDemoPoints(t *testing.T) {
+	// No -config: the embedded configuration and the bundled demo collector.
+	p := startAgent(t, "-listen", "127.0.0.1:0")
+	waitFor(t, 15*time.Second, "demo points on stdout", func() bool {
+		out := p.stdout.String()
+		return strings.Contains(out, "demo_system,collector=demo ") && strings.Contains(out, "measurement,collector=demo ")
+	})
+	code, body := p.post(t, "/v1/write/metric", "", "from_http value=1\n")
+	require.Equal(t, http.StatusOK, code, body)
+	waitFor(t, 5*time.Second, "the posted point on stdout", func() bool {
+		return strings.Contains(p.stdout.String(), "from_http value=1 ")
+	})
+	pids := pythonPIDs(p.stderr.String())
+	assert.Equal(t, 0, p.stop(t))
+	for _, pid := range pids {
+		assert.False(t, alive(pid), "python process %d outlived the agent", pid)
+	}
+	assert.NotContains(t, p.stderr.String(), "level=ERROR", "the demo collector runs without errors")
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  string
+		want string
+	}{
+		{"unknown key", "listen = \"127.0.0.1:0\"\nlisten_addr = \"x\"\n", "unknown configuration key listen_addr (line 2, column 1)"},
+		{"bad sink kind", "[sink]\nkind = \"kafka\"\n", `sink.kind: "kafka" is not one of`},
+		{"influx without url", "[sink]\nkind = \"influx\"\n", "sink.url: required"},
+		{"bad listen", "listen = \"nowhere\"\n", `listen: "nowhere" is not host:port`},
+		{"bad toml", "listen = \n", "agent.toml:1:"},
+		{"pythond without dirs", "[[inputs.pythond]]\nname = \"x\"\n", "inputs.pythond[0]"},
+		{"unknown pythond key", "[[inputs.pythond]]\nname = \"x\"\ndirs = [\"a\"]\nintreval = 3\n", "inputs.pythond.intreval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("agent.toml", []byte(tt.cfg))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestBadConfigFileExitsWithClearError(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.toml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte("[sink]\nkind = \"kafka\"\n"), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, agentBinary(t), "-config", cfgPath).CombinedOutput()
+	require.Error(t, err)
+	assert.Equal(t, 1, err.(*exec.ExitError).ExitCode())
+	assert.Contains(t, string(out), `agent.toml: sink.kind: "kafka" is not one of "stdout", "file", "influx"`)
+}
+
+// TestRelay runs agent A with [sink] kind "influx" pointing at agent B's
+// /v1/write/{category}; B writes -out files. What A accepted arrives at B
+// unchanged, per category.
+func TestRelay(t *testing.T) {
+	dir := t.TempDir()
+	outB := filepath.Join(dir, "out-b")
+	b := startAgent(t, "-config", writeFile(t, dir, "b.toml", "listen = \"127.0.0.1:0\"\n"), "-out", outB)
+
+	cfgA := fmt.Sprintf(`listen = "127.0.0.1:0"
+[sink]
+kind = "influx"
+url = "http://%s/v1/write/{category}"
+buffer_dir = "buffer-a"
+`, b.addr)
+	outA := filepath.Join(dir, "out-a")
+	a := startAgent(t, "-config", writeFile(t, dir, "a.toml", cfgA), "-out", outA)
+
+	var lp strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&lp, "relay,host=h%d,idx=%d value=%d.5,count=%di %d\n", i%7, i, i, i, 1700000000+i)
+	}
+	code, body := a.post(t, "/v1/write/metric?precision=s", "", lp.String())
+	require.Equal(t, http.StatusOK, code, body)
+	code, body = a.post(t, "/v1/write/logging?precision=s", "", "relay_log,app=x message=\"relayed\",status=\"warn\" 1700000000\n")
+	require.Equal(t, http.StatusOK, code, body)
+
+	waitFor(t, 15*time.Second, "500 metric points and 1 log line at agent B", func() bool {
+		return len(readLines(t, filepath.Join(outB, "metric.lp"))) >= 500 && len(readLines(t, filepath.Join(outB, "logging.lp"))) >= 1
+	})
+	waitFor(t, 5*time.Second, "agent A's own -out files", func() bool {
+		return len(readLines(t, filepath.Join(outA, "metric.lp"))) >= 500
+	})
+	assert.ElementsMatch(t, readLines(t, filepath.Join(outA, "metric.lp")), readLines(t, filepath.Join(outB, "metric.lp")))
+	assert.Equal(t, readLines(t, filepath.Join(outA, "logging.lp")), readLines(t, filepath.Join(outB, "logging.lp")))
+
+	// A exposes the forwarder's counters.
+	resp, err := http.Get("http://" + a.addr + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(metrics), "# TYPE")
+
+	assert.Equal(t, 0, a.stop(t))
+	assert.Equal(t, 0, b.stop(t))
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
