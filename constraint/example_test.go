@@ -1,0 +1,89 @@
+package constraint_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/point"
+)
+
+func ExampleNormalize() {
+	p := point.Point{Name: "nginx"}
+	p.AddTag("host", "web01")
+	p.AddField("http.status", point.IntValue(200))
+	p.AddField("latency", point.FloatValue(0.25))
+	p.AddField("upstream_latency", point.Value{}) // a JSON null
+
+	warns, err := constraint.Normalize(&p, point.Logging, constraint.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p)
+	for _, w := range warns {
+		fmt.Println(w)
+	}
+	// Output:
+	// nginx,host=web01 http_status=200,latency=0.25,status="info"
+	// dot_in_key: field key contains "."; renamed to "http_status"
+	// nil_field: field has no value; field dropped
+	// add_required_kv: logging point has no status; field status="info" added
+}
+
+func ExampleNormalizer_Normalize_reject() {
+	n := constraint.New(constraint.Options{
+		Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject},
+	})
+	p := point.Point{Name: "host"}
+	p.AddField("cpu_cores", point.IntValue(8))
+
+	_, err := n.Normalize(&p, point.Object)
+	var re *constraint.RejectError
+	if errors.As(err, &re) {
+		fmt.Println(errors.Is(err, constraint.ErrRejected), re.Rule, re.Key)
+	}
+	fmt.Println(err)
+	// Output:
+	// true object_name name
+	// constraint: rule object_name: key "name": object point has no name
+}
+
+func ExampleNormalizer_Sink() {
+	// The host's own sink; here it prints what it receives.
+	store := point.SinkFunc(func(_ context.Context, b point.Batch) error {
+		for _, p := range b.Points {
+			fmt.Printf("stored %s: %v\n", b.Category, p)
+		}
+		return nil
+	})
+	n := constraint.New(constraint.Options{
+		OnWarnings: func(_ context.Context, b point.Batch, warns []point.Warning) {
+			for _, w := range warns {
+				fmt.Printf("input %s, point %d: %v\n", b.Input, w.Point, w)
+			}
+		},
+	})
+	sink := n.Sink(store)
+
+	var ok, fixable, empty point.Point
+	ok.Name = "cpu"
+	ok.AddTag("host", "web01").AddField("usage", point.FloatValue(12.5))
+	fixable.Name = "cpu"
+	fixable.AddTag("host", "web01").AddField("host", point.IntValue(1)).AddField("usage", point.FloatValue(3))
+	empty.Name = "cpu"
+	empty.AddField("model", point.StringValue("Xeon")) // metrics keep no strings
+
+	err := sink.Write(context.Background(), point.Batch{
+		Category: point.Metric, Input: "demo", Points: []point.Point{ok, fixable, empty},
+	})
+	fmt.Println("error:", err)
+	// Output:
+	// input demo, point 1: key_name_conflict: key is both a tag and a field; field dropped
+	// input demo, point 2: invalid_field_value_type: metric field has a string value; field dropped
+	// input demo, point 2: no_field: point has no fields; point dropped
+	// stored metric: cpu,host=web01 usage=12.5
+	// stored metric: cpu,host=web01 usage=3
+	// error: <nil>
+}
