@@ -94,13 +94,17 @@ func (n *Normalizer) compliant(p *point.Point, c point.Category) bool {
 	if key, _, ok := n.requiredKey(c); ok && !hasKey(p, key) {
 		return false
 	}
-	if n.on(RuleDuplicateKey) {
+	dup, conflict := n.on(RuleDuplicateKey), n.on(RuleKeyConflict)
+	if len(p.Tags) <= smallSet && len(p.Fields) <= smallSet {
+		return !smallClash(p.Tags, p.Fields, dup, conflict)
+	}
+	if dup {
 		if hasDuplicate(len(p.Tags), func(i int) string { return p.Tags[i].Key }, n.seed) ||
 			hasDuplicate(len(p.Fields), func(i int) string { return p.Fields[i].Key }, n.seed) {
 			return false
 		}
 	}
-	if n.on(RuleKeyConflict) && hasConflict(p.Tags, p.Fields, n.seed) {
+	if conflict && hasConflict(p.Tags, p.Fields, n.seed) {
 		return false
 	}
 	return true
@@ -140,6 +144,38 @@ const (
 	smallSet  = 32
 	tableKeys = 1024
 )
+
+// smallClash reports whether a few tags and fields have a duplicate key
+// (if dup) or a key in both (if conflict), comparing pairwise.
+func smallClash(tags []point.Tag, fields []point.Field, dup, conflict bool) bool {
+	if dup {
+		for i := 1; i < len(tags); i++ {
+			for j := 0; j < i; j++ {
+				if tags[i].Key == tags[j].Key {
+					return true
+				}
+			}
+		}
+	}
+	for i := range fields {
+		k := fields[i].Key
+		if dup {
+			for j := 0; j < i; j++ {
+				if fields[j].Key == k {
+					return true
+				}
+			}
+		}
+		if conflict {
+			for j := range tags {
+				if tags[j].Key == k {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
 
 // hasDuplicate reports whether two of the n keys key(0..n-1) are equal.
 func hasDuplicate(n int, key func(int) string, seed maphash.Seed) bool {
