@@ -52,8 +52,9 @@ type Input struct {
 	Workdir string `toml:"workdir"`
 	// RestartMin and RestartMax bound the delay before the process is
 	// restarted after it exits: the delay starts at RestartMin, doubles on
-	// each exit that follows a short life (less than RestartMax), and never
-	// exceeds RestartMax; 20% jitter is applied. Zero means 1s and 1m.
+	// each exit, and never exceeds RestartMax; ±20% jitter is applied. A
+	// process that ran for 10s (or RestartMax, if longer) before exiting
+	// starts the back-off over. Zero means 1s and 1m.
 	RestartMin Duration `toml:"restart_min"`
 	RestartMax Duration `toml:"restart_max"`
 	// RunTimeout is how long one run() of a collector may take before it is

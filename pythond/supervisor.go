@@ -208,6 +208,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	return nil
 }
 
+// stableAfter is the shortest life after which a process that exits is
+// restarted after RestartMin again (also at least RestartMax).
+const stableAfter = 10 * time.Second
+
 // supervise runs in's process until ctx is done, restarting it with capped
 // exponential back-off and jitter.
 func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir string) {
@@ -220,7 +224,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			return
 		}
 		lived := time.Since(started)
-		if lived >= hi {
+		if lived >= max(hi, stableAfter) {
 			delay = lo // it ran long enough: start the back-off over
 		}
 		wait := jitter(delay, hi)
