@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -45,7 +47,7 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 			d.fail(err, tag0, field0)
 			continue
 		}
-		if err := d.lpFields(dec); err != nil {
+		if err := d.lpFields(dec, &pos); err != nil {
 			d.fail(err, tag0, field0)
 			continue
 		}
@@ -57,7 +59,7 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 		t := defaultTime
 		if tb != nil {
 			var ok bool
-			ts, perr := strconv.ParseInt(unsafe.String(unsafe.SliceData(tb), len(tb)), 10, 64)
+			ts, perr := parseInt(tb)
 			if perr == nil {
 				t, ok = intTime(ts, opts.Precision)
 			}
@@ -89,30 +91,102 @@ func (d *Decoder) lpTags(dec *lineprotocol.Decoder) *DecodeError {
 	}
 }
 
-func (d *Decoder) lpFields(dec *lineprotocol.Decoder) *DecodeError {
+func (d *Decoder) lpFields(dec *lineprotocol.Decoder, pos *lineCounter) *DecodeError {
 	for {
-		k, v, err := dec.NextField()
+		k, kind, raw, err := dec.NextFieldBytes()
 		if err != nil {
 			return lpError(err, "")
 		}
 		if k == nil {
 			return nil
 		}
-		var pv point.Value
-		switch v.Kind() {
+		var (
+			pv   point.Value
+			perr error
+		)
+		switch kind {
 		case lineprotocol.Float:
-			pv = point.FloatValue(v.FloatV())
+			var f float64
+			f, perr = strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+			if perr == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				perr = fmt.Errorf("%w: %w", ErrSyntax, ErrNonFinite)
+			}
+			pv = point.FloatValue(f)
 		case lineprotocol.Int:
-			pv = point.IntValue(v.IntV())
+			var n int64
+			n, perr = parseInt(raw)
+			pv = point.IntValue(n)
 		case lineprotocol.Uint:
-			pv = point.UintValue(v.UintV())
+			var n uint64
+			n, perr = parseUint(raw)
+			pv = point.UintValue(n)
 		case lineprotocol.Bool:
-			pv = point.BoolValue(v.BoolV())
+			switch string(raw) {
+			case "t", "T", "true", "True", "TRUE":
+				pv = point.BoolValue(true)
+			case "f", "F", "false", "False", "FALSE":
+				pv = point.BoolValue(false)
+			default:
+				perr = fmt.Errorf("%w: invalid boolean", ErrSyntax)
+			}
 		case lineprotocol.String:
-			pv = point.StringValue(d.str(v.BytesV()))
+			// Already unescaped and checked for valid UTF-8.
+			pv = point.StringValue(d.str(raw))
+		}
+		if perr != nil {
+			// Number and bool values are never escaped, so raw lies in the
+			// body and gives the column.
+			line, col := pos.at(d.body, d.offset(raw))
+			key := d.str(k)
+			if errors.Is(perr, strconv.ErrSyntax) {
+				perr = fmt.Errorf("%w: invalid %s value", ErrSyntax, kind)
+			} else if errors.Is(perr, strconv.ErrRange) {
+				perr = fmt.Errorf("%s value out of range: %w", kind, lineprotocol.ErrValueOutOfRange)
+			}
+			return &DecodeError{Line: line, Column: col, Element: -1, Key: strings.Clone(key), Err: fmt.Errorf("value %q: %w", raw, perr)}
 		}
 		d.fields = append(d.fields, point.Field{Key: d.str(k), Value: pv})
 	}
+}
+
+// parseInt parses a decimal int64 with an optional '-', like
+// strconv.ParseInt(s, 10, 64) (whose errors it returns) but without its
+// generality on the common short path.
+func parseInt(b []byte) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return strconv.ParseInt(string(b), 10, 64)
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return strconv.ParseInt(string(b), 10, 64)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}
+
+// parseUint is parseInt for uint64.
+func parseUint(b []byte) (uint64, error) {
+	if len(b) == 0 || len(b) > 19 {
+		return strconv.ParseUint(string(b), 10, 64)
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return strconv.ParseUint(string(b), 10, 64)
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, nil
 }
 
 // offset returns the position of b, a slice of the body, in the body.

@@ -1,0 +1,218 @@
+package protocol_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/testbody"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// The ingest benchmarks normalize for the metric category, for both
+// formats alike: metric drops string fields (a copy-on-write fix in
+// package constraint), which is part of the real cost of ingesting this
+// body as metrics.
+const benchCategory = point.Metric
+
+var benchNow = time.Unix(1700000000, 0)
+
+// BenchmarkDecodeLPBaseline is the floor: line-protocol/v2's decoder
+// walking every tag, field and timestamp of the body and building nothing.
+func BenchmarkDecodeLPBaseline(b *testing.B) {
+	body := testbody.LineProtocol()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		dec := lineprotocol.NewDecoderWithBytes(body)
+		n := 0
+		for dec.Next() {
+			if _, err := dec.Measurement(); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				k, _, err := dec.NextTag()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+			}
+			for {
+				k, _, err := dec.NextField()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+			}
+			if _, err := dec.Time(lineprotocol.Nanosecond, benchNow); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != testbody.Lines {
+			b.Fatalf("decoded %d lines", n)
+		}
+	}
+	reportPerLine(b)
+}
+
+func BenchmarkDecodeLP(b *testing.B) {
+	body := testbody.LineProtocol()
+	var d protocol.Decoder
+	opts := protocol.Options{Now: benchNow}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		pts, err := d.DecodeLineProtocol(body, opts)
+		if err != nil || len(pts) != testbody.Lines {
+			b.Fatal(len(pts), err)
+		}
+	}
+	reportPerLine(b)
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		exact bool
+	}{{"float", false}, {"exact-ints", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			body := testbody.JSON()
+			var d protocol.Decoder
+			opts := protocol.Options{Now: benchNow, ExactInts: bc.exact}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				pts, _, err := d.DecodeJSON(body, opts)
+				if err != nil || len(pts) != testbody.Lines {
+					b.Fatal(len(pts), err)
+				}
+			}
+			reportPerLine(b)
+		})
+	}
+}
+
+func BenchmarkIngestLP(b *testing.B) {
+	body := testbody.LineProtocol()
+	var d protocol.Decoder
+	n := constraint.New(constraint.Options{})
+	opts := protocol.Options{Now: benchNow}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		pts, err := d.DecodeLineProtocol(body, opts)
+		if err != nil || len(pts) != testbody.Lines {
+			b.Fatal(len(pts), err)
+		}
+		normalizeAll(b, n, pts)
+	}
+	reportPerLine(b)
+}
+
+func BenchmarkIngestJSON(b *testing.B) {
+	body := testbody.JSON()
+	var d protocol.Decoder
+	n := constraint.New(constraint.Options{})
+	opts := protocol.Options{Now: benchNow}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		pts, _, err := d.DecodeJSON(body, opts)
+		if err != nil || len(pts) != testbody.Lines {
+			b.Fatal(len(pts), err)
+		}
+		normalizeAll(b, n, pts)
+	}
+	reportPerLine(b)
+}
+
+func normalizeAll(b *testing.B, n *constraint.Normalizer, pts []point.Point) {
+	for i := range pts {
+		if _, err := n.Normalize(&pts[i], benchCategory); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeLP(b *testing.B) {
+	pts := benchPoints(b)
+	var e protocol.LineEncoder
+	var buf []byte
+	size := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		for _, p := range pts {
+			var err error
+			if buf, err = e.Append(buf, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		size = len(buf)
+	}
+	b.SetBytes(int64(size))
+	reportPerLine(b)
+}
+
+func BenchmarkEncodeJSON(b *testing.B) {
+	pts := benchPoints(b)
+	var e protocol.JSONEncoder
+	var buf []byte
+	size := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = e.Append(buf[:0], pts); err != nil {
+			b.Fatal(err)
+		}
+		size = len(buf)
+	}
+	b.SetBytes(int64(size))
+	reportPerLine(b)
+}
+
+// benchPoints returns testbody's points, decoded and cloned.
+func benchPoints(b *testing.B) []point.Point {
+	var d protocol.Decoder
+	pts, err := d.DecodeLineProtocol(testbody.LineProtocol(), protocol.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]point.Point, len(pts))
+	for i, p := range pts {
+		out[i] = p.Clone()
+	}
+	return out
+}
+
+// reportPerLine adds ns/line, the figure the targets are stated in.
+func reportPerLine(b *testing.B) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/testbody.Lines, "ns/line")
+}
+
+// BenchmarkNormalize is the constraint share of the ingest benchmarks:
+// Normalize alone over the decoded body (restored from a shallow copy each
+// round, which Normalize's copy-on-write fixes leave intact).
+func BenchmarkNormalize(b *testing.B) {
+	var d protocol.Decoder
+	decoded, err := d.DecodeLineProtocol(testbody.LineProtocol(), protocol.Options{Now: benchNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := constraint.New(constraint.Options{})
+	pts := make([]point.Point, len(decoded))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(pts, decoded)
+		normalizeAll(b, n, pts)
+	}
+	reportPerLine(b)
+}
