@@ -106,3 +106,14 @@ func TestTruncate(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeFuncCompliantDoesNotAllocate(t *testing.T) {
+	in := benchCompliant()
+	allocs := testing.AllocsPerRun(50, func() {
+		q := in
+		if warns, err := Normalize(&q, point.Metric, Options{}); err != nil || warns != nil {
+			t.Fatalf("not compliant: %v %v", warns, err)
+		}
+	})
+	assert.Zero(t, allocs)
+}

@@ -49,9 +49,6 @@ func (n *Normalizer) init(opts Options) {
 	n.onWarnings = opts.OnWarnings
 	n.writePartial = opts.WritePartial
 	n.logger = opts.Logger
-	if n.logger == nil {
-		n.logger = slog.New(slog.DiscardHandler)
-	}
 }
 
 // Normalize applies the constraints for category c to *p with the
@@ -73,5 +70,9 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 func Normalize(p *point.Point, c point.Category, opts Options) ([]point.Warning, error) {
 	var n Normalizer
 	n.init(opts)
-	return n.Normalize(p, c)
+	if c.IsValid() && n.compliant(p, c) {
+		return nil, nil // without the copy below, so a compliant point costs no allocation
+	}
+	slow := n // escapes to the heap through the fix path
+	return slow.Normalize(p, c)
 }

@@ -35,13 +35,17 @@ import (
 // nobody resends. A batch left empty is not passed on at all. A batch of an
 // invalid category is an error and is not passed on.
 func (n *Normalizer) Sink(next point.Sink) point.Sink {
+	logger := n.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return point.SinkFunc(func(ctx context.Context, b point.Batch) error {
 		if !b.Category.IsValid() {
 			return fmt.Errorf("constraint: batch from input %q has invalid category %s", b.Input, b.Category)
 		}
 		out, warns, rejected := n.batch(b)
 		if len(warns) > 0 {
-			n.logger.LogAttrs(ctx, slog.LevelDebug, "constraint: points fixed",
+			logger.LogAttrs(ctx, slog.LevelDebug, "constraint: points fixed",
 				slog.String("category", b.Category.String()), slog.String("input", b.Input),
 				slog.Int("warnings", len(warns)), slog.String("first", warns[0].String()))
 			if n.onWarnings != nil {
@@ -51,7 +55,7 @@ func (n *Normalizer) Sink(next point.Sink) point.Sink {
 		var rejectErr error
 		if len(rejected) > 0 {
 			rejectErr = errors.Join(rejected...)
-			n.logger.LogAttrs(ctx, slog.LevelWarn, "constraint: points rejected",
+			logger.LogAttrs(ctx, slog.LevelWarn, "constraint: points rejected",
 				slog.String("category", b.Category.String()), slog.String("input", b.Input),
 				slog.Int("rejected", len(rejected)), slog.Int("points", len(b.Points)),
 				slog.Bool("batch_written", n.writePartial), slog.String("first", rejected[0].Error()))
