@@ -59,7 +59,7 @@ func (n *Normalizer) fix(p *point.Point, c point.Category) ([]point.Warning, err
 		return nil, err
 	}
 	req, reqRule, reqOn := n.requiredKey(c)
-	if reqOn && !keyIn(tags, req) && !keyIn(fields, req) {
+	if reqOn && !keyIn(tags, tagKey, req) && !keyIn(fields, fieldKey, req) {
 		switch c {
 		case point.Logging:
 			if err := f.broke(reqRule, false, req, "logging point has no status", `field status="`+defaultLoggingStatus+`" added`); err != nil {
@@ -77,7 +77,7 @@ func (n *Normalizer) fix(p *point.Point, c point.Category) ([]point.Warning, err
 		req = ""
 	}
 	if n.on(RuleMaxTags) && len(tags) > n.limits.MaxTags {
-		if tags, err = trim(&f, RuleMaxTags, true, tags, n.limits.MaxTags, req); err != nil {
+		if tags, err = trim(&f, RuleMaxTags, true, tags, tagKey, n.limits.MaxTags, req); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +87,7 @@ func (n *Normalizer) fix(p *point.Point, c point.Category) ([]point.Warning, err
 		}
 	}
 	if n.on(RuleMaxFields) && len(fields) > n.limits.MaxFields {
-		if fields, err = trim(&f, RuleMaxFields, false, fields, n.limits.MaxFields, req); err != nil {
+		if fields, err = trim(&f, RuleMaxFields, false, fields, fieldKey, n.limits.MaxFields, req); err != nil {
 			return nil, err
 		}
 	}
@@ -356,16 +356,7 @@ func (f *fixer) conflicts(tags []point.Tag, fields []point.Field) ([]point.Field
 
 // trim keeps the max entries of s with the smallest keys (the protected key
 // counts as smallest), in their original order.
-func trim[T point.Tag | point.Field](f *fixer, r Rule, tag bool, s []T, max int, protected string) ([]T, error) {
-	keyOf := func(x T) string {
-		switch v := any(x).(type) {
-		case point.Tag:
-			return v.Key
-		case point.Field:
-			return v.Key
-		}
-		return ""
-	}
+func trim[T any](f *fixer, r Rule, tag bool, s []T, keyOf func(T) string, max int, protected string) ([]T, error) {
 	idx := make([]int, len(s))
 	for i := range idx {
 		idx[i] = i
@@ -408,17 +399,13 @@ func appendOwned[T any](s, orig []T, x T) []T {
 	return append(s, x)
 }
 
-func keyIn[T point.Tag | point.Field](s []T, key string) bool {
+func tagKey(t point.Tag) string     { return t.Key }
+func fieldKey(f point.Field) string { return f.Key }
+
+func keyIn[T any](s []T, keyOf func(T) string, key string) bool {
 	for _, x := range s {
-		switch v := any(x).(type) {
-		case point.Tag:
-			if v.Key == key {
-				return true
-			}
-		case point.Field:
-			if v.Key == key {
-				return true
-			}
+		if keyOf(x) == key {
+			return true
 		}
 	}
 	return false
