@@ -38,6 +38,19 @@ func (bp *bufferPool) put(b *[]byte) {
 	bp.p.Put(b)
 }
 
+// decodedSizeHint guesses the decompressed size of n compressed bytes
+// (text compresses about 4 to 10 times), capped by the limit.
+func decodedSizeHint(n int, limit int64) int {
+	want := int64(n) * 6
+	if limit >= 0 && want > limit+1 {
+		want = limit + 1
+	}
+	if want > maxPooledBuffer {
+		want = maxPooledBuffer
+	}
+	return int(want)
+}
+
 // readAll appends everything r yields to buf, reading at most limit bytes
 // (limit < 0: no limit). It reports whether the limit was exceeded.
 func readAll(buf []byte, r io.Reader, limit int64) ([]byte, bool, error) {
@@ -101,14 +114,20 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, encoding stri
 	if enc == "" || enc == "identity" || len(*raw) == 0 {
 		return *raw, func() { h.bufs.put(raw) }, nil
 	}
-	out := h.bufs.get()
+	// Decoded bodies have their own pool: they are several times larger
+	// than the compressed ones, and mixing the two would make each request
+	// grow a small buffer again.
+	out := h.decoded.get()
+	if want := decodedSizeHint(len(*raw), h.opts.Limits.MaxDecodedBytes); cap(*out) < want {
+		*out = make([]byte, 0, want)
+	}
 	*out, err = h.decompress(*out, *raw, enc)
 	h.bufs.put(raw)
 	if err != nil {
-		h.bufs.put(out)
+		h.decoded.put(out)
 		return nil, nil, err
 	}
-	return *out, func() { h.bufs.put(out) }, nil
+	return *out, func() { h.decoded.put(out) }, nil
 }
 
 // decompress appends the decoding of in (in encoding enc) to dst.

@@ -37,11 +37,12 @@ type Handler struct {
 
 	inflight chan struct{}
 
-	decoders sync.Pool // *protocol.Decoder
-	bufs     bufferPool
-	gzips    sync.Pool // *gzip.Reader
-	zstds    sync.Pool // *zstd.Decoder
-	work     sync.Pool // *writeState
+	decoders sync.Pool  // *protocol.Decoder
+	bufs     bufferPool // bodies as received
+	decoded  bufferPool // bodies after decompression
+	gzips    sync.Pool  // *gzip.Reader
+	zstds    sync.Pool  // *zstd.Decoder
+	work     sync.Pool  // *writeState
 
 	lastErrs lastErrorStore
 }
