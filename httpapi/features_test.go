@@ -288,3 +288,18 @@ func TestMountedUnderPrefix(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Len(t, s.Points(), 1)
 }
+
+func TestInfluxV2Write(t *testing.T) {
+	var s sink
+	h := newHandler(t, &s, httpapi.Options{Token: "tk", GlobalHostTags: map[string]string{"agent": "a1"}})
+	body := gz([]byte("cpu,host=x v=1,s=\"str\" 1717243200000\n"))
+	w := serve(h, request(http.MethodPost, "/api/v2/write?org=acme&bucket=metrics&precision=ms", body,
+		"Authorization", "Token tk", "Content-Encoding", "gzip"))
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	ri := s.Infos()[0]
+	assert.Equal(t, httpapi.RouteInfluxV2, ri.Route)
+	assert.Equal(t, "acme", ri.Org)
+	assert.Equal(t, "metrics", ri.Bucket)
+	assert.Equal(t, "influxdb_v2", s.Batches()[0].Input)
+	assertPoints(t, []point.Point{pt("cpu", tags("host", "x", "agent", "a1"), []point.Field{fld("v", point.FloatValue(1))}, ns(1717243200))}, s.Points())
+}
