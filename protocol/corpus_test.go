@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -286,8 +287,9 @@ func TestRoundTripCorpus(t *testing.T) {
 }
 
 // assertRoundTrip checks decode(encode(p)) == canonical(p) for both
-// formats, or that the encoder refused p for a documented reason.
-func assertRoundTrip(t *testing.T, d *protocol.Decoder, p point.Point, msg string) {
+// formats, or that the encoder refused p for a documented reason. It
+// reports which formats encoded p.
+func assertRoundTrip(t *testing.T, d *protocol.Decoder, p point.Point, msg string) (lpOK, jsonOK bool) {
 	t.Helper()
 	opts := protocol.Options{Precision: protocol.Nanosecond, Now: corpusNow, ExactInts: true}
 	var le protocol.LineEncoder
@@ -295,6 +297,8 @@ func assertRoundTrip(t *testing.T, d *protocol.Decoder, p point.Point, msg strin
 	if err != nil {
 		assert.True(t, encodeRefusalExpected(p, true), "%s: %v refused: %v", msg, p, err)
 	} else {
+		lpOK = true
+		assert.False(t, encodeRefusalExpected(p, true), "%s: encoded although it should not: %q", msg, line)
 		got, err := d.DecodeLineProtocol(line, opts)
 		require.NoError(t, err, "%s: %q", msg, line)
 		require.Len(t, got, 1, "%s: %q", msg, line)
@@ -305,14 +309,16 @@ func assertRoundTrip(t *testing.T, d *protocol.Decoder, p point.Point, msg strin
 	body, err := je.Append(nil, []point.Point{p})
 	if err != nil {
 		assert.True(t, encodeRefusalExpected(p, false), "%s: %v refused: %v", msg, p, err)
-		return
+		return lpOK, false
 	}
+	assert.False(t, encodeRefusalExpected(p, false), "%s: encoded although it should not: %s", msg, body)
 	got, warns, err := d.DecodeJSON(body, opts)
 	require.NoError(t, err, "%s: %s", msg, body)
 	assert.Empty(t, warns)
 	require.Len(t, got, 1, "%s: %s", msg, body)
 	want := canonical(p, false)
 	assert.True(t, want.Equal(got[0]), "%s: JSON %s\nwant %v\n got %v", msg, body, want, got[0])
+	return lpOK, true
 }
 
 // canonical is what decoding an encoded p gives: tags and fields sorted by
@@ -351,8 +357,21 @@ func encodeRefusalExpected(p point.Point, lp bool) bool {
 	if p.Name == "" || len(p.Fields) == 0 {
 		return true
 	}
+	if !utf8.ValidString(p.Name) {
+		return true
+	}
+	for _, tg := range p.Tags {
+		if !utf8.ValidString(tg.Key) || !utf8.ValidString(tg.Value) {
+			return true
+		}
+	}
 	for _, f := range p.Fields {
-		if f.Value.Kind() == point.KindFloat && (math.IsNaN(f.Value.Float()) || math.IsInf(f.Value.Float(), 0)) {
+		v := f.Value
+		switch {
+		case !utf8.ValidString(f.Key),
+			v.Kind() == point.KindInvalid,
+			v.Kind() == point.KindFloat && (math.IsNaN(v.Float()) || math.IsInf(v.Float(), 0)),
+			(v.Kind() == point.KindString || v.Kind() == point.KindBytes) && !utf8.ValidString(v.Str()):
 			return true
 		}
 	}
