@@ -4,9 +4,9 @@
 // (LineProtocol) and as a DataKit JSON array (JSON).
 //
 // The points cycle through six measurements (cpu, mem, disk, net, nginx,
-// mysql), each with 3 or 4 tags and three fields of float, integer, string and
-// boolean fields, like what hosts and services report. One point in 100
-// has tag values and string fields that need escaping (spaces, commas,
+// mysql), each with 3 or 4 tags and three fields (float, integer, string
+// and boolean values), like what hosts and services report. One point in
+// 100 has a tag value and an extra string field that need escaping (spaces, commas,
 // equals signs, quotes, backslashes, newlines, non-ASCII). Timestamps are
 // nanoseconds, one millisecond apart from 2023-11-14T22:13:20Z. The line
 // protocol body is about 1 MB.
