@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -213,6 +214,27 @@ func BenchmarkNormalize(b *testing.B) {
 	for b.Loop() {
 		copy(pts, decoded)
 		normalizeAll(b, n, pts)
+	}
+	reportPerLine(b)
+}
+
+// BenchmarkDecodeJSONStdlib is the reference the JSON scanner is measured
+// against: encoding/json into DataKit's own target shape (maps for tags
+// and fields), which is what decoding with a JSON library costs.
+func BenchmarkDecodeJSONStdlib(b *testing.B) {
+	body := testbody.JSON()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var pts []struct {
+			Measurement string            `json:"measurement"`
+			Tags        map[string]string `json:"tags"`
+			Fields      map[string]any    `json:"fields"`
+			Time        int64             `json:"time"`
+		}
+		if err := json.Unmarshal(body, &pts); err != nil || len(pts) != testbody.Lines {
+			b.Fatal(len(pts), err)
+		}
 	}
 	reportPerLine(b)
 }
