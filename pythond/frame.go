@@ -3,9 +3,9 @@ package pythond
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -27,62 +27,59 @@ const (
 // Options.MaxReportBytes is zero.
 const DefaultMaxReportBytes = 256 << 20
 
-// errFrameTooLarge marks a frame whose payload was skipped.
-var errFrameTooLarge = errors.New("report too large")
-
-// frame is one message from Python. Meta and Payload alias the reader's
-// buffer until the next call to next.
-type frame struct {
-	Kind    byte
-	Meta    []byte
-	Payload []byte
+// frameHeader is the start of one message from Python: its kind, its
+// meta (aliasing the reader's buffer until the next call) and the length of
+// the payload that follows, which must be read with payload or skip.
+type frameHeader struct {
+	Kind       byte
+	Meta       []byte
+	PayloadLen int
 }
 
-// frameReader reads frames from the data pipe, reusing one buffer.
+// frameReader reads frames from the data pipe.
 type frameReader struct {
-	r   *bufio.Reader
-	buf []byte
-	max int
+	r    *bufio.Reader
+	meta []byte
 }
 
-func newFrameReader(r io.Reader, maxPayload int) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 64<<10), max: maxPayload}
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 64<<10)}
 }
 
-// next reads one whole frame. A frame cut short by the end of the stream
-// is io.ErrUnexpectedEOF and must not be used. A payload over the limit is
-// skipped: next returns the frame with its meta, a nil payload and an error
-// wrapping errFrameTooLarge, and the stream stays usable.
-func (fr *frameReader) next() (frame, error) {
+// header reads the header and meta of the next frame. It returns io.EOF at
+// a clean end of stream and io.ErrUnexpectedEOF for a frame cut short (the
+// process died while writing it), which must not be used.
+func (fr *frameReader) header() (frameHeader, error) {
 	var hdr [frameHeaderLen]byte
 	if _, err := io.ReadFull(fr.r, hdr[:]); err != nil {
 		if err == io.EOF {
-			return frame{}, io.EOF
+			return frameHeader{}, io.EOF
 		}
-		return frame{}, io.ErrUnexpectedEOF
+		return frameHeader{}, io.ErrUnexpectedEOF
 	}
-	kind := hdr[0]
 	metaLen := int(binary.BigEndian.Uint16(hdr[1:3]))
-	payloadLen := int64(binary.BigEndian.Uint32(hdr[3:7]))
-	if payloadLen > int64(fr.max) {
-		meta := make([]byte, metaLen)
-		if _, err := io.ReadFull(fr.r, meta); err != nil {
-			return frame{}, io.ErrUnexpectedEOF
-		}
-		if _, err := io.CopyN(io.Discard, fr.r, payloadLen); err != nil {
-			return frame{}, io.ErrUnexpectedEOF
-		}
-		return frame{Kind: kind, Meta: meta}, fmt.Errorf("%w: %d bytes, the limit is %d", errFrameTooLarge, payloadLen, fr.max)
+	fr.meta = slices.Grow(fr.meta[:0], metaLen)[:metaLen]
+	if _, err := io.ReadFull(fr.r, fr.meta); err != nil {
+		return frameHeader{}, io.ErrUnexpectedEOF
 	}
-	n := metaLen + int(payloadLen)
-	if cap(fr.buf) < n {
-		fr.buf = make([]byte, n)
+	return frameHeader{Kind: hdr[0], Meta: fr.meta, PayloadLen: int(binary.BigEndian.Uint32(hdr[3:7]))}, nil
+}
+
+// payload reads the n-byte payload into dst, grown as needed.
+func (fr *frameReader) payload(dst []byte, n int) ([]byte, error) {
+	dst = slices.Grow(dst[:0], n)[:n]
+	if _, err := io.ReadFull(fr.r, dst); err != nil {
+		return dst[:0], io.ErrUnexpectedEOF
 	}
-	b := fr.buf[:n]
-	if _, err := io.ReadFull(fr.r, b); err != nil {
-		return frame{}, io.ErrUnexpectedEOF
+	return dst, nil
+}
+
+// skip discards an n-byte payload.
+func (fr *frameReader) skip(n int) error {
+	if _, err := io.CopyN(io.Discard, fr.r, int64(n)); err != nil {
+		return io.ErrUnexpectedEOF
 	}
-	return frame{Kind: kind, Meta: b[:metaLen], Payload: b[metaLen:]}, nil
+	return nil
 }
 
 // appendAck appends the answer to data frame seq: status "ok" or "error"
@@ -105,15 +102,19 @@ func appendAck(dst []byte, seq string, ok bool, msg string) []byte {
 type dataMeta struct {
 	Seq, Category, Input, Collector, Precision, Version string
 	IgnoreGlobalTags                                    bool
+	// More is true on every chunk of a report but the last; Abort on the
+	// last chunk drops the whole report.
+	More, Abort bool
 }
 
 func parseDataMeta(meta []byte) (dataMeta, error) {
-	parts := strings.SplitN(string(meta), metaSep, 8)
-	if len(parts) != 7 {
+	parts := strings.SplitN(string(meta), metaSep, 9)
+	if len(parts) != 8 {
 		return dataMeta{}, fmt.Errorf("malformed data frame meta %q", meta)
 	}
 	return dataMeta{
 		Seq: parts[0], Category: parts[1], Input: parts[2], Collector: parts[3],
 		Precision: parts[4], Version: parts[5], IgnoreGlobalTags: parts[6] != "",
+		More: parts[7] == "1", Abort: parts[7] == "abort",
 	}, nil
 }

@@ -2,10 +2,16 @@
 
 package pythond
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // sysProcAttr puts the child in its own process group, so that stopping
 // it reaches everything it started.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// growPipe does nothing: pipe buffers cannot be resized here.
+func growPipe(*os.File) {}

@@ -43,6 +43,7 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 		return s.startFailed(ctx, in, fmt.Errorf("creating pipes: %w", err))
 	}
 
+	growPipe(dataW)
 	args := []string{filepath.Join(pyDir, runnerScript), "--name", in.Name, "--run-timeout", strconv.FormatFloat(in.runTimeoutSeconds(), 'g', -1, 64), "--"}
 	args = append(args, in.dirs...)
 	cmd := exec.Command(in.cmdPath, args...)

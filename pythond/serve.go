@@ -23,38 +23,66 @@ const (
 // frameServer handles the frames of one Python process. It is used by one
 // goroutine only.
 type frameServer struct {
-	s    *Supervisor
-	in   *resolvedInput
-	ack  io.Writer
-	dec  protocol.Decoder
-	tags []point.Tag // slab for points that get the input's tags
-	buf  []byte      // ack buffer
+	s   *Supervisor
+	in  *resolvedInput
+	ack io.Writer
+	buf []byte // ack buffer
+
+	// The report being received: its chunks, each decoded into its own
+	// slot (points alias the slot's payload and decoder), normalized as
+	// they arrive, and written to the sink together after the last.
+	slots   []*chunkSlot
+	nslots  int
+	points  []point.Point
+	warns   []point.Warning
+	failure *reportFailure
 }
 
-// serveFrames reads frames from r until EOF, writes the points of data
-// frames to the sink and answers each on ack. A frame cut short (the
-// process died while writing it) is dropped whole.
+// chunkSlot holds one decoded chunk of a report.
+type chunkSlot struct {
+	dec     protocol.Decoder
+	payload []byte
+	tags    []point.Tag // slab for points that get the input's tags
+}
+
+// reportFailure is why a report is refused, with DataKit's error code.
+type reportFailure struct {
+	code string
+	err  error
+}
+
+// serveFrames reads frames from r until EOF, writes the points of each
+// report to the sink and answers it on ack. A frame cut short (the
+// process died while writing it) is dropped, and so is the report it
+// belongs to.
 func (s *Supervisor) serveFrames(ctx context.Context, in *resolvedInput, r io.Reader, ack io.Writer) {
 	fs := &frameServer{s: s, in: in, ack: ack}
-	fr := newFrameReader(r, s.maxReport)
+	fr := newFrameReader(r)
 	for {
-		f, err := fr.next()
-		switch {
-		case errors.Is(err, io.EOF):
-			return
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			in.logger.Warn("incomplete report discarded: the python process stopped while sending it")
-			return
+		h, err := fr.header()
+		if err == nil {
+			switch h.Kind {
+			case kindData:
+				err = fs.data(ctx, fr, h)
+			case kindLog, kindLastError:
+				var payload []byte
+				if payload, err = fr.payload(fs.buf, h.PayloadLen); err == nil {
+					if h.Kind == kindLog {
+						fs.log(ctx, payload)
+					} else {
+						fs.lastError(ctx, payload)
+					}
+				}
+			default:
+				in.logger.Warn("unknown frame from python process ignored", "kind", string(rune(h.Kind)))
+				err = fr.skip(h.PayloadLen)
+			}
 		}
-		switch f.Kind {
-		case kindData:
-			fs.data(ctx, f, err)
-		case kindLog:
-			fs.log(ctx, f.Payload)
-		case kindLastError:
-			fs.lastError(ctx, f.Payload)
-		default:
-			in.logger.Warn("unknown frame from python process ignored", "kind", string(rune(f.Kind)))
+		if err != nil {
+			if fs.nslots > 0 || errors.Is(err, io.ErrUnexpectedEOF) {
+				in.logger.Warn("incomplete report discarded: the python process stopped while sending it")
+			}
+			return
 		}
 	}
 }
@@ -66,61 +94,46 @@ type reportError struct {
 	Message string `json:"message"`
 }
 
-func (fs *frameServer) data(ctx context.Context, f frame, readErr error) {
-	meta, err := parseDataMeta(f.Meta)
-	if err != nil {
-		fs.in.logger.Error("malformed frame from python process", "err", err)
-		return
+func (fs *frameServer) fail(code string, err error) {
+	if fs.failure == nil {
+		fs.failure = &reportFailure{code: code, err: err}
 	}
-	var code string
-	var batch point.Batch
-	switch {
-	case readErr != nil:
-		code, err = "datakit.requestEntityTooLarge", readErr
-	default:
-		code, batch, err = fs.decode(meta, f.Payload)
-		if err == nil {
-			code, err = "collectkit.sinkFailed", fs.write(ctx, batch)
-			if errors.Is(err, constraint.ErrRejected) {
-				code = "datakit.pointRejected"
-			}
-		}
-	}
-	if err == nil {
-		fs.answer(meta.Seq, "")
-		return
-	}
-	input := meta.Input
-	if input == "" {
-		input = fs.in.Name
-	}
-	fs.in.logger.Warn("report refused", "collector", meta.Collector, "input", input, "category", meta.Category, "err", err)
-	fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: input, Collector: meta.Collector, Kind: KindReport, Message: err.Error()})
-	text, _ := json.Marshal(reportError{Code: code, Message: err.Error()})
-	fs.answer(meta.Seq, string(text))
 }
 
-// decode turns a data frame into a batch. The points alias the payload and
-// the decoder until the next frame.
-func (fs *frameServer) decode(meta dataMeta, payload []byte) (string, point.Batch, error) {
-	cat, err := point.ParseCategory(meta.Category)
+// data receives one chunk of a report; after the last it writes the
+// report's points and answers.
+func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader) error {
+	meta, err := parseDataMeta(h.Meta)
 	if err != nil {
-		return "datakit.invalidCategory", point.Batch{}, err
+		fs.in.logger.Error("malformed frame from python process ignored", "err", err)
+		return fr.skip(h.PayloadLen)
 	}
-	prec, err := protocol.ParsePrecision(meta.Precision)
-	if err != nil {
-		return "datakit.invalidPrecision", point.Batch{}, err
+	if fs.nslots == len(fs.slots) {
+		fs.slots = append(fs.slots, &chunkSlot{})
 	}
-	pts, warns, err := fs.dec.DecodeJSON(payload, protocol.Options{Precision: prec, ExactInts: true})
-	if err != nil {
-		return "datakit.invalidJsonPoint", point.Batch{}, err
+	slot := fs.slots[fs.nslots]
+	fs.nslots++
+	cat, catErr := point.ParseCategory(meta.Category)
+	switch {
+	case h.PayloadLen > fs.s.maxReport:
+		if err := fr.skip(h.PayloadLen); err != nil {
+			return err
+		}
+		fs.fail("datakit.requestEntityTooLarge", fmt.Errorf("report chunk of %d bytes; the limit is %d", h.PayloadLen, fs.s.maxReport))
+	default:
+		if slot.payload, err = fr.payload(slot.payload, h.PayloadLen); err != nil {
+			return err
+		}
+		if catErr != nil {
+			fs.fail("datakit.invalidCategory", catErr)
+		} else if fs.failure == nil {
+			fs.decode(slot, meta, cat)
+		}
 	}
-	if len(warns) > 0 && fs.in.logger.Enabled(context.Background(), slog.LevelDebug) {
-		fs.in.logger.Debug("report decoded with warnings", "collector", meta.Collector, "warnings", fmt.Sprint(warns))
+	if meta.More {
+		return nil
 	}
-	if len(fs.in.tags) > 0 && !meta.IgnoreGlobalTags {
-		fs.addTags(pts)
-	}
+
 	input := meta.Input
 	if input == "" {
 		input = meta.Collector
@@ -128,25 +141,112 @@ func (fs *frameServer) decode(meta dataMeta, payload []byte) (string, point.Batc
 	if input == "" {
 		input = fs.in.Name
 	}
-	return "", point.Batch{Category: cat, Input: input, Version: meta.Version, Points: pts}, nil
+	batch := point.Batch{Category: cat, Input: input, Version: meta.Version, Points: fs.points}
+	if meta.Abort {
+		fs.fail("collectkit.reportAborted", errors.New("the script failed to encode its points"))
+	}
+	if fs.failure == nil {
+		if len(fs.warns) > 0 {
+			if fs.s.onWarnings != nil {
+				fs.s.onWarnings(ctx, batch, fs.warns)
+			}
+			if fs.in.logger.Enabled(ctx, slog.LevelDebug) {
+				fs.in.logger.Debug("points fixed", "collector", meta.Collector, "input", input, "warnings", fmt.Sprint(fs.warns))
+			}
+		}
+		if len(batch.Points) > 0 {
+			if err := fs.write(ctx, batch); err != nil {
+				fs.fail("collectkit.sinkFailed", err)
+			}
+		}
+	}
+	failure := fs.failure
+	fs.reset()
+	if failure == nil {
+		fs.answer(meta.Seq, "")
+		return nil
+	}
+	if meta.Input != "" {
+		input = meta.Input
+	} else {
+		input = fs.in.Name
+	}
+	fs.in.logger.Warn("report refused", "collector", meta.Collector, "input", input, "category", meta.Category, "err", failure.err)
+	fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: input, Collector: meta.Collector, Kind: KindReport, Message: failure.err.Error()})
+	text, _ := json.Marshal(reportError{Code: failure.code, Message: failure.err.Error()})
+	fs.answer(meta.Seq, string(text))
+	return nil
+}
+
+// reset forgets the report just answered; the slots are kept for reuse.
+func (fs *frameServer) reset() {
+	clear(fs.points) // let the payloads' strings go
+	fs.points = fs.points[:0]
+	fs.warns = fs.warns[:0]
+	fs.failure = nil
+	fs.nslots = 0
+}
+
+// decode decodes one chunk into slot, adds the input's tags, normalizes
+// the points and appends them to the report.
+func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category) {
+	prec, err := protocol.ParsePrecision(meta.Precision)
+	if err != nil {
+		fs.fail("datakit.invalidPrecision", err)
+		return
+	}
+	pts, warns, err := slot.dec.DecodeJSON(slot.payload, protocol.Options{Precision: prec, ExactInts: true})
+	if err != nil {
+		fs.fail("datakit.invalidJsonPoint", err)
+		return
+	}
+	base := len(fs.points)
+	for _, w := range warns {
+		w.Point += base
+		fs.warns = append(fs.warns, w)
+	}
+	if len(fs.in.tags) > 0 && !meta.IgnoreGlobalTags {
+		fs.addTags(slot, pts)
+	}
+	for i := range pts {
+		p := &pts[i]
+		ws, err := fs.s.norm.Normalize(p, cat)
+		if err != nil {
+			var re *constraint.RejectError
+			if errors.As(err, &re) {
+				re.Point = base + i
+			}
+			fs.fail("datakit.pointRejected", err)
+			return
+		}
+		for _, w := range ws {
+			w.Point = base + i
+			fs.warns = append(fs.warns, w)
+		}
+		if len(p.Fields) == 0 && fs.s.dropEmpty {
+			fs.warns = append(fs.warns, point.Warning{Code: point.WarnNoField, Point: base + i, Message: "point has no fields; point dropped"})
+			continue
+		}
+		fs.points = append(fs.points, *p)
+	}
 }
 
 // addTags gives every point the input's tags it does not have. Decoded
 // tag slices share the decoder's slab, so each point gets a fresh slice
-// carved from fs.tags instead of an append that could overwrite its
+// carved from slot.tags instead of an append that could overwrite its
 // neighbour's tags.
-func (fs *frameServer) addTags(pts []point.Point) {
-	fs.tags = fs.tags[:0]
+func (fs *frameServer) addTags(slot *chunkSlot, pts []point.Point) {
+	slot.tags = slot.tags[:0]
 	for i := range pts {
 		p := &pts[i]
-		start := len(fs.tags)
-		fs.tags = append(fs.tags, p.Tags...)
+		start := len(slot.tags)
+		slot.tags = append(slot.tags, p.Tags...)
 		for _, t := range fs.in.tags {
 			if _, ok := p.Tag(t.Key); !ok {
-				fs.tags = append(fs.tags, t)
+				slot.tags = append(slot.tags, t)
 			}
 		}
-		p.Tags = fs.tags[start:len(fs.tags):len(fs.tags)]
+		p.Tags = slot.tags[start:len(slot.tags):len(slot.tags)]
 	}
 }
 

@@ -46,7 +46,10 @@ type Options struct {
 	// whose Input is the report's "input" or else the collector's name.
 	// Required.
 	Sink point.Sink
-	// Constraint configures the normalization applied before Sink.
+	// Constraint configures the normalization applied to every point
+	// before Sink, with the semantics of constraint's Sink middleware: a
+	// report with a rejected point is refused whole, points left without
+	// fields are dropped, and Constraint.OnWarnings sees the fixes.
 	Constraint constraint.Options
 
 	// Logger receives the supervisor's records and every line the Python
@@ -78,14 +81,17 @@ type Options struct {
 // Supervisor runs the Python processes of its inputs. Create it with New
 // and start it with Run.
 type Supervisor struct {
-	inputs    []*resolvedInput
-	sink      point.Sink
-	logger    *slog.Logger
-	onError   func(context.Context, CollectorError)
-	stateDir  string
-	stopGrace time.Duration
-	maxReport int
-	running   atomic.Bool
+	inputs     []*resolvedInput
+	sink       point.Sink
+	norm       *constraint.Normalizer
+	onWarnings func(context.Context, point.Batch, []point.Warning)
+	dropEmpty  bool
+	logger     *slog.Logger
+	onError    func(context.Context, CollectorError)
+	stateDir   string
+	stopGrace  time.Duration
+	maxReport  int
+	running    atomic.Bool
 }
 
 // resolvedInput is an Input with its paths and environment worked out.
@@ -118,12 +124,15 @@ func New(opts Options) (*Supervisor, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Supervisor{
-		sink:      constraint.New(opts.Constraint).Sink(opts.Sink),
-		logger:    logger,
-		onError:   opts.OnError,
-		stateDir:  opts.StateDir,
-		stopGrace: opts.StopGrace,
-		maxReport: opts.MaxReportBytes,
+		sink:       opts.Sink,
+		norm:       constraint.New(opts.Constraint),
+		onWarnings: opts.Constraint.OnWarnings,
+		dropEmpty:  opts.Constraint.Actions[constraint.RuleNoField] == constraint.Fix,
+		logger:     logger,
+		onError:    opts.OnError,
+		stateDir:   opts.StateDir,
+		stopGrace:  opts.StopGrace,
+		maxReport:  opts.MaxReportBytes,
 	}
 	if s.stateDir == "" {
 		s.stateDir = defaultStateDir()

@@ -13,14 +13,17 @@ A frame is a 7-byte header followed by two byte strings:
 Kinds sent to the host:
 
     b"D"  points: meta is seq, category, input, collector, precision,
-          version and ignore_global_tags joined by 0x1f; the payload is a
-          JSON array of {"measurement", "tags", "fields", "time"} objects.
+          version, ignore_global_tags and a chunk flag joined by 0x1f; the
+          payload is a JSON array of {"measurement", "tags", "fields",
+          "time"} objects. A report longer than one chunk is several such
+          frames with the same seq and the flag "1" on all but the last;
+          the flag "abort" on the last one drops the report.
     b"G"  a log record: empty meta, JSON payload.
     b"L"  set_lasterror: empty meta, JSON payload.
 
-The host answers every b"D" frame, in order, with a b"A" frame whose meta
-is "<seq>\\x1f<status>" (status "ok" or "error") and whose payload is the
-error text. A report waits for its answer, so a slow host slows the
+The host answers the last b"D" frame of every report with a b"A" frame
+whose meta is "<seq>\\x1f<status>" (status "ok" or "error") and whose
+payload is the error text. A report waits for its answer, so a slow host slows the
 collectors down instead of losing data.
 """
 
@@ -34,6 +37,10 @@ FDS_ENV = "COLLECTKIT_PYTHOND_FDS"
 _HEADER = struct.Struct(">BHI")
 _SEP = "\x1f"
 _SMALL = 64 * 1024
+# Reports are sent in chunks of 128, 256, ... up to 8192 points, so that
+# the host decodes one chunk while the next is being encoded.
+_FIRST_CHUNK = 128
+_MAX_CHUNK = 8192
 
 KIND_DATA = ord("D")
 KIND_LOG = ord("G")
@@ -56,21 +63,19 @@ def _clean(text):
 class Channel(object):
     """A framed, acknowledged channel to the host.
 
-    It is safe for use by several threads: frames are written whole under a
-    lock and each report waits for its own acknowledgement.
+    It is safe for use by several threads. A report holds the report lock
+    from writing its frame to reading its answer, so answers need no
+    dispatching; records that need no answer only take the write lock,
+    which keeps frames whole.
     """
 
     def __init__(self, write_fd, read_fd):
         self._wfd = write_fd
         self._rfile = os.fdopen(read_fd, "rb", buffering=64 * 1024)
         self._wlock = threading.Lock()
-        self._state = threading.Lock()
+        self._rlock = threading.Lock()
         self._seq = 0
-        self._waiters = {}
         self._closed = None
-        self._reader = threading.Thread(
-            target=self._read_acks, name="collectkit-acks", daemon=True)
-        self._reader.start()
 
     @classmethod
     def from_env(cls, environ):
@@ -102,41 +107,69 @@ class Channel(object):
             try:
                 n = os.write(self._wfd, view)
             except (BrokenPipeError, OSError) as exc:
-                raise ChannelClosed("host channel closed: %s" % exc)
+                self._closed = "host channel closed: %s" % exc
+                raise ChannelClosed(self._closed)
             view = view[n:]
 
-    def send_points(self, category, payload, input_name="", collector="",
-                    precision="", version="", ignore_global_tags=False):
-        """Send one JSON array of points and wait for the host's answer.
+    def send_points(self, category, points, encode, input_name="",
+                    collector="", precision="", version="",
+                    ignore_global_tags=False):
+        """Send a list of points and wait for the host's answer.
 
-        Returns "" when the host accepted every point, else the host's
-        error text. Raises ChannelClosed if the host is gone.
+        A long list goes in chunks of growing size, each encoded with
+        encode(list) -> bytes while the host decodes the previous one; the
+        host writes the points only when the last chunk has arrived, all or
+        nothing. Returns "" when the host accepted every point, else the
+        host's error text. Raises ChannelClosed if the host is gone, and
+        what encode raises (after telling the host to drop the report).
         """
-        waiter = threading.Lock()
-        waiter.acquire()
-        with self._state:
+        with self._rlock:
             if self._closed is not None:
                 raise ChannelClosed(self._closed)
             self._seq += 1
-            seq = self._seq
-            slot = [waiter, None]
-            self._waiters[seq] = slot
-        meta = _SEP.join((
-            str(seq), category, _clean(input_name), _clean(collector),
-            _clean(precision), _clean(version),
-            "1" if ignore_global_tags else "",
-        )).encode("utf-8")
+            seq = str(self._seq)
+            head = _SEP.join((
+                seq, category, _clean(input_name), _clean(collector),
+                _clean(precision), _clean(version),
+                "1" if ignore_global_tags else "",
+            ))
+            total = len(points)
+            start, size = 0, _FIRST_CHUNK
+            failure = None
+            while True:
+                part = points if total <= size and not start else \
+                    points[start:start + size]
+                start += len(part)
+                more = start < total
+                try:
+                    payload = encode(part)
+                except Exception as exc:
+                    failure, payload, more = exc, b"[]", False
+                flag = "1" if more else ("abort" if failure else "")
+                self._write(KIND_DATA, (head + _SEP + flag).encode("utf-8"),
+                            payload)
+                if not more:
+                    break
+                size = min(size * 2, _MAX_CHUNK)
+            result = self._read_ack(seq)
+            if failure is not None:
+                raise failure
+            return result
+
+    def _read_ack(self, seq):
         try:
-            self._write(KIND_DATA, meta, payload)
-        except ChannelClosed:
-            with self._state:
-                self._waiters.pop(seq, None)
-            raise
-        waiter.acquire()
-        result = slot[1]
-        if isinstance(result, ChannelClosed):
-            raise result
-        return result
+            while True:
+                kind, meta_len, payload_len = _HEADER.unpack(
+                    self._read_exact(_HEADER.size))
+                meta = self._read_exact(meta_len).decode("utf-8")
+                text = self._read_exact(payload_len).decode("utf-8", "replace")
+                ack_seq, _, status = meta.partition(_SEP)
+                if kind == KIND_ACK and ack_seq == seq:
+                    return "" if status == "ok" else (text or status)
+        except (EOFError, OSError, ValueError, struct.error) as exc:
+            self._closed = "host channel closed: %s" % (
+                exc if not isinstance(exc, EOFError) else "end of stream")
+            raise ChannelClosed(self._closed)
 
     def send_json(self, kind, obj):
         """Send a record that needs no answer (a log line, a last error)."""
@@ -149,31 +182,3 @@ class Channel(object):
         if data is None or len(data) < n:
             raise EOFError
         return data
-
-    def _read_acks(self):
-        reason = "host closed the channel"
-        try:
-            while True:
-                kind, meta_len, payload_len = _HEADER.unpack(
-                    self._read_exact(_HEADER.size))
-                meta = self._read_exact(meta_len).decode("utf-8", "replace")
-                payload = self._read_exact(payload_len).decode(
-                    "utf-8", "replace")
-                if kind != KIND_ACK:
-                    continue
-                seq, _, status = meta.partition(_SEP)
-                with self._state:
-                    slot = self._waiters.pop(int(seq), None)
-                if slot is None:
-                    continue
-                slot[1] = "" if status == "ok" else (payload or status)
-                slot[0].release()
-        except (EOFError, OSError, ValueError, struct.error) as exc:
-            if not isinstance(exc, EOFError):
-                reason = "host channel failed: %s" % exc
-        with self._state:
-            self._closed = reason
-            waiters, self._waiters = self._waiters, {}
-        for slot in waiters.values():
-            slot[1] = ChannelClosed(reason)
-            slot[0].release()
