@@ -150,43 +150,47 @@ func (d *Decoder) lpFields(dec *lineprotocol.Decoder, pos *lineCounter) *DecodeE
 }
 
 // parseInt parses a decimal int64 with an optional '-', like
-// strconv.ParseInt(s, 10, 64) (whose errors it returns) but without its
-// generality on the common short path.
+// strconv.ParseInt(s, 10, 64) (whose errors it returns), but faster on the
+// common case of up to 19 plain digits (nanosecond timestamps have 19).
 func parseInt(b []byte) (int64, error) {
 	neg := len(b) > 0 && b[0] == '-'
 	digits := b
 	if neg {
 		digits = b[1:]
 	}
-	if len(digits) == 0 || len(digits) > 18 {
+	n, ok := digits19(digits)
+	switch {
+	case !ok:
 		return strconv.ParseInt(string(b), 10, 64)
+	case neg && n <= 1<<63:
+		return -int64(n), nil // wraps to MinInt64 for 1<<63, as wanted
+	case !neg && n <= math.MaxInt64:
+		return int64(n), nil
 	}
-	var n int64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return strconv.ParseInt(string(b), 10, 64)
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, nil
+	return strconv.ParseInt(string(b), 10, 64) // out of range: its error
 }
 
 // parseUint is parseInt for uint64.
 func parseUint(b []byte) (uint64, error) {
+	if n, ok := digits19(b); ok {
+		return n, nil
+	}
+	return strconv.ParseUint(string(b), 10, 64)
+}
+
+// digits19 parses 1 to 19 decimal digits, which always fit in uint64.
+func digits19(b []byte) (uint64, bool) {
 	if len(b) == 0 || len(b) > 19 {
-		return strconv.ParseUint(string(b), 10, 64)
+		return 0, false
 	}
 	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
-			return strconv.ParseUint(string(b), 10, 64)
+			return 0, false
 		}
 		n = n*10 + uint64(c-'0')
 	}
-	return n, nil
+	return n, true
 }
 
 // offset returns the position of b, a slice of the body, in the body.

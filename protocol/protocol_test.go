@@ -242,3 +242,38 @@ func TestEncodeErrorsAreTyped(t *testing.T) {
 	_, err = e.Append(nil, point.Point{Name: "m", Fields: []point.Field{{Key: "f", Value: point.IntValue(1)}}, Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	assert.ErrorIs(t, err, protocol.ErrTimeRange)
 }
+
+// TestIntegerEdges pins the integer parsing at the edges of its fast path
+// against what strconv accepts.
+func TestIntegerEdges(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       point.Value
+		bad        bool
+	}{
+		{"max-int", "m f=9223372036854775807i", point.IntValue(9223372036854775807), false},
+		{"min-int", "m f=-9223372036854775808i", point.IntValue(-9223372036854775808), false},
+		{"int-over", "m f=9223372036854775808i", point.Value{}, true},
+		{"int-under", "m f=-9223372036854775809i", point.Value{}, true},
+		{"int-19-nines", "m f=9999999999999999999i", point.Value{}, true},
+		{"int-leading-zeros", "m f=00000000000000000000001i", point.IntValue(1), false},
+		{"max-uint", "m f=18446744073709551615u", point.UintValue(18446744073709551615), false},
+		{"uint-over", "m f=18446744073709551616u", point.Value{}, true},
+		{"uint-19-nines", "m f=9999999999999999999u", point.UintValue(9999999999999999999), false},
+		{"minus-only", "m f=-i", point.Value{}, true},
+		{"negative-uint", "m f=-1u", point.Value{}, true},
+	}
+	var d protocol.Decoder
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pts, err := d.DecodeLineProtocol([]byte(tt.body), protocol.Options{})
+			if tt.bad {
+				assert.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, pts, 1)
+			assert.True(t, tt.want.Equal(pts[0].Fields[0].Value), "got %v", pts[0].Fields[0].Value)
+		})
+	}
+}
