@@ -402,6 +402,9 @@ func (s *jsonScanner) number() (point.Value, *DecodeError) {
 			if s.opts.ExactInts {
 				return point.IntValue(n), nil
 			}
+			if neg && n == 0 {
+				return point.FloatValue(math.Copysign(0, -1)), nil
+			}
 			return point.FloatValue(float64(n)), nil
 		}
 		text := unsafe.String(&b[0], len(b))
@@ -418,7 +421,10 @@ func (s *jsonScanner) number() (point.Value, *DecodeError) {
 			}
 		}
 	}
-	f, perr := parseFloat(unsafe.String(&b[0], len(b)))
+	f, perr := parseFloatBytes(b)
+	if b[len(b)-1] == 'N' || b[len(b)-1] == 'y' { // NaN, Infinity, -Infinity
+		f, perr = parseFloat(unsafe.String(&b[0], len(b)))
+	}
 	if perr != nil {
 		return point.Value{}, &DecodeError{Element: s.elem, Err: fmt.Errorf("%w: number %s at offset %d: %w", ErrSyntax, b, start, perr)}
 	}

@@ -107,7 +107,7 @@ func (d *Decoder) lpFields(dec *lineprotocol.Decoder, pos *lineCounter) *DecodeE
 		switch kind {
 		case lineprotocol.Float:
 			var f float64
-			f, perr = strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+			f, perr = parseFloatBytes(raw)
 			if perr == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
 				perr = fmt.Errorf("%w: %w", ErrSyntax, ErrNonFinite)
 			}

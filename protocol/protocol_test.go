@@ -2,6 +2,8 @@ package protocol_test
 
 import (
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -274,6 +276,30 @@ func TestIntegerEdges(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, pts, 1)
 			assert.True(t, tt.want.Equal(pts[0].Fields[0].Value), "got %v", pts[0].Fields[0].Value)
+		})
+	}
+}
+
+// TestFloatParsing checks the fast float path against strconv on the
+// forms both formats produce.
+func TestFloatParsing(t *testing.T) {
+	inputs := []string{"0", "-0", "0.0", "-0.0", "1", "46.45", "-3.25", ".5", "-.5", "5.", "0.1", "0.3",
+		"123456789012345", "1234567890123456", "12345678901234567890", "0.000000000000001", "0.0000000000000001",
+		"99999999999999.9", "1e3", "1.5E-7", "179769313486231570000000000000000000000", "4.9e-324", "3.14159265358979"}
+	var d protocol.Decoder
+	for _, in := range inputs {
+		t.Run(in, func(t *testing.T) {
+			want, err := strconv.ParseFloat(in, 64)
+			require.NoError(t, err)
+			pts, err := d.DecodeLineProtocol([]byte("m f="+in), protocol.Options{})
+			require.NoError(t, err)
+			assert.Equal(t, math.Float64bits(want), math.Float64bits(pts[0].Fields[0].Value.Float()), "line protocol")
+			if strings.HasPrefix(in, ".") || strings.HasPrefix(in, "-.") || strings.HasSuffix(in, ".") {
+				return // not JSON numbers
+			}
+			jpts, _, err := d.DecodeJSON([]byte(`[{"measurement":"m","fields":{"f":`+in+`}}]`), protocol.Options{})
+			require.NoError(t, err)
+			assert.Equal(t, math.Float64bits(want), math.Float64bits(jpts[0].Fields[0].Value.Float()), "JSON")
 		})
 	}
 }
