@@ -227,6 +227,12 @@ class Bad(DataKitFramework):
             self.feed_metric(measurement="m")
         except ValueError as e:
             print("ValueError: %s" % e)
+        pts = [{"measurement": "m", "fields": {"f": i}} for i in range(300)]
+        pts[200]["fields"]["f"] = object()
+        try:
+            self.report({'M': pts})
+        except TypeError as e:
+            print("TypeError raised")
         self.set_lasterror("myinput", "something broke")
 `)
 	h.start(h.options(Input{Dirs: []string{"bad"}}))
@@ -234,7 +240,9 @@ class Bad(DataKitFramework):
 	assert.Len(t, h.logs.find("code=datakit.invalidJsonPoint"), 1)
 	assert.Len(t, h.logs.find("code=datakit.invalidPrecision"), 1)
 	assert.Len(t, h.logs.find("raised ReportError"), 1)
-	reports := h.errs.wait(t, KindReport, 3, 5*time.Second)
+	h.logs.waitLog(t, "TypeError raised", 1, 5*time.Second)
+	reports := h.errs.wait(t, KindReport, 4, 5*time.Second)
+	assert.Contains(t, reports[3].Message, "failed to encode", "the chunks already sent are dropped")
 	assert.Equal(t, "badin", reports[0].Input)
 	assert.Equal(t, "Bad", reports[0].Collector)
 	assert.Contains(t, reports[0].Message, `"t"`)

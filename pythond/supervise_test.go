@@ -1,3 +1,5 @@
+//go:build unix
+
 package pythond
 
 import (
@@ -5,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,7 +21,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/point/pointtest"
 )
 
 // pids returns the pids of the "python process started" records.
@@ -402,4 +408,44 @@ class Busy(DataKitFramework):
 	assert.GreaterOrEqual(t, took, 0.055, "report() waited for three busy answers")
 	assert.Equal(t, int32(4), sink.calls.Load())
 	assert.NotEmpty(t, h.logs.find("sink busy"))
+}
+
+// TestHTTPMode checks that a collector passing ip/port to
+// DataKitFramework.__init__ posts to that DataKit write API instead of the
+// pipe, as DataKit's framework does.
+func TestHTTPMode(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var viaHTTP pointtest.Recorder
+	api, err := httpapi.New(httpapi.Options{Sink: &viaHTTP})
+	require.NoError(t, err)
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	h.write("remote/remote.py", fmt.Sprintf(`
+from datakit_framework import DataKitFramework
+
+class Remote(DataKitFramework):
+    name = 'Remote'
+    interval = 60
+
+    def __init__(self, **kwargs):
+        super().__init__(ip=%q, port=%s)
+
+    def run(self):
+        r = self.report({'M': [{"measurement": "m", "tags": {"t": "v"}, "fields": {"f": 1}}], 'input': 'remote in'})
+        print("ok=%%r" %% r)
+        r = self.report({'O': [{"measurement": "o", "tags": {}, "fields": {"f": 1}}]})
+        print("object=%%s" %% r)
+`, u.Hostname(), u.Port()))
+	h.start(h.options(Input{Dirs: []string{"remote"}}))
+	h.logs.waitLog(t, "ok=''", 1, 10*time.Second)
+	rec := h.logs.waitLog(t, "object=", 1, 5*time.Second)
+	assert.Contains(t, rec[0].Message, "datakit.", "the server's error document is returned")
+	require.Len(t, viaHTTP.Batches(), 1)
+	b := viaHTTP.Batches()[0]
+	assert.Equal(t, point.Metric, b.Category)
+	assert.Equal(t, "remote in", b.Input, "query parameters are URL-encoded")
+	assert.Zero(t, h.rec.Len(), "nothing went through the pipe")
 }

@@ -212,11 +212,18 @@ def main(argv):
     collectors = []
     seen_modules = set()
     seen_classes = set()
-    for _, name in modules:
+    for root, name in modules:
         if name in seen_modules:
             continue
         seen_modules.add(name)
         module = import_module(name)
+        where = os.path.abspath(getattr(module, "__file__", None) or "")
+        if module is not None and not where.startswith(
+                os.path.abspath(root) + os.sep):
+            log("warning", "", "discover",
+                "module %s in %s is shadowed by %s; rename the file"
+                % (name, root, where or "a built-in module"))
+            continue
         if module is None:
             continue
         for cls in find_collectors(module, base, seen_classes):
