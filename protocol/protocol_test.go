@@ -303,3 +303,25 @@ func TestFloatParsing(t *testing.T) {
 		})
 	}
 }
+
+// TestTestbodyBodiesAgree: testbody's two bodies hold the same points, so
+// the LP and JSON benchmarks measure the same work.
+func TestTestbodyBodiesAgree(t *testing.T) {
+	var dl, dj protocol.Decoder
+	opts := protocol.Options{ExactInts: true, Now: time.Unix(1, 0)}
+	lp, err := dl.DecodeLineProtocol(testbody.LineProtocol(), opts)
+	require.NoError(t, err)
+	js, warns, err := dj.DecodeJSON(testbody.JSON(), opts)
+	require.NoError(t, err)
+	assert.Empty(t, warns)
+	require.Len(t, lp, testbody.Lines)
+	require.Len(t, js, testbody.Lines)
+	escaped := 0
+	for i := range lp {
+		require.True(t, lp[i].Equal(js[i]), "point %d:\n LP   %v\n JSON %v", i, lp[i], js[i])
+		if v, _ := lp[i].Tag("host"); strings.ContainsAny(v, " ,=") {
+			escaped++
+		}
+	}
+	assert.Equal(t, testbody.Lines/100, escaped, "one point in 100 has escapes")
+}
