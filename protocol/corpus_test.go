@@ -361,6 +361,9 @@ func encodeRefusalExpected(p point.Point, lp bool) bool {
 		return true
 	}
 	for _, tg := range p.Tags {
+		if lp && tg.Value == "" {
+			continue // left out of line protocol unchecked
+		}
 		if !utf8.ValidString(tg.Key) || !utf8.ValidString(tg.Value) {
 			return true
 		}
@@ -391,7 +394,7 @@ func lineProblem(p point.Point) error {
 		return errUnencodable
 	}
 	for _, tg := range p.Tags {
-		if bad(tg.Key) || (tg.Value != "" && bad(tg.Value)) {
+		if tg.Value != "" && (bad(tg.Key) || bad(tg.Value)) {
 			return errUnencodable
 		}
 	}

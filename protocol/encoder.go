@@ -20,8 +20,8 @@ import (
 //   - Bytes fields are written as string fields (DataKit's base64 "..."b
 //     form is not line protocol that line-protocol/v2 or InfluxDB accept),
 //     so they come back as KindString. Their content must be valid UTF-8.
-//   - Tags with an empty value are left out, as InfluxDB does: line
-//     protocol cannot carry them.
+//   - Tags with an empty value are left out (whatever their key), as
+//     InfluxDB does: line protocol cannot carry them.
 //
 // Floats are written so that they read back as floats (line protocol has
 // no suffix for floats; integers carry "i" and unsigned integers "u").
@@ -53,41 +53,43 @@ func (e *LineEncoder) Append(dst []byte, p point.Point) ([]byte, error) {
 }
 
 func (e *LineEncoder) appendLine(dst []byte, p point.Point) ([]byte, error) {
-	if err := checkName(p.Name); err != nil {
-		return nil, err
+	if p.Name == "" {
+		return nil, &EncodeError{Err: fmt.Errorf("%w: empty", ErrInvalidName)}
+	}
+	if p.Name[0] == '#' { // the line would read as a comment
+		return nil, &EncodeError{Err: fmt.Errorf("%w: %q starts with '#'", ErrInvalidName, p.Name)}
 	}
 	if len(p.Fields) == 0 {
 		return nil, &EncodeError{Err: ErrNoFields}
 	}
-	dst = appendLPEscaped(dst, p.Name, measurementEscapes)
+	var why string
+	if dst, why = appendToken(dst, p.Name, &measurementTable); why != "" {
+		return nil, &EncodeError{Err: fmt.Errorf("%w: %q %s", ErrInvalidName, p.Name, why)}
+	}
 	for _, i := range e.order.tags(p.Tags) {
 		t := p.Tags[i]
-		if err := checkKey(t.Key, "tag key"); err != nil {
-			return nil, err
-		}
 		if t.Value == "" {
-			continue
-		}
-		if err := checkKey(t.Value, "tag value"); err != nil {
-			err.(*EncodeError).Key = t.Key
-			return nil, err
+			continue // not representable; InfluxDB drops such tags too
 		}
 		dst = append(dst, ',')
-		dst = appendLPEscaped(dst, t.Key, keyEscapes)
+		if dst, why = appendToken(dst, t.Key, &keyTable); why != "" {
+			return nil, keyError(t.Key, "tag key", why)
+		}
 		dst = append(dst, '=')
-		dst = appendLPEscaped(dst, t.Value, tagValueEscapes)
+		if dst, why = appendToken(dst, t.Value, &keyTable); why != "" {
+			return nil, keyError(t.Key, "tag value", why)
+		}
 	}
 	for n, i := range e.order.fields(p.Fields) {
 		f := p.Fields[i]
-		if err := checkKey(f.Key, "field key"); err != nil {
-			return nil, err
-		}
 		if n == 0 {
 			dst = append(dst, ' ')
 		} else {
 			dst = append(dst, ',')
 		}
-		dst = appendLPEscaped(dst, f.Key, keyEscapes)
+		if dst, why = appendToken(dst, f.Key, &keyTable); why != "" {
+			return nil, keyError(f.Key, "field key", why)
+		}
 		dst = append(dst, '=')
 		switch v := f.Value; v.Kind() {
 		case point.KindFloat:
@@ -127,43 +129,102 @@ func (e *LineEncoder) appendLine(dst []byte, p point.Point) ([]byte, error) {
 	return append(dst, '\n'), nil
 }
 
-// The characters line protocol escapes with a backslash, per position.
+func keyError(key, what, why string) error {
+	if key == "" {
+		return &EncodeError{Err: fmt.Errorf("%w: empty %s", ErrInvalidKey, what)}
+	}
+	return &EncodeError{Key: key, Err: fmt.Errorf("%w: %s %s", ErrInvalidKey, what, why)}
+}
+
+// escTable classifies bytes for appendToken: plain, escaped with a
+// backslash, or impossible (control characters, which line-protocol/v2
+// rejects in names, keys and tag values).
+type escTable [256]uint8
+
 const (
-	measurementEscapes = ", "
-	keyEscapes         = ",= "
-	tagValueEscapes    = ",= "
+	escPlain uint8 = iota
+	escBackslash
+	escBad
 )
 
-func appendLPEscaped(dst []byte, s, escapes string) []byte {
-	for {
-		i := strings.IndexAny(s, escapes)
-		if i < 0 {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:i]...)
-		dst = append(dst, '\\', s[i])
-		s = s[i+1:]
+func makeEscTable(special string) escTable {
+	var t escTable
+	for c := 0; c < 0x20; c++ {
+		t[c] = escBad
 	}
+	t[0x7f] = escBad
+	for i := 0; i < len(special); i++ {
+		t[special[i]] = escBackslash
+	}
+	return t
+}
+
+// The characters line protocol escapes with a backslash: in measurement
+// names comma and space; in tag keys, tag values and field keys also '='.
+// These tables are constant.
+var (
+	measurementTable = makeEscTable(", ")
+	keyTable         = makeEscTable(",= ")
+)
+
+// appendToken appends s escaped by t in one pass. When s cannot be
+// written it says why (and what it appended is to be discarded): a
+// control character, invalid UTF-8, or a trailing backslash, which would
+// escape the separator after it.
+func appendToken(dst []byte, s string, t *escTable) ([]byte, string) {
+	if s == "" {
+		return dst, "is empty"
+	}
+	ascii := true
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch t[c] {
+		case escPlain:
+			if c >= 0x80 {
+				ascii = false
+			}
+		case escBackslash:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', c)
+			start = i + 1
+		default:
+			return dst, "contains a control character"
+		}
+	}
+	dst = append(dst, s[start:]...)
+	if !ascii && !utf8.ValidString(s) {
+		return dst, "is not valid UTF-8"
+	}
+	if s[len(s)-1] == '\\' {
+		return dst, "ends in a backslash"
+	}
+	return dst, ""
 }
 
 // appendLPString escapes a string field value the way line-protocol/v2
 // reads it back: backslash, quote, newline, carriage return and tab.
 func appendLPString(dst []byte, s string) []byte {
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var esc byte
+		switch s[i] {
 		case '\\', '"':
-			dst = append(dst, '\\', c)
+			esc = s[i]
 		case '\n':
-			dst = append(dst, '\\', 'n')
+			esc = 'n'
 		case '\r':
-			dst = append(dst, '\\', 'r')
+			esc = 'r'
 		case '\t':
-			dst = append(dst, '\\', 't')
+			esc = 't'
 		default:
-			dst = append(dst, c)
+			continue
 		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, '\\', esc)
+		start = i + 1
 	}
-	return dst
+	return append(dst, s[start:]...)
 }
 
 // appendFloat formats x like encoding/json (plain decimals between 1e-6 and
@@ -176,56 +237,8 @@ func appendFloat(dst []byte, x float64) []byte {
 	return strconv.AppendFloat(dst, x, 'f', -1, 64)
 }
 
-// checkName reports whether a measurement name can be written: line
-// protocol cannot carry empty names, invalid UTF-8, control characters, a
-// trailing backslash (it would escape the separator) or a leading '#'
-// (the line would read as a comment).
-func checkName(s string) error {
-	if s == "" {
-		return &EncodeError{Err: fmt.Errorf("%w: empty", ErrInvalidName)}
-	}
-	if s[0] == '#' {
-		return &EncodeError{Err: fmt.Errorf("%w: %q starts with '#'", ErrInvalidName, s)}
-	}
-	if why := badToken(s); why != "" {
-		return &EncodeError{Err: fmt.Errorf("%w: %q %s", ErrInvalidName, s, why)}
-	}
-	return nil
-}
-
-// checkKey is checkName for tag keys, tag values and field keys.
-func checkKey(s, what string) error {
-	if s == "" {
-		return &EncodeError{Err: fmt.Errorf("%w: empty %s", ErrInvalidKey, what)}
-	}
-	if why := badToken(s); why != "" {
-		return &EncodeError{Key: s, Err: fmt.Errorf("%w: %s %q %s", ErrInvalidKey, what, s, why)}
-	}
-	return nil
-}
-
-func badToken(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f {
-			return "contains a control character"
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.ValidString(s) {
-		return "is not valid UTF-8"
-	}
-	if s[len(s)-1] == '\\' {
-		return "ends in a backslash"
-	}
-	return ""
-}
-
 // orderScratch sorts tag and field indexes by key without allocating once
-// warmed up. Already sorted input, the common case, is not copied.
+// warmed up.
 type orderScratch struct {
 	idx []int
 }
