@@ -98,7 +98,7 @@ func TestCrashKill9(t *testing.T) {
 			buffered := f.Stats().BufferedPoints
 			runForwarder(t, f)
 			flush(t, f, time.Minute)
-			got := vm.samples("fwd_v")
+			got := vm.samples("fwd_v", acked)
 			// The child may have written more than it could print before
 			// the kill: count only what it acknowledged, and ignore the rest.
 			for id := range got {

@@ -52,7 +52,7 @@ func TestVictoriaMillionPointsThroughWriteAPI(t *testing.T) {
 	accepted := time.Since(start)
 	flush(t, f, 2*time.Minute)
 	t.Logf("1M points: accepted through the write API in %v, delivered to VictoriaMetrics in %v; %+v", accepted, time.Since(start), f.Stats())
-	checkExactlyOnce(t, vm.samples("fwd_v"), n, false)
+	checkExactlyOnce(t, vm.samples("fwd_v", n), n, false)
 	stop()
 	st := f.Stats()
 	assert.EqualValues(t, n, st.PointsAccepted)
@@ -122,7 +122,7 @@ func TestVictoriaOutage(t *testing.T) {
 	n := int(next.Load())
 	flush(t, f, time.Minute)
 	t.Logf("%d points; during the outage: %+v; after: %+v", n, during, f.Stats())
-	checkExactlyOnce(t, vm.samples("fwd_v"), n, false)
+	checkExactlyOnce(t, vm.samples("fwd_v", n), n, false)
 }
 
 func TestVictoriaRestartWithBufferedData(t *testing.T) {
@@ -150,7 +150,7 @@ func TestVictoriaRestartWithBufferedData(t *testing.T) {
 	assert.EqualValues(t, n, f2.Stats().BufferedPoints, "the buffer survives the restart")
 	runForwarder(t, f2)
 	flush(t, f2, time.Minute)
-	checkExactlyOnce(t, vm.samples("fwd_v"), n, false)
+	checkExactlyOnce(t, vm.samples("fwd_v", n), n, false)
 }
 
 func TestVictoriaFleet(t *testing.T) {
@@ -181,7 +181,7 @@ func TestVictoriaFleet(t *testing.T) {
 		sent += f.Stats().PointsSent
 	}
 	assert.EqualValues(t, agents*perAgent, sent)
-	checkExactlyOnce(t, vm.samples("fwd_v"), agents*perAgent, false)
+	checkExactlyOnce(t, vm.samples("fwd_v", agents*perAgent), agents*perAgent, false)
 }
 
 // TestRelayToAnotherAgent: agent A forwards to agent B's

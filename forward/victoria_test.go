@@ -130,9 +130,33 @@ func (v *victoria) stop() {
 	v.cmd = nil
 }
 
-// samples flushes VictoriaMetrics and returns, for the series of metric,
-// how many samples carry each value (our points carry their id as value).
-func (v *victoria) samples(metric string) map[int]int {
+// samples returns, for the series of metric, how many samples carry each
+// value (our points carry their id as value). Samples become searchable a
+// little after ingestion (more so just after a restart), so it flushes and
+// polls until every id in [0, want) is visible or 30s have passed, then
+// reads once more after a pause to catch late duplicates.
+func (v *victoria) samples(metric string, want int) map[int]int {
+	v.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := v.export(metric)
+		complete := true
+		for id := range want {
+			if got[id] == 0 {
+				complete = false
+				break
+			}
+		}
+		if complete || time.Now().After(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			got = v.export(metric)
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (v *victoria) export(metric string) map[int]int {
 	v.t.Helper()
 	resp, err := http.Get(v.URL() + "/internal/force_flush")
 	require.NoError(v.t, err)
@@ -145,8 +169,7 @@ func (v *victoria) samples(metric string) map[int]int {
 	dec := json.NewDecoder(resp.Body)
 	for {
 		var series struct {
-			Values     []float64 `json:"values"`
-			Timestamps []int64   `json:"timestamps"`
+			Values []float64 `json:"values"`
 		}
 		if err := dec.Decode(&series); err == io.EOF {
 			break
