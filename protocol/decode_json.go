@@ -26,12 +26,13 @@ const maxJSONDepth = 1000
 // the element's index in the array; arrays and objects are errors. A point
 // needs at least one non-null field. "time" is a number in opts.Precision
 // (detected from its magnitude when that is PrecisionAuto); absent or null
-// means opts.Now. A time with a fraction is rounded to the nanosecond.
+// means opts.Now. A time with a fraction (Python's time.time()) is
+// converted through float64, which keeps about a microsecond for seconds.
 // Other keys are ignored.
 //
 // Numbers become float64 values, as in DataKit, unless opts.ExactInts is
 // set: then integer literals become KindInt, or KindUint above
-// math.MaxInt64. The output of Python's json.dumps decodes as is: NaN,
+// math.MaxInt64 (integers beyond both ranges stay float64). The output of Python's json.dumps decodes as is: NaN,
 // Infinity and -Infinity are accepted as float values, and \u escapes,
 // surrogate pairs included, are decoded (a lone surrogate becomes U+FFFD).
 // Strings must be valid UTF-8.
