@@ -8,7 +8,7 @@ import (
 // pow10 holds the powers of ten that float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
-// parseFloat parses a decimal float like strconv.ParseFloat(s, 64), whose
+// parseFloatBytes parses a decimal float like strconv.ParseFloat(s, 64), whose
 // result and errors it returns, with a fast path for the common short
 // plain decimals ("46.45", "-3", ".5"): with at most 15 digits both the
 // digits and the power of ten are exact float64 values, so one division
