@@ -580,6 +580,13 @@ func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-cha
 	}
 }
 
+// readPos returns the reader's position.
+func (b *buffer) readPos() pos {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return pos{seg: b.rseg, off: b.roff}
+}
+
 func (b *buffer) closeReaderLocked() {
 	if b.rfile != nil {
 		_ = b.rfile.Close()

@@ -119,7 +119,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			if err := emit(); err != nil {
 				return err
 			}
-			if _, _, _, r, _ := f.readerState(); !r.less(drainEnd) {
+			if !f.buf.readPos().less(drainEnd) {
 				return nil
 			}
 		}
@@ -157,14 +157,6 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			}
 		}
 	}
-}
-
-// readerState returns the reader's position (in the fourth result, for
-// symmetry with buffer.state).
-func (f *Forwarder) readerState() (int64, int64, pos, pos, <-chan struct{}) {
-	f.buf.mu.Lock()
-	defer f.buf.mu.Unlock()
-	return 0, 0, pos{}, pos{seg: f.buf.rseg, off: f.buf.roff}, nil
 }
 
 func (f *Forwarder) worker(ctx context.Context, in <-chan *batch) {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -415,4 +417,67 @@ func TestBackoffIsCappedWithJitter(t *testing.T) {
 		assert.LessOrEqual(t, d, 2*time.Second)
 		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
 	}
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	be := newLPBackend(t, nil)
+	f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), BatchPoints: 1000, Concurrency: 3})
+	require.NoError(t, err)
+	runForwarder(t, f)
+	const writers, per = 8, 5000
+	g := newGroup(writers)
+	for w := range writers {
+		g.Go(func() error {
+			for i := w * per; i < (w+1)*per; i += 250 {
+				if err := f.Write(context.Background(), point.Batch{Category: point.Metric, Points: testPoints(i, 250)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	flush(t, f, 20*time.Second)
+	missing, dups := be.check(writers * per)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
+}
+
+func TestShutdownIsBoundedWhileBackendIsDown(t *testing.T) {
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: t.TempDir(), ShutdownTimeout: 200 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	writeAll(t, f, 0, 1000, 100)
+	fctx, fcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer fcancel()
+	assert.ErrorIs(t, f.Flush(fctx), context.DeadlineExceeded, "Flush gives up when its context ends")
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+		assert.Less(t, time.Since(start), 2*time.Second)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within its shutdown timeout")
+	}
+	assert.EqualValues(t, 1000, f.Stats().BufferedPoints, "undelivered points stay in the buffer")
+}
+
+func TestPrometheusExpositionParses(t *testing.T) {
+	be := newLPBackend(t, nil)
+	f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir()})
+	require.NoError(t, err)
+	runForwarder(t, f)
+	writeAll(t, f, 0, 500, 100)
+	flush(t, f, 10*time.Second)
+	var sb strings.Builder
+	require.NoError(t, f.WritePrometheus(&sb))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
+	require.NoError(t, err)
+	assert.Len(t, families, 13)
+	assert.Equal(t, 500.0, families["collectkit_forward_points_sent_total"].GetMetric()[0].GetCounter().GetValue())
+	assert.Equal(t, 0.0, families["collectkit_forward_buffered_points"].GetMetric()[0].GetGauge().GetValue())
 }
