@@ -73,7 +73,7 @@ func BenchmarkBufferAppend(b *testing.B) {
 	for _, p := range testPoints(0, 1000) {
 		rec, _ = st.enc.Append(rec, p)
 	}
-	sealRecord(rec, point.Metric, 1000)
+	sealRecord(rec, point.Metric, 1000, 0)
 	for _, sync := range []SyncPolicy{SyncNever, SyncInterval, SyncAlways} {
 		b.Run("sync="+sync.String(), func(b *testing.B) {
 			f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: b.TempDir(), Sync: sync, Full: FullDropOldest, BufferMaxBytes: 256 << 20})

@@ -22,16 +22,18 @@ import (
 
 // The buffer is a directory of segment files, each a sequence of records:
 //
-//	u32 payload length | u32 CRC-32C of bytes 8.. | u8 category | u32 points | payload
+//	u32 body length | u32 CRC-32C of bytes 8.. | u8 category | u32 points | u16 meta length | body
 //
-// all little-endian; the payload is line protocol, one line per point.
+// all little-endian. The body is the meta (in relay mode, the batch's
+// input, source and version separated by NUL bytes; otherwise empty)
+// followed by line protocol, one line per point.
 // Segments are named by a 20-digit increasing id. The file "cursor" holds
 // the position (segment id, offset) up to which everything has been
 // delivered, with its own CRC. Records are only appended; a segment is
 // deleted when the cursor has passed it (or, under FullDropOldest, when it
 // is dropped unread).
 const (
-	recHeaderSize = 13
+	recHeaderSize = 15
 	segSuffix     = ".seg"
 	cursorName    = "cursor"
 	lockName      = "lock"
@@ -273,26 +275,26 @@ func crcOf(meta, payload []byte) uint32 {
 	return crc32.Update(crc32.Checksum(meta, castagnoli), castagnoli, payload)
 }
 
-// appendRecord appends one record for payload (npoints lines of category
-// cat) to dst.
-func appendRecord(dst []byte, cat point.Category, npoints int, payload []byte) []byte {
-	var hdr [recHeaderSize]byte
-	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(payload)))
-	hdr[8] = byte(cat)
-	binary.LittleEndian.PutUint32(hdr[9:13], uint32(npoints))
-	binary.LittleEndian.PutUint32(hdr[4:8], crcOf(hdr[8:], payload))
-	dst = append(dst, hdr[:]...)
-	return append(dst, payload...)
+// appendRecord appends one record for meta and payload (npoints lines of
+// category cat) to dst.
+func appendRecord(dst []byte, cat point.Category, npoints int, meta string, payload []byte) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, recHeaderSize)...)
+	dst = append(dst, meta...)
+	dst = append(dst, payload...)
+	sealRecord(dst[start:], cat, npoints, len(meta))
+	return dst
 }
 
-// sealRecord fills in the header of a record whose payload was appended
-// after a recHeaderSize placeholder at rec[0:recHeaderSize].
-func sealRecord(rec []byte, cat point.Category, npoints int) {
-	payload := rec[recHeaderSize:]
-	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(payload)))
+// sealRecord fills in the header of a record whose body (metaLen bytes of
+// meta, then the payload) was appended after a recHeaderSize placeholder.
+func sealRecord(rec []byte, cat point.Category, npoints, metaLen int) {
+	body := rec[recHeaderSize:]
+	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(body)))
 	rec[8] = byte(cat)
 	binary.LittleEndian.PutUint32(rec[9:13], uint32(npoints))
-	binary.LittleEndian.PutUint32(rec[4:8], crcOf(rec[8:recHeaderSize], payload))
+	binary.LittleEndian.PutUint16(rec[13:15], uint16(metaLen))
+	binary.LittleEndian.PutUint32(rec[4:8], crcOf(rec[8:recHeaderSize], body))
 }
 
 func (b *buffer) readCursor() pos {
@@ -429,6 +431,9 @@ func (b *buffer) syncTo(seq uint64) error {
 	b.mu.Lock()
 	f, upto := b.active().file, b.seq
 	b.mu.Unlock()
+	if f == nil { // closed meanwhile: close synced everything
+		return nil
+	}
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		// ErrClosed: the segment was rotated, and rotation syncs it.
 		return fmt.Errorf("forward: syncing the buffer: %w", err)
@@ -496,6 +501,7 @@ func (b *buffer) dropOldestLocked() bool {
 // readRecord is one record as the reader returns it.
 type readRecord struct {
 	cat    point.Category
+	meta   string
 	points int
 	end    pos // position just after the record
 }
@@ -575,6 +581,10 @@ func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-cha
 		b.roff = off + recHeaderSize + n
 		b.rpoints += int64(np)
 		rec = readRecord{cat: point.Category(hdr[8]), points: np, end: pos{seg: id, off: b.roff}}
+		if m := int(binary.LittleEndian.Uint16(hdr[13:15])); m > 0 && m <= int(n) {
+			rec.meta = string(dst[start : start+m])
+			dst = dst[:start+copy(dst[start:], dst[start+m:])]
+		}
 		b.mu.Unlock()
 		return dst, rec, true, nil, nil
 	}
@@ -668,6 +678,7 @@ func (b *buffer) close() error {
 	if f := b.active().file; f != nil && b.cfg.sync != SyncNever {
 		err = f.Sync()
 	}
+	b.synced = b.seq
 	b.closeFiles()
 	if err != nil {
 		return fmt.Errorf("forward: syncing the buffer: %w", err)

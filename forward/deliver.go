@@ -7,7 +7,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/collectkit/collectkit/point"
@@ -17,6 +19,7 @@ import (
 type batch struct {
 	seq    uint64
 	cat    point.Category
+	meta   string // relay mode: input, source and version, NUL-separated
 	body   []byte
 	spans  []span // record boundaries in body, to split a batch the server finds too large
 	points int
@@ -88,7 +91,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			return err
 		}
 		if ok {
-			mixed := f.ep.relay && len(cur.spans) > 0 && rec.cat != cur.cat
+			mixed := f.ep.relay && len(cur.spans) > 0 && (rec.cat != cur.cat || rec.meta != cur.meta)
 			tooBig := len(cur.spans) > 0 && (cur.points+rec.points > f.opts.BatchPoints || len(cur.body) > f.opts.BatchBytes)
 			if mixed || tooBig {
 				next := newBatch()
@@ -101,7 +104,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 				mark = 0
 			}
 			if len(cur.spans) == 0 {
-				cur.cat = rec.cat
+				cur.cat, cur.meta = rec.cat, rec.meta
 				started = time.Now()
 			}
 			cur.spans = append(cur.spans, span{end: len(cur.body), points: rec.points})
@@ -199,7 +202,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		points += s.points
 	}
 	for attempt := 0; ; attempt++ {
-		res := f.send(ctx, b.cat, body)
+		res := f.send(ctx, b.cat, b.meta, body)
 		switch {
 		case res.err == nil && res.status/100 == 2:
 			f.ctr.pointsSent.Add(int64(points))
@@ -266,10 +269,19 @@ type sendResult struct {
 	err        error
 }
 
-func (f *Forwarder) send(ctx context.Context, cat point.Category, body []byte) sendResult {
-	url := f.ep.prefix
+func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, body []byte) sendResult {
+	target := f.ep.prefix
 	if f.ep.relay {
-		url = f.ep.prefix + cat.String() + f.ep.suffix
+		target = f.ep.prefix + cat.String() + f.ep.suffix
+		if meta != "" {
+			q := url.Values{}
+			for i, v := range strings.SplitN(meta, "\x00", 3) {
+				if v != "" {
+					q.Set([]string{"input", "source", "version"}[i], v)
+				}
+			}
+			target += "&" + q.Encode()
+		}
 	}
 	payload := body
 	if !f.opts.DisableGzip {
@@ -277,7 +289,7 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, body []byte) s
 		defer f.gzipPool.Put(z)
 		payload = z.buf.Bytes()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(payload))
 	if err != nil {
 		return sendResult{err: err}
 	}

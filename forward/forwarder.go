@@ -112,8 +112,16 @@ func (f *Forwarder) Write(ctx context.Context, b point.Batch) error {
 	buf := st.buf[:0]
 	now := time.Now()
 	var hdr [recHeaderSize]byte
+	var meta string
+	if f.ep.relay && (b.Input != "" || b.Source != "" || b.Version != "") {
+		meta = b.Input + "\x00" + b.Source + "\x00" + b.Version
+		if len(meta) > 0xffff {
+			return fmt.Errorf("forward: the batch's input, source and version are %d bytes long, more than 65535", len(meta))
+		}
+	}
 	rec, n, total := 0, 0, 0
 	buf = append(buf, hdr[:]...)
+	buf = append(buf, meta...)
 	for i := range b.Points {
 		p := b.Points[i]
 		if p.Time.IsZero() {
@@ -132,16 +140,17 @@ func (f *Forwarder) Write(ctx context.Context, b point.Batch) error {
 		}
 		n++
 		total++
-		if n >= f.opts.BatchPoints || len(buf)-rec-recHeaderSize >= f.opts.BatchBytes {
-			sealRecord(buf[rec:], b.Category, n)
+		if n >= f.opts.BatchPoints || len(buf)-rec-recHeaderSize-len(meta) >= f.opts.BatchBytes {
+			sealRecord(buf[rec:], b.Category, n, len(meta))
 			rec, n = len(buf), 0
 			if i < len(b.Points)-1 {
 				buf = append(buf, hdr[:]...)
+				buf = append(buf, meta...)
 			}
 		}
 	}
 	if n > 0 {
-		sealRecord(buf[rec:], b.Category, n)
+		sealRecord(buf[rec:], b.Category, n, len(meta))
 	}
 	st.buf = buf[:0]
 	if err := f.buf.append(ctx, buf, total); err != nil {

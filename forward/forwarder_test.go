@@ -294,7 +294,7 @@ func TestTornTailIsCutOff(t *testing.T) {
 	last := segs[len(segs)-1]
 	fh, err := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
-	_, err = fh.Write(appendRecord(nil, point.Metric, 1, []byte("fwd,id=999 v=1i\n"))[:20])
+	_, err = fh.Write(appendRecord(nil, point.Metric, 1, "", []byte("fwd,id=999 v=1i\n"))[:20])
 	require.NoError(t, err)
 	require.NoError(t, fh.Close())
 

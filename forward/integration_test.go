@@ -190,6 +190,7 @@ func TestRelayToAnotherAgent(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		received = map[point.Category][]point.Point{}
+		origin   = map[point.Category]string{}
 	)
 	b, err := httpapi.New(httpapi.Options{Token: "b-token", Sink: point.SinkFunc(func(_ context.Context, bt point.Batch) error {
 		mu.Lock()
@@ -197,6 +198,7 @@ func TestRelayToAnotherAgent(t *testing.T) {
 		for _, p := range bt.Points {
 			received[bt.Category] = append(received[bt.Category], p.Clone())
 		}
+		origin[bt.Category] = bt.Input + "/" + bt.Source + "/" + bt.Version
 		return nil
 	})})
 	require.NoError(t, err)
@@ -218,7 +220,11 @@ func TestRelayToAnotherAgent(t *testing.T) {
 	var dec protocol.Decoder
 	want := map[point.Category][]point.Point{}
 	for cat, body := range bodies {
-		require.NoError(t, postLP(context.Background(), agentA.Client(), agentA.URL+"/v1/write/"+cat.String()+"?precision=ns", []byte(body)))
+		q := "?precision=ns"
+		if cat == point.Logging {
+			q += "&input=nginx-tail&source=nginx&version=1.2"
+		}
+		require.NoError(t, postLP(context.Background(), agentA.Client(), agentA.URL+"/v1/write/"+cat.String()+q, []byte(body)))
 		pts, err := dec.DecodeLineProtocol([]byte(body), protocol.Options{Precision: protocol.Nanosecond})
 		require.NoError(t, err)
 		for _, p := range pts {
@@ -229,6 +235,8 @@ func TestRelayToAnotherAgent(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, received, len(want))
+	assert.Equal(t, "metric//", origin[point.Metric], "httpapi names the input after the category when the request does not")
+	assert.Equal(t, "nginx-tail/nginx/1.2", origin[point.Logging], "input, source and version are relayed")
 	for cat, pts := range want {
 		require.Len(t, received[cat], len(pts), cat.String())
 		for i := range pts {
