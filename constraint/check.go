@@ -1,10 +1,10 @@
 package constraint
 
 import (
+	"encoding/binary"
 	"hash/maphash"
-	"math"
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/collectkit/collectkit/point"
 )
@@ -12,6 +12,219 @@ import (
 // This file is the fast path: a read-only scan that says whether a point
 // needs no change at all. It must not allocate for the points agents send
 // every second (a few tags and fields, sorted or not).
+
+// What scan found. Zero: nothing, the point is compliant.
+const (
+	// faultDrop: fields to drop for their kind of value (nil, non-finite,
+	// string on a metric point) and nothing else; keys, values, counts
+	// and the name are fine, and there is no duplicate or conflict.
+	faultDrop = 1 << iota
+	// faultOther: anything else; the whole fix runs.
+	faultOther
+)
+
+// scan checks p against pl read-only and reports what it found. Strings
+// are checked a word at a time; a point with non-ASCII text falls back to
+// compliant, which decodes UTF-8.
+func (n *Normalizer) scan(p *point.Point, pl *plan) int {
+	tags, fields := p.Tags, p.Fields
+	if len(p.Name) > pl.maxName || len(tags) > pl.maxTags || len(fields) > pl.maxFields ||
+		p.Name == "" && pl.emptyName || len(fields) == 0 && pl.noFieldReject {
+		return faultOther
+	}
+	text := valueBits(p.Name) // high bits of every string checked for UTF-8
+	var keys uint64           // high and dot bits of every key
+	for i := range tags {
+		t := &tags[i]
+		if len(t.Key) > pl.maxKey || len(t.Value) > pl.maxTagValue || t.Key == "" && pl.emptyKey {
+			return faultOther
+		}
+		keys |= keyBits(t.Key)
+		text |= valueBits(t.Value)
+	}
+	faults := 0
+	for i := range fields {
+		f := &fields[i]
+		if len(f.Key) > pl.maxKey || f.Key == "" && pl.emptyKey {
+			return faultOther
+		}
+		keys |= keyBits(f.Key)
+		switch v := f.Value; v.Kind() {
+		case point.KindInt, point.KindUint, point.KindBool:
+		case point.KindFloat:
+			if x := v.Float(); pl.nonFinite && x-x != 0 { // NaN or ±Inf
+				faults = faultDrop
+			}
+		case point.KindString:
+			if pl.stringField {
+				faults = faultDrop
+				break
+			}
+			s := v.Str()
+			if len(s) > pl.maxFieldValue {
+				return faultOther
+			}
+			text |= valueBits(s)
+		case point.KindBytes:
+			if pl.stringField {
+				faults = faultDrop
+			} else if v.Len() > pl.maxFieldValue {
+				return faultOther
+			}
+		default: // KindInvalid
+			if pl.nilField {
+				faults = faultDrop
+			}
+		}
+	}
+	if keys&dotLanes != 0 && !pl.dots {
+		return faultOther
+	}
+	if (keys|text)&highLanes != 0 && pl.utf8 && !n.validUTF8(p) {
+		return faultOther
+	}
+	if pl.required != "" && !hasKey(p, pl.required) {
+		return faultOther
+	}
+	if pl.dup || pl.conflict {
+		if len(tags) <= smallSet && len(fields) <= smallSet {
+			if sigClash(tags, fields, pl.dup, pl.conflict) {
+				return faultOther
+			}
+		} else if pl.dup && (hasDuplicate(len(tags), func(i int) string { return tags[i].Key }, n.seed) ||
+			hasDuplicate(len(fields), func(i int) string { return fields[i].Key }, n.seed)) ||
+			pl.conflict && hasConflict(tags, fields, n.seed) {
+			return faultOther
+		}
+	}
+	return faults
+}
+
+// validUTF8 reports whether the name, keys, tag values and string fields
+// of p are valid UTF-8.
+func (n *Normalizer) validUTF8(p *point.Point) bool {
+	if !utf8.ValidString(p.Name) {
+		return false
+	}
+	for i := range p.Tags {
+		if !utf8.ValidString(p.Tags[i].Key) || !utf8.ValidString(p.Tags[i].Value) {
+			return false
+		}
+	}
+	for i := range p.Fields {
+		f := &p.Fields[i]
+		if !utf8.ValidString(f.Key) || f.Value.Kind() == point.KindString && !utf8.ValidString(f.Value.Str()) {
+			return false
+		}
+	}
+	return true
+}
+
+// Lanes of the words keyBits and valueBits return: a byte with its high
+// bit set (not ASCII) sets its 0x80 lane; a '.' sets its 0x40 lane.
+const (
+	highLanes = 0x8080808080808080
+	dotLanes  = highLanes >> 1
+	ones      = 0x0101010101010101
+)
+
+// laneBits is keyBits of 8 bytes packed in w.
+func laneBits(w uint64) uint64 {
+	x := w ^ ('.' * ones) // a zero byte where w has a '.'
+	return w&highLanes | ((x-ones)&^x&highLanes)>>1
+}
+
+// keyBits ORs laneBits over s: bit 7 of some byte if s is not all ASCII,
+// bit 6 of some byte if it contains a '.'. Short strings are read as one
+// or two words; bytes beyond s count as zero, which sets neither.
+func keyBits(s string) uint64 {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	switch n := len(b); {
+	case n >= 8:
+		var acc uint64
+		for i := 0; i+8 <= n; i += 8 {
+			acc |= laneBits(binary.LittleEndian.Uint64(b[i:]))
+		}
+		return acc | laneBits(binary.LittleEndian.Uint64(b[n-8:]))
+	case n >= 4:
+		return laneBits(uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32)
+	default:
+		var w uint64
+		for i, c := range b {
+			w |= uint64(c) << (8 * i)
+		}
+		return laneBits(w)
+	}
+}
+
+// valueBits is the high bits of s: not zero if s is not all ASCII.
+func valueBits(s string) uint64 {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	switch n := len(b); {
+	case n >= 8:
+		var acc uint64
+		for i := 0; i+8 <= n; i += 8 {
+			acc |= binary.LittleEndian.Uint64(b[i:])
+		}
+		return (acc | binary.LittleEndian.Uint64(b[n-8:])) & highLanes
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(b)|binary.LittleEndian.Uint32(b[n-4:])) & highLanes
+	default:
+		var w uint64
+		for _, c := range b {
+			w |= uint64(c)
+		}
+		return w & highLanes
+	}
+}
+
+// sig is a one-byte signature of a key (its length and three of its
+// bytes): equal keys have equal signatures.
+func sig(k string) uint8 {
+	n := len(k)
+	if n == 0 {
+		return 0
+	}
+	h := uint32(n)*0x9E3779B1 ^ uint32(k[0])*0x85EBCA77 ^ uint32(k[n-1])*0xC2B2AE3D ^ uint32(k[n/2])*0x27D4EB2F
+	return uint8(h >> 24)
+}
+
+// sigClash reports whether up to smallSet tags and smallSet fields have a
+// duplicate key (if dup) or a key in both (if conflict). Keys are compared
+// only when their signatures match, which a bit set finds.
+func sigClash(tags []point.Tag, fields []point.Field, dup, conflict bool) bool {
+	var sigs [2 * smallSet]uint8
+	var seen [4]uint64
+	nt := len(tags)
+	key := func(i int) string {
+		if i < nt {
+			return tags[i].Key
+		}
+		return fields[i-nt].Key
+	}
+	for i := range nt + len(fields) {
+		k := key(i)
+		s := sig(k)
+		sigs[i] = s
+		if bit := uint64(1) << (s & 63); seen[s>>6]&bit == 0 {
+			seen[s>>6] |= bit
+			continue
+		}
+		for j := range i {
+			if sigs[j] != s || key(j) != k {
+				continue
+			}
+			if (j < nt) == (i < nt) {
+				if dup {
+					return true
+				}
+			} else if conflict {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // on reports whether rule r is checked at all.
 func (n *Normalizer) on(r Rule) bool { return n.actions[r] != Ignore }
@@ -31,96 +244,6 @@ func (n *Normalizer) requiredKey(c point.Category) (key string, rule Rule, ok bo
 		return "name", RuleObjectName, n.on(RuleObjectName)
 	}
 	return "", RuleUnknown, false
-}
-
-// compliant reports whether p breaks no checked rule for category c.
-func (n *Normalizer) compliant(p *point.Point, c point.Category) bool {
-	l := &n.limits
-	if n.on(RuleMeasurement) && (p.Name == "" || len(p.Name) > l.MaxMeasurementLen) {
-		return false
-	}
-	if n.on(RuleUTF8) && !utf8.ValidString(p.Name) {
-		return false
-	}
-	if n.on(RuleMaxTags) && len(p.Tags) > l.MaxTags {
-		return false
-	}
-	if n.on(RuleMaxFields) && len(p.Fields) > l.MaxFields {
-		return false
-	}
-	if len(p.Fields) == 0 && n.actions[RuleNoField] == Reject {
-		return false
-	}
-	dots := n.dotsAllowed(c)
-	for i := range p.Tags {
-		t := &p.Tags[i]
-		if !n.keyCompliant(t.Key, dots) {
-			return false
-		}
-		if n.on(RuleTagValueLen) && len(t.Value) > l.MaxTagValueLen {
-			return false
-		}
-		if n.on(RuleUTF8) && !utf8.ValidString(t.Value) {
-			return false
-		}
-	}
-	metric := c == point.Metric
-	for i := range p.Fields {
-		f := &p.Fields[i]
-		if !n.keyCompliant(f.Key, dots) {
-			return false
-		}
-		switch f.Value.Kind() {
-		case point.KindInvalid:
-			if n.on(RuleNilField) {
-				return false
-			}
-		case point.KindFloat:
-			if v := f.Value.Float(); n.on(RuleNonFinite) && (math.IsNaN(v) || math.IsInf(v, 0)) {
-				return false
-			}
-		case point.KindString, point.KindBytes:
-			if metric && n.on(RuleStringField) {
-				return false
-			}
-			if n.on(RuleFieldValueLen) && f.Value.Len() > l.MaxFieldValueLen {
-				return false
-			}
-			if f.Value.Kind() == point.KindString && n.on(RuleUTF8) && !utf8.ValidString(f.Value.Str()) {
-				return false
-			}
-		}
-	}
-	if key, _, ok := n.requiredKey(c); ok && !hasKey(p, key) {
-		return false
-	}
-	dup, conflict := n.on(RuleDuplicateKey), n.on(RuleKeyConflict)
-	if len(p.Tags) <= smallSet && len(p.Fields) <= smallSet {
-		return !smallClash(p.Tags, p.Fields, dup, conflict)
-	}
-	if dup {
-		if hasDuplicate(len(p.Tags), func(i int) string { return p.Tags[i].Key }, n.seed) ||
-			hasDuplicate(len(p.Fields), func(i int) string { return p.Fields[i].Key }, n.seed) {
-			return false
-		}
-	}
-	if conflict && hasConflict(p.Tags, p.Fields, n.seed) {
-		return false
-	}
-	return true
-}
-
-func (n *Normalizer) keyCompliant(key string, dots bool) bool {
-	if key == "" {
-		return !n.on(RuleEmptyKey)
-	}
-	if n.on(RuleKeyLen) && len(key) > n.limits.MaxKeyLen {
-		return false
-	}
-	if !dots && strings.IndexByte(key, '.') >= 0 {
-		return false
-	}
-	return !n.on(RuleUTF8) || utf8.ValidString(key)
 }
 
 func hasKey(p *point.Point, key string) bool {
@@ -144,38 +267,6 @@ const (
 	smallSet  = 32
 	tableKeys = 1024
 )
-
-// smallClash reports whether a few tags and fields have a duplicate key
-// (if dup) or a key in both (if conflict), comparing pairwise.
-func smallClash(tags []point.Tag, fields []point.Field, dup, conflict bool) bool {
-	if dup {
-		for i := 1; i < len(tags); i++ {
-			for j := 0; j < i; j++ {
-				if tags[i].Key == tags[j].Key {
-					return true
-				}
-			}
-		}
-	}
-	for i := range fields {
-		k := fields[i].Key
-		if dup {
-			for j := 0; j < i; j++ {
-				if fields[j].Key == k {
-					return true
-				}
-			}
-		}
-		if conflict {
-			for j := range tags {
-				if tags[j].Key == k {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
 
 // hasDuplicate reports whether two of the n keys key(0..n-1) are equal.
 func hasDuplicate(n int, key func(int) string, seed maphash.Seed) bool {

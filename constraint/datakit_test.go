@@ -89,6 +89,7 @@ func TestDataKitAutoFix(t *testing.T) {
 			p := tc.in
 			warns, err := Normalize(&p, tc.cat, Options{})
 			require.NoError(t, err)
+			checkOwned(t, New(Options{}), tc.in, tc.cat, p, warns, err)
 			assert.Equal(t, tc.want, p, "DataKit: %s", tc.datakit)
 			var codes []point.WarningCode
 			for _, w := range warns {

@@ -13,27 +13,81 @@ import (
 )
 
 // This file is the slow path, taken only by a point that breaks a checked
-// rule. It builds new Tags and Fields slices where anything changes and
-// never writes into the point's original slices or strings, so a caller
-// may normalize a shallow copy of a point it must not modify.
+// rule. In copy-on-write mode (Normalize) it builds new Tags and Fields
+// slices where anything changes and never writes into the point's original
+// slices or strings, so a caller may normalize a shallow copy of a point it
+// must not modify. In owned mode (NormalizeOwned) it compacts the point's
+// own slices instead. Both modes make the same decisions in the same order;
+// only where the kept elements are stored differs.
+//
+// Warning messages are constants where the fix involves no number or
+// rewritten key, so the common fixes build no string.
 
 // fixer collects the warnings of one point.
 type fixer struct {
 	n     *Normalizer
+	owned bool // the point's slices may be written to
 	warns []point.Warning
 }
 
 // broke records that rule r was broken. With Reject it returns the
 // *RejectError (the message is problem); otherwise it records a warning
-// "problem; remedy" and returns nil.
+// "problem; remedy" and returns nil. Use brokeMsg where both are constants.
 func (f *fixer) broke(r Rule, tag bool, key, problem, remedy string) error {
 	if f.n.actions[r] == Reject {
 		return &RejectError{Point: -1, Key: key, Rule: r, Message: problem}
 	}
-	f.warns = append(f.warns, point.Warning{
-		Code: r.warningCode(tag), Point: -1, Key: key, Message: problem + "; " + remedy,
-	})
+	return f.brokeMsg(r, tag, key, problem, problem+"; "+remedy)
+}
+
+// brokeMsg is broke with the warning's message (problem; remedy) given
+// whole.
+func (f *fixer) brokeMsg(r Rule, tag bool, key, problem, message string) error {
+	if f.n.actions[r] == Reject {
+		return &RejectError{Point: -1, Key: key, Rule: r, Message: problem}
+	}
+	f.warns = append(f.warns, point.Warning{Code: r.warningCode(tag), Point: -1, Key: key, Message: message})
 	return nil
+}
+
+// Constant problems and messages of brokeMsg.
+const (
+	msgLoggingStatus     = "logging point has no status"
+	msgLoggingStatusFull = msgLoggingStatus + `; field status="` + defaultLoggingStatus + `" added`
+	msgNoName            = " point has no name"
+	msgNoNameFix         = `; tag name="` + defaultObjectName + `" added`
+	msgEmptyName         = "measurement name is empty"
+	msgEmptyNameFull     = msgEmptyName + "; set to " + defaultMeasurement
+	msgDupTag            = "duplicate tag key"
+	msgDupTagFull        = msgDupTag + "; this tag dropped, the first one kept"
+	msgDupField          = "duplicate field key"
+	msgDupFieldFull      = msgDupField + "; this field dropped, the first one kept"
+	msgNil               = "field has no value"
+	msgNilFull           = msgNil + "; field dropped"
+	msgConflict          = "key is both a tag and a field"
+	msgConflictFull      = msgConflict + "; field dropped"
+	msgStringField       = "metric field has a string value"
+	msgStringFieldFull   = msgStringField + "; field dropped"
+	msgBytesField        = "metric field has a bytes value"
+	msgBytesFieldFull    = msgBytesField + "; field dropped"
+	msgNaN               = "field value is NaN"
+	msgNaNFull           = msgNaN + "; field dropped"
+	msgPosInf            = "field value is +Inf"
+	msgPosInfFull        = msgPosInf + "; field dropped"
+	msgNegInf            = "field value is -Inf"
+	msgNegInfFull        = msgNegInf + "; field dropped"
+)
+
+// noNameMessages are the problem and message of RuleObjectName by
+// category.
+func noNameMessages(c point.Category) (problem, message string) {
+	switch c {
+	case point.Object:
+		return point.Object.String() + msgNoName, point.Object.String() + msgNoName + msgNoNameFix
+	case point.CustomObject:
+		return point.CustomObject.String() + msgNoName, point.CustomObject.String() + msgNoName + msgNoNameFix
+	}
+	return c.String() + msgNoName, c.String() + msgNoName + msgNoNameFix
 }
 
 func kind(tag bool) string {
@@ -43,51 +97,69 @@ func kind(tag bool) string {
 	return "field"
 }
 
-// fix is Normalize for a point that is not compliant.
-func (n *Normalizer) fix(p *point.Point, c point.Category) ([]point.Warning, error) {
-	f := fixer{n: n}
-	name, err := f.name(p.Name)
+// fix is Normalize (owned false, dst nil) and NormalizeOwned for a point
+// in which scan found faults. On error it returns dst.
+func (n *Normalizer) fix(p *point.Point, c point.Category, faults int, owned bool, dst []point.Warning) ([]point.Warning, error) {
+	f := fixer{n: n, owned: owned, warns: dst}
+	ws, err := f.fix(p, c, faults)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	tags, err := f.tags(p.Tags, c)
-	if err != nil {
-		return nil, err
-	}
-	fields, err := f.fields(p.Fields, c)
-	if err != nil {
-		return nil, err
+	return ws, nil
+}
+
+func (f *fixer) fix(p *point.Point, c point.Category, faults int) ([]point.Warning, error) {
+	n := f.n
+	name, tags, fields := p.Name, p.Tags, p.Fields
+	var err error
+	if faults == faultDrop {
+		// Only fields to drop for their kind: names, keys and values are
+		// fine and no key clashes, so the fields loop needs no more.
+		if fields, err = f.dropFields(fields, c); err != nil {
+			return nil, err
+		}
+	} else {
+		if name, err = f.name(name); err != nil {
+			return nil, err
+		}
+		if tags, err = f.tags(tags, c); err != nil {
+			return nil, err
+		}
+		if fields, err = f.fields(fields, c); err != nil {
+			return nil, err
+		}
 	}
 	req, reqRule, reqOn := n.requiredKey(c)
 	if reqOn && !keyIn(tags, tagKey, req) && !keyIn(fields, fieldKey, req) {
 		switch c {
 		case point.Logging:
-			if err := f.broke(reqRule, false, req, "logging point has no status", `field status="`+defaultLoggingStatus+`" added`); err != nil {
+			if err := f.brokeMsg(reqRule, false, req, msgLoggingStatus, msgLoggingStatusFull); err != nil {
 				return nil, err
 			}
-			fields = appendOwned(fields, p.Fields, point.Field{Key: req, Value: point.StringValue(defaultLoggingStatus)})
+			fields = f.appendField(fields, p.Fields, point.Field{Key: req, Value: point.StringValue(defaultLoggingStatus)})
 		default:
-			if err := f.broke(reqRule, true, req, c.String()+" point has no name", `tag name="`+defaultObjectName+`" added`); err != nil {
+			problem, message := noNameMessages(c)
+			if err := f.brokeMsg(reqRule, true, req, problem, message); err != nil {
 				return nil, err
 			}
-			tags = appendOwned(tags, p.Tags, point.Tag{Key: req, Value: defaultObjectName})
+			tags = f.appendTag(tags, p.Tags, point.Tag{Key: req, Value: defaultObjectName})
 		}
 	}
 	if !reqOn {
 		req = ""
 	}
 	if n.on(RuleMaxTags) && len(tags) > n.limits.MaxTags {
-		if tags, err = trim(&f, RuleMaxTags, true, tags, tagKey, n.limits.MaxTags, req); err != nil {
+		if tags, err = trim(f, RuleMaxTags, true, tags, tagKey, n.limits.MaxTags, req); err != nil {
 			return nil, err
 		}
 	}
-	if n.on(RuleKeyConflict) && len(tags) > 0 && len(fields) > 0 {
+	if faults != faultDrop && n.on(RuleKeyConflict) && len(tags) > 0 && len(fields) > 0 {
 		if fields, err = f.conflicts(tags, fields); err != nil {
 			return nil, err
 		}
 	}
 	if n.on(RuleMaxFields) && len(fields) > n.limits.MaxFields {
-		if fields, err = trim(&f, RuleMaxFields, false, fields, fieldKey, n.limits.MaxFields, req); err != nil {
+		if fields, err = trim(f, RuleMaxFields, false, fields, fieldKey, n.limits.MaxFields, req); err != nil {
 			return nil, err
 		}
 	}
@@ -117,7 +189,7 @@ func (f *fixer) name(name string) (string, error) {
 	}
 	max := n.limits.MaxMeasurementLen
 	if name == "" {
-		if err := f.broke(RuleMeasurement, false, "", "measurement name is empty", "set to "+defaultMeasurement); err != nil {
+		if err := f.brokeMsg(RuleMeasurement, false, "", msgEmptyName, msgEmptyNameFull); err != nil {
 			return "", err
 		}
 		name = defaultMeasurement
@@ -140,7 +212,10 @@ func (f *fixer) key(key string, tag, dots bool) (string, bool, error) {
 		if !n.on(RuleEmptyKey) {
 			return key, true, nil
 		}
-		return "", false, f.broke(RuleEmptyKey, tag, "", kind(tag)+" key is empty", kind(tag)+" dropped")
+		if tag {
+			return "", false, f.brokeMsg(RuleEmptyKey, tag, "", "tag key is empty", "tag key is empty; tag dropped")
+		}
+		return "", false, f.brokeMsg(RuleEmptyKey, tag, "", "field key is empty", "field key is empty; field dropped")
 	}
 	if n.on(RuleUTF8) && !utf8.ValidString(key) {
 		fixed := strings.ToValidUTF8(key, string(utf8.RuneError))
@@ -170,16 +245,21 @@ func (f *fixer) key(key string, tag, dots bool) (string, bool, error) {
 func (f *fixer) tags(in []point.Tag, c point.Category) ([]point.Tag, error) {
 	n := f.n
 	dots := n.dotsAllowed(c)
+	dup := n.on(RuleDuplicateKey)
 	var seen keySet
-	out := in // in until the first change; then a new slice
+	out := in // in until the first change; then a new slice, or in[:i] when owned
 	changed := false
 	for i, t := range in {
 		key, keep, err := f.key(t.Key, true, dots)
 		if err != nil {
 			return nil, err
 		}
-		if keep && n.on(RuleDuplicateKey) && !seen.add(key) {
-			if err := f.broke(RuleDuplicateKey, true, key, "duplicate tag key", "this tag dropped, the first one kept"); err != nil {
+		kept := out
+		if !changed {
+			kept = in[:i]
+		}
+		if keep && dup && seen.hasTag(kept, key) {
+			if err := f.brokeMsg(RuleDuplicateKey, true, key, msgDupTag, msgDupTagFull); err != nil {
 				return nil, err
 			}
 			keep = false
@@ -195,8 +275,12 @@ func (f *fixer) tags(in []point.Tag, c point.Category) ([]point.Tag, error) {
 				continue
 			}
 			changed = true
-			out = make([]point.Tag, i, len(in)+1)
-			copy(out, in[:i])
+			if f.owned {
+				out = in[:i]
+			} else {
+				out = make([]point.Tag, i, len(in)+1)
+				copy(out, in[:i])
+			}
 		}
 		if keep {
 			out = append(out, point.Tag{Key: key, Value: value})
@@ -227,8 +311,9 @@ func (f *fixer) tagValue(key, value string) (string, error) {
 func (f *fixer) fields(in []point.Field, c point.Category) ([]point.Field, error) {
 	n := f.n
 	dots := n.dotsAllowed(c)
+	dup := n.on(RuleDuplicateKey)
 	var seen keySet
-	out := in // in until the first change; then a new slice
+	out := in // in until the first change; then a new slice, or in[:i] when owned
 	changed := false
 	for i, fl := range in {
 		key, keep, err := f.key(fl.Key, false, dots)
@@ -240,8 +325,12 @@ func (f *fixer) fields(in []point.Field, c point.Category) ([]point.Field, error
 				return nil, err
 			}
 		}
-		if keep && n.on(RuleDuplicateKey) && !seen.add(key) {
-			if err := f.broke(RuleDuplicateKey, false, key, "duplicate field key", "this field dropped, the first one kept"); err != nil {
+		kept := out
+		if !changed {
+			kept = in[:i]
+		}
+		if keep && dup && seen.hasField(kept, key) {
+			if err := f.brokeMsg(RuleDuplicateKey, false, key, msgDupField, msgDupFieldFull); err != nil {
 				return nil, err
 			}
 			keep = false
@@ -257,11 +346,46 @@ func (f *fixer) fields(in []point.Field, c point.Category) ([]point.Field, error
 				continue
 			}
 			changed = true
-			out = make([]point.Field, i, len(in)+1)
-			copy(out, in[:i])
+			out = f.fieldsFrom(in, i)
 		}
 		if keep {
 			out = append(out, point.Field{Key: key, Value: value})
+		}
+	}
+	return out, nil
+}
+
+// fieldsFrom returns the slice to keep fields in from the ith field of in
+// on: in[:i] when owned, otherwise a copy of it with room for all of in and
+// one more (a logging status).
+func (f *fixer) fieldsFrom(in []point.Field, i int) []point.Field {
+	if f.owned {
+		return in[:i]
+	}
+	out := make([]point.Field, i, len(in)+1)
+	copy(out, in[:i])
+	return out
+}
+
+// dropFields is fields for a point whose only fault is fields to drop for
+// their kind of value: it drops them and changes nothing else.
+func (f *fixer) dropFields(in []point.Field, c point.Category) ([]point.Field, error) {
+	out := in
+	changed := false
+	for i, fl := range in {
+		keep, err := f.fieldKind(fl.Key, fl.Value, c)
+		if err != nil {
+			return nil, err
+		}
+		if !changed {
+			if keep {
+				continue
+			}
+			changed = true
+			out = f.fieldsFrom(in, i)
+		}
+		if keep {
+			out = append(out, fl)
 		}
 	}
 	return out, nil
@@ -274,15 +398,25 @@ func (f *fixer) fieldKind(key string, v point.Value, c point.Category) (bool, er
 	switch v.Kind() {
 	case point.KindInvalid:
 		if n.on(RuleNilField) {
-			return false, f.broke(RuleNilField, false, key, "field has no value", "field dropped")
+			return false, f.brokeMsg(RuleNilField, false, key, msgNil, msgNilFull)
 		}
 	case point.KindFloat:
 		if x := v.Float(); n.on(RuleNonFinite) && (math.IsNaN(x) || math.IsInf(x, 0)) {
-			return false, f.broke(RuleNonFinite, false, key, "field value is "+v.String(), "field dropped")
+			switch {
+			case math.IsNaN(x):
+				return false, f.brokeMsg(RuleNonFinite, false, key, msgNaN, msgNaNFull)
+			case x > 0:
+				return false, f.brokeMsg(RuleNonFinite, false, key, msgPosInf, msgPosInfFull)
+			}
+			return false, f.brokeMsg(RuleNonFinite, false, key, msgNegInf, msgNegInfFull)
 		}
-	case point.KindString, point.KindBytes:
+	case point.KindString:
 		if c == point.Metric && n.on(RuleStringField) {
-			return false, f.broke(RuleStringField, false, key, "metric field has a "+v.Kind().String()+" value", "field dropped")
+			return false, f.brokeMsg(RuleStringField, false, key, msgStringField, msgStringFieldFull)
+		}
+	case point.KindBytes:
+		if c == point.Metric && n.on(RuleStringField) {
+			return false, f.brokeMsg(RuleStringField, false, key, msgBytesField, msgBytesFieldFull)
 		}
 	}
 	return true, nil
@@ -329,23 +463,24 @@ func (f *fixer) fieldValue(key string, v point.Value) (point.Value, bool, error)
 // if any is dropped.
 func (f *fixer) conflicts(tags []point.Tag, fields []point.Field) ([]point.Field, error) {
 	var tagSet keySet
-	for _, t := range tags {
-		tagSet.add(t.Key)
-	}
 	var out []point.Field
 	for i, fl := range fields {
-		if !tagSet.has(fl.Key) {
+		if !tagSet.hasTag(tags, fl.Key) {
 			if out != nil {
 				out = append(out, fl)
 			}
 			continue
 		}
-		if err := f.broke(RuleKeyConflict, false, fl.Key, "key is both a tag and a field", "field dropped"); err != nil {
+		if err := f.brokeMsg(RuleKeyConflict, false, fl.Key, msgConflict, msgConflictFull); err != nil {
 			return nil, err
 		}
 		if out == nil {
-			out = make([]point.Field, i, len(fields))
-			copy(out, fields[:i])
+			if f.owned {
+				out = fields[:i] // not nil: fields is not empty
+			} else {
+				out = make([]point.Field, i, len(fields))
+				copy(out, fields[:i])
+			}
 		}
 	}
 	if out == nil {
@@ -399,6 +534,22 @@ func appendOwned[T any](s, orig []T, x T) []T {
 	return append(s, x)
 }
 
+// appendTag appends x to the point's tags s: in place when owned.
+func (f *fixer) appendTag(s, orig []point.Tag, x point.Tag) []point.Tag {
+	if f.owned {
+		return append(s, x)
+	}
+	return appendOwned(s, orig, x)
+}
+
+// appendField appends x to the point's fields s: in place when owned.
+func (f *fixer) appendField(s, orig []point.Field, x point.Field) []point.Field {
+	if f.owned {
+		return append(s, x)
+	}
+	return appendOwned(s, orig, x)
+}
+
 func tagKey(t point.Tag) string     { return t.Key }
 func fieldKey(f point.Field) string { return f.Key }
 
@@ -430,37 +581,52 @@ func truncate(s string, max int) string {
 	return s[:i]
 }
 
-// keySet is a set of keys that compares pairwise while small and switches
-// to a map when it grows.
+// keySet finds a key among the kept tags or fields of a point, which only
+// grow while a point is fixed. Up to smallSet keys it compares them one by
+// one, without allocating; beyond, it keeps a map of the first n keys and
+// adds the rest on each lookup. Its zero value is ready to use, for one
+// list.
 type keySet struct {
-	small []string
-	m     map[string]struct{}
+	m map[string]struct{}
+	n int
 }
 
-// add inserts k and reports false if it was already there.
-func (s *keySet) add(k string) bool {
-	if s.has(k) {
+// hasTag reports whether key is the key of one of kept.
+func (s *keySet) hasTag(kept []point.Tag, key string) bool {
+	if len(kept) <= smallSet {
+		for i := range kept {
+			if kept[i].Key == key {
+				return true
+			}
+		}
 		return false
 	}
-	if s.m != nil {
-		s.m[k] = struct{}{}
-		return true
+	if s.m == nil {
+		s.m = make(map[string]struct{}, 2*len(kept))
 	}
-	s.small = append(s.small, k)
-	if len(s.small) > smallSet {
-		s.m = make(map[string]struct{}, 2*len(s.small))
-		for _, x := range s.small {
-			s.m[x] = struct{}{}
-		}
-		s.small = nil
+	for ; s.n < len(kept); s.n++ {
+		s.m[kept[s.n].Key] = struct{}{}
 	}
-	return true
+	_, ok := s.m[key]
+	return ok
 }
 
-func (s *keySet) has(k string) bool {
-	if s.m != nil {
-		_, ok := s.m[k]
-		return ok
+// hasField reports whether key is the key of one of kept.
+func (s *keySet) hasField(kept []point.Field, key string) bool {
+	if len(kept) <= smallSet {
+		for i := range kept {
+			if kept[i].Key == key {
+				return true
+			}
+		}
+		return false
 	}
-	return slices.Contains(s.small, k)
+	if s.m == nil {
+		s.m = make(map[string]struct{}, 2*len(kept))
+	}
+	for ; s.n < len(kept); s.n++ {
+		s.m[kept[s.n].Key] = struct{}{}
+	}
+	_, ok := s.m[key]
+	return ok
 }

@@ -94,9 +94,11 @@ func FuzzNormalize(f *testing.F) {
 		n := New(opts)
 		in := fuzzPoint(name, spec)
 		orig := in.Clone()
+		require.Equal(t, n.compliant(&in, c), n.scan(&in, &n.plans[c]) == 0, "scan and the reference check disagree")
 		p := in
 		warns, err := n.Normalize(&p, c)
 		require.True(t, orig.Equal(in), "input slices were written to")
+		checkOwned(t, n, in, c, p, warns, err)
 		if err != nil {
 			require.ErrorIs(t, err, ErrRejected)
 			require.True(t, orig.Equal(p), "a rejected point was changed")

@@ -56,6 +56,7 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 			orig := tc.in.Clone()
 			p := tc.in
 			warns, err := New(tc.opts).Normalize(&p, cat)
+			checkOwned(t, New(tc.opts), tc.in, cat, p, warns, err)
 			assert.True(t, orig.Equal(tc.in), "the input's slices were written to: %v", tc.in)
 			if tc.reject != nil {
 				require.Error(t, err)
@@ -77,5 +78,35 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 			assert.Empty(t, warns, "second Normalize is not a no-op")
 			assert.Equal(t, p, again)
 		})
+	}
+}
+
+// sentinel is a warning NormalizeOwned must leave in place at the start of
+// its dst.
+var sentinel = point.Warning{Code: point.WarnUnknown, Point: 7, Key: "sentinel"}
+
+// checkOwned checks that NormalizeOwned, on a copy of in that it owns,
+// gives the point, warnings and error that Normalize gave (p, warns, err),
+// appending the warnings after what dst already holds.
+func checkOwned(t *testing.T, n *Normalizer, in point.Point, c point.Category, p point.Point, warns []point.Warning, err error) {
+	t.Helper()
+	q := in.Clone()
+	dst := append(make([]point.Warning, 0, 4), sentinel)
+	got, gotErr := n.NormalizeOwned(&q, c, dst)
+	require.NotEmpty(t, got, "dst dropped")
+	assert.Equal(t, sentinel, got[0], "dst overwritten")
+	if err != nil {
+		assert.Equal(t, err, gotErr, "owned mode errs differently")
+		assert.Len(t, got, 1, "warnings appended for a rejected point")
+		return
+	}
+	require.NoError(t, gotErr, "owned mode errs, copy-on-write did not")
+	assert.True(t, p.Equal(q), "owned mode gives %v, copy-on-write %v", q, p)
+	assert.Equal(t, p.Tags == nil, q.Tags == nil, "tags nil-ness")
+	assert.Equal(t, p.Fields == nil, q.Fields == nil, "fields nil-ness")
+	if len(warns) == 0 {
+		assert.Len(t, got, 1, "owned mode warns, copy-on-write did not")
+	} else {
+		assert.Equal(t, warns, got[1:], "owned mode warns differently")
 	}
 }

@@ -2,6 +2,7 @@ package constraint
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -116,4 +117,88 @@ func TestNormalizeFuncCompliantDoesNotAllocate(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
+}
+
+func TestNormalizeOwnedDoesNotAllocate(t *testing.T) {
+	// Each point is rebuilt from a template before every run (the copy is
+	// made outside the measured function's allocations: the arrays are
+	// reused), as a decoder hands out fresh points.
+	tests := []struct {
+		name  string
+		cat   point.Category
+		p     point.Point
+		warns int
+	}{
+		{"compliant metric", point.Metric, benchCompliant(), 0},
+		{"metric with a string field", point.Metric, benchMetricString(), 1},
+		{"metric with string, bytes, nil, NaN and Inf fields", point.Metric, pt("m", tags("host", "a"),
+			fields(fl("a", point.StringValue("x")), fl("b", point.IntValue(1)), fl("c", point.BytesValue([]byte("y"))),
+				fl("d", point.Value{}), fl("e", point.FloatValue(nan())), fl("f", point.FloatValue(inf(-1))))), 5},
+		{"logging without status", point.Logging, pt("l", tags("host", "a"), fields(fl("message", point.StringValue("m")), fl("n", point.IntValue(1)))), 1},
+		{"logging with a nil status", point.Logging, pt("l", tags("host", "a"), fields(fl("message", point.StringValue("m")), fl("status", point.Value{}))), 2},
+		{"logging with a duplicate field", point.Logging, pt("l", nil, fields(fl("message", point.StringValue("m")), fl("status", point.StringValue("ok")), fl("message", point.StringValue("n")))), 1},
+		{"conflicting tag and field", point.Metric, pt("m", tags("host", "a"), fields(fl("host", point.IntValue(1)), fl("n", point.IntValue(1)))), 1},
+	}
+	n := New(Options{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tagsBuf := make([]point.Tag, len(tc.p.Tags), len(tc.p.Tags)+1)
+			fieldsBuf := make([]point.Field, len(tc.p.Fields), len(tc.p.Fields)+1)
+			dst := make([]point.Warning, 0, 8)
+			var warns []point.Warning
+			allocs := testing.AllocsPerRun(50, func() {
+				copy(tagsBuf, tc.p.Tags)
+				copy(fieldsBuf, tc.p.Fields)
+				q := tc.p
+				q.Tags, q.Fields = tagsBuf[:len(tc.p.Tags)], fieldsBuf[:len(tc.p.Fields)]
+				var err error
+				if warns, err = n.NormalizeOwned(&q, tc.cat, dst[:0]); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+			assert.Len(t, warns, tc.warns)
+		})
+	}
+}
+
+func TestNormalizeOwnedInvalidCategory(t *testing.T) {
+	p := pt("m", nil, fields(fl("f", point.IntValue(1))))
+	dst := []point.Warning{sentinel}
+	got, err := New(Options{}).NormalizeOwned(&p, point.CategoryUnknown, dst)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "invalid category")
+	assert.Equal(t, dst, got)
+}
+
+func TestCategoriesFitPlans(t *testing.T) {
+	for _, c := range point.Categories() {
+		assert.Less(t, int(c), maxCategories, "raise maxCategories for %s", c)
+	}
+}
+
+func TestScanFindsNonASCIIProblems(t *testing.T) {
+	// The word-at-a-time scan must see a '.' or an invalid byte at every
+	// position of keys and values of every length up to 17 bytes.
+	n := New(Options{})
+	for size := 1; size <= 17; size++ {
+		for pos := range size {
+			for _, bad := range []byte{'.', 0xff} {
+				b := []byte(strings.Repeat("k", size))
+				b[pos] = bad
+				s := string(b)
+				for _, p := range []point.Point{
+					pt("m", tags(s, "v"), fields(fl("f", point.IntValue(1)))),
+					pt("m", nil, fields(fl(s, point.IntValue(1)))),
+					pt("m", tags("t", s), fields(fl("f", point.IntValue(1)))),
+					pt("m", nil, fields(fl("f", point.StringValue(s)))),
+					pt(s, nil, fields(fl("f", point.IntValue(1)))),
+				} {
+					want := n.compliant(&p, point.Logging)
+					got := n.scan(&p, &n.plans[point.Logging]) == 0
+					require.Equal(t, want, got, "size %d, %q at %d: %v", size, bad, pos, p)
+				}
+			}
+		}
+	}
 }

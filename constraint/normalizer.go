@@ -25,6 +25,29 @@ type Normalizer struct {
 	writePartial bool
 	logger       *slog.Logger
 	seed         maphash.Seed
+	plans        [maxCategories]plan // by category; built by init
+}
+
+// maxCategories bounds the categories the Normalizer knows (a test checks
+// that package point declares fewer).
+const maxCategories = 16
+
+// plan is what the Normalizer checks for one category, resolved once in
+// New so that the scan of a point reads flags instead of looking up rule
+// actions. A limit whose rule is ignored is the largest int.
+type plan struct {
+	maxName, maxTags, maxFields int
+	maxKey, maxTagValue         int
+	maxFieldValue               int
+	emptyName                   bool // an empty name breaks RuleMeasurement
+	emptyKey                    bool // an empty key breaks RuleEmptyKey
+	dots                        bool // keys may contain '.'
+	utf8                        bool // RuleUTF8 is checked
+	nilField, nonFinite         bool // RuleNilField, RuleNonFinite are checked
+	stringField                 bool // string and bytes fields are dropped (metric)
+	dup, conflict               bool // RuleDuplicateKey, RuleKeyConflict are checked
+	noFieldReject               bool // a point without fields is rejected
+	required                    string
 }
 
 // New returns a Normalizer for opts. It copies what it keeps of opts, so
@@ -46,22 +69,96 @@ func (n *Normalizer) init(opts Options) {
 			n.actions[r] = a
 		}
 	}
+	for _, c := range point.Categories() {
+		if int(c) < maxCategories {
+			n.plans[c] = n.makePlan(c)
+		}
+	}
 	n.onWarnings = opts.OnWarnings
 	n.writePartial = opts.WritePartial
 	n.logger = opts.Logger
 }
 
+func (n *Normalizer) makePlan(c point.Category) plan {
+	const unlimited = int(^uint(0) >> 1)
+	limit := func(r Rule, v int) int {
+		if n.on(r) {
+			return v
+		}
+		return unlimited
+	}
+	l := &n.limits
+	pl := plan{
+		maxName:       limit(RuleMeasurement, l.MaxMeasurementLen),
+		maxTags:       limit(RuleMaxTags, l.MaxTags),
+		maxFields:     limit(RuleMaxFields, l.MaxFields),
+		maxKey:        limit(RuleKeyLen, l.MaxKeyLen),
+		maxTagValue:   limit(RuleTagValueLen, l.MaxTagValueLen),
+		maxFieldValue: limit(RuleFieldValueLen, l.MaxFieldValueLen),
+		emptyName:     n.on(RuleMeasurement),
+		emptyKey:      n.on(RuleEmptyKey),
+		dots:          n.dotsAllowed(c),
+		utf8:          n.on(RuleUTF8),
+		nilField:      n.on(RuleNilField),
+		nonFinite:     n.on(RuleNonFinite),
+		stringField:   c == point.Metric && n.on(RuleStringField),
+		dup:           n.on(RuleDuplicateKey),
+		conflict:      n.on(RuleKeyConflict),
+		noFieldReject: n.actions[RuleNoField] == Reject,
+	}
+	if key, _, ok := n.requiredKey(c); ok {
+		pl.required = key
+	}
+	return pl
+}
+
 // Normalize applies the constraints for category c to *p with the
 // Normalizer's options. See the package documentation for what it does and
 // the order it does it in.
+//
+// Normalize never writes into the arrays behind p.Tags and p.Fields: a fix
+// gives *p new slices. So a caller may normalize a shallow copy of a point
+// it must not modify, as the Sink middleware does.
 func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warning, error) {
-	if !c.IsValid() {
+	if !c.IsValid() || int(c) >= maxCategories {
 		return nil, fmt.Errorf("constraint: cannot normalize a point of invalid category %s", c)
 	}
-	if n.compliant(p, c) {
+	pl := &n.plans[c]
+	faults := n.scan(p, pl)
+	if faults == 0 {
 		return nil, nil
 	}
-	return n.fix(p, c)
+	return n.fix(p, c, faults, false, nil)
+}
+
+// NormalizeOwned is Normalize for a caller that owns the arrays behind
+// p.Tags and p.Fields up to their capacity, such as the points a
+// protocol.Decoder has just returned (their slices are capped at their
+// length, so no point reaches into its neighbour's). It appends the
+// warnings to dst and returns the extended slice.
+//
+// Where Normalize would give *p new slices, NormalizeOwned compacts p.Tags
+// and p.Fields in place (it moves elements within them; it never writes
+// into the bytes of a string, which may alias a request body). It gives
+// exactly the point and warnings Normalize gives. The fixes that points
+// commonly need (dropping a string field of a metric point or a nil or
+// non-finite field, adding a logging point's status) then cost no
+// allocation when dst has room for the warnings. Fixes that build a new
+// string (truncation, UTF-8 repair, renaming a dotted key) or trim to a
+// count limit still allocate.
+//
+// On error, dst is returned as it was and *p's slices are left in an
+// unspecified order: drop the point.
+func (n *Normalizer) NormalizeOwned(p *point.Point, c point.Category, dst []point.Warning) ([]point.Warning, error) {
+	if !c.IsValid() || int(c) >= maxCategories {
+		return dst, fmt.Errorf("constraint: cannot normalize a point of invalid category %s", c)
+	}
+	pl := &n.plans[c]
+	faults := n.scan(p, pl)
+	if faults == 0 {
+		return dst, nil
+	}
+	return n.fix(p, c, faults, true, dst)
 }
 
 // Normalize applies the constraints for category c to *p with opts. It is
@@ -70,7 +167,7 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 func Normalize(p *point.Point, c point.Category, opts Options) ([]point.Warning, error) {
 	var n Normalizer
 	n.init(opts)
-	if c.IsValid() && n.compliant(p, c) {
+	if c.IsValid() && int(c) < maxCategories && n.scan(p, &n.plans[c]) == 0 {
 		return nil, nil // without the copy below, so a compliant point costs no allocation
 	}
 	slow := n // escapes to the heap through the fix path
