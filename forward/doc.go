@@ -31,7 +31,10 @@
 // data staying in the buffer meanwhile. 413 splits the request in two
 // (down to one Write's worth of points). Any other 4xx is permanent: the
 // batch is logged, counted in [Stats].PointsFailed and never retried.
-// Requests carry "precision=ns" unless the URL names a precision, and
+// In relay mode (a "{category}" in the URL) each request carries one
+// category and the input, source and version of the batches it holds, as
+// DataKit's query parameters. Requests carry "precision=ns" unless the URL
+// names a precision, and
 // points without a time are stamped at Write, so a late delivery does not
 // move them.
 //
@@ -74,7 +77,8 @@
 // Run is called once; when its context is done it keeps delivering for up
 // to ShutdownTimeout, leaves the rest on disk, closes the forwarder and
 // returns nil. Write after that returns ErrClosed. A forwarder that is
-// never run must be closed with Close. One directory belongs to one
+// never run must be closed with Close; Close must not be called while Run
+// is running (cancel Run's context instead). One directory belongs to one
 // forwarder at a time (an advisory lock enforces it on Unix).
 //
 // # Metrics
