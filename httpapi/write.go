@@ -47,8 +47,9 @@ type batchSpec struct {
 }
 
 // ingest adds the extra tags to pts, normalizes them in place (they are
-// the handler's buffers), applies strict and loose, and hands the result to
-// the Sink. It returns the points written (or that would have been, when
+// the handler's buffers: constraint.Normalizer.NormalizeOwned may compact
+// each point's Tags and Fields, so no two points may share an array),
+// applies strict and loose, and hands the result to the Sink. It returns the points written (or that would have been, when
 // dry). In loose mode st.report lists what was dropped.
 func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) ([]point.Point, error) {
 	if len(spec.extraTags) > 0 {
@@ -60,10 +61,14 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	}
 	n := 0
 	for i := range pts {
-		ws, err := norm.Normalize(&pts[i], spec.category)
-		for _, w := range ws {
-			w.Point = i
-			st.warns = append(st.warns, w)
+		// The points are this request's own (decoded by the handler's
+		// decoder, or built for it, with no two points sharing an array),
+		// so fixes may compact their slices in place.
+		before := len(st.warns)
+		var err error
+		st.warns, err = norm.NormalizeOwned(&pts[i], spec.category, st.warns)
+		for j := before; j < len(st.warns); j++ {
+			st.warns[j].Point = i
 		}
 		if err != nil {
 			var re *constraint.RejectError
