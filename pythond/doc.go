@@ -58,12 +58,25 @@
 //
 // Reports travel over a private pipe (descriptors 3 and 4, named in
 // COLLECTKIT_PYTHOND_FDS), so prints cannot corrupt them: each report is
-// JSON in length-prefixed frames, large ones in chunks that the host
-// decodes (package protocol, integers kept exact) and normalizes (package
-// constraint) while the script encodes the next. The host writes the
-// report's points to the Sink as one point.Batch (Input: the report's
-// "input", else the collector's name) only once all have arrived, then
-// answers; report() waits for that answer, so a slow or busy sink
+// written by Python's marshal.dumps(points, 2) in length-prefixed frames,
+// large ones in chunks of 128 points doubling up to 8,192 that the host
+// decodes and normalizes (package constraint) while the script encodes
+// the next. marshal is several times faster than json.dumps (0.24 ms
+// against 1.5 ms for 1,000 typical points), which is most of what a
+// report costs a script; version 2 of its format has no back-references
+// and writes every str as UTF-8, and the host reads exactly that subset
+// with a strict, bounded decoder of its own. Values map as DataKit's JSON
+// API maps them, integers kept exact: int to an int64 field (uint64 above
+// its range; beyond both an error naming the key), float, str, bool, and
+// bytes to a bytes field; a None field is dropped with a nil_field
+// warning; a tag that is not a str, a list or dict as a field and a bad
+// time refuse the report with an error naming the point and key.
+// Subclasses of the built-in types (OrderedDict, IntEnum, numpy.float64)
+// are converted first; other values raise TypeError in report().
+//
+// The host writes the report's points to the Sink as one point.Batch
+// (Input: the report's "input", else the collector's name) only once all
+// have arrived (a bad chunk refuses the whole report), then answers; report() waits for that answer, so a slow or busy sink
 // (point.ErrBusy is retried) slows collectors down instead of losing data,
 // and a process killed mid-report leaves no partial report in the Sink.
 // report() returns "" on success and, on failure, DataKit's JSON error

@@ -33,6 +33,7 @@ type frameServer struct {
 	// they arrive, and written to the sink together after the last.
 	slots   []*chunkSlot
 	nslots  int
+	elems   int // points decoded so far, for the index in errors
 	points  []point.Point
 	warns   []point.Warning
 	failure *reportFailure
@@ -40,7 +41,7 @@ type frameServer struct {
 
 // chunkSlot holds one decoded chunk of a report.
 type chunkSlot struct {
-	dec     protocol.Decoder
+	dec     marshalDecoder
 	payload []byte
 	tags    []point.Tag // slab for points that get the input's tags
 }
@@ -124,9 +125,11 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 		if slot.payload, err = fr.payload(slot.payload, h.PayloadLen); err != nil {
 			return err
 		}
-		if catErr != nil {
+		switch {
+		case meta.Abort: // the script could not encode the rest
+		case catErr != nil:
 			fs.fail("datakit.invalidCategory", catErr)
-		} else if fs.failure == nil {
+		case fs.failure == nil:
 			fs.decode(slot, meta, cat)
 		}
 	}
@@ -185,9 +188,10 @@ func (fs *frameServer) reset() {
 	fs.warns = fs.warns[:0]
 	fs.failure = nil
 	fs.nslots = 0
+	fs.elems = 0
 }
 
-// decode decodes one chunk into slot, adds the input's tags, normalizes
+// decode decodes one chunk (see marshal.go) into slot, adds the input's tags, normalizes
 // the points and appends them to the report.
 func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category) {
 	prec, err := protocol.ParsePrecision(meta.Precision)
@@ -195,11 +199,13 @@ func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category
 		fs.fail("datakit.invalidPrecision", err)
 		return
 	}
-	pts, warns, err := slot.dec.DecodeJSON(slot.payload, protocol.Options{Precision: prec, ExactInts: true})
+	pts, warns, err := slot.dec.decode(slot.payload, fs.elems, prec, time.Now())
 	if err != nil {
+		// DataKit's code for such points sent to its JSON write API.
 		fs.fail("datakit.invalidJsonPoint", err)
 		return
 	}
+	fs.elems += len(pts)
 	base := len(fs.points)
 	for _, w := range warns {
 		w.Point += base

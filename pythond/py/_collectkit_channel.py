@@ -14,17 +14,20 @@ Kinds sent to the host:
 
     b"D"  points: meta is seq, category, input, collector, precision,
           version, ignore_global_tags and a chunk flag joined by 0x1f; the
-          payload is a JSON array of {"measurement", "tags", "fields",
-          "time"} objects. A report longer than one chunk is several such
-          frames with the same seq and the flag "1" on all but the last;
-          the flag "abort" on the last one drops the report.
+          payload is a list of {"measurement", "tags", "fields", "time"}
+          dicts written by marshal.dumps(points, 2) (version 2 of the
+          format: no back-references, str as UTF-8; the host decodes
+          exactly this version). A report longer than one chunk is
+          several such frames with the same seq and the flag "1" on all
+          but the last; the flag "abort" on the last one (whose payload
+          is empty) drops the report.
     b"G"  a log record: empty meta, JSON payload.
     b"L"  set_lasterror: empty meta, JSON payload.
 
 The host answers the last b"D" frame of every report with a b"A" frame
 whose meta is "<seq>\\x1f<status>" (status "ok" or "error") and whose
-payload is the error text. A report waits for its answer, so a slow host slows the
-collectors down instead of losing data.
+payload is the error text. A report waits for its answer, so a slow host
+slows the collectors down instead of losing data.
 """
 
 import json
@@ -144,7 +147,7 @@ class Channel(object):
                 try:
                     payload = encode(part)
                 except Exception as exc:
-                    failure, payload, more = exc, b"[]", False
+                    failure, payload, more = exc, b"", False
                 flag = "1" if more else ("abort" if failure else "")
                 self._write(KIND_DATA, (head + _SEP + flag).encode("utf-8"),
                             payload)

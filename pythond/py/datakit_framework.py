@@ -28,6 +28,7 @@ instead.
 """
 
 import json
+import marshal
 import os
 import sys
 import urllib.error
@@ -67,15 +68,47 @@ def _json_default(obj):
                     % (obj, type(obj).__name__))
 
 
-# ASCII output with escapes is faster to produce than UTF-8, and skipping
-# the check for circular references saves another tenth; a circular
-# structure raises ValueError/RecursionError either way.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False,
-                            default=_json_default)
+# Points go to the host in version 2 of the marshal format: no
+# back-references, every str as UTF-8. marshal.dumps is about six times
+# faster than json.dumps on typical points, and the host reads exactly
+# this version.
+_MARSHAL_VERSION = 2
+_MAX_DEPTH = 100
 
 
 def _encode_points(points):
-    return _ENCODER.encode(points).encode("ascii")
+    try:
+        return marshal.dumps(points, _MARSHAL_VERSION)
+    except ValueError:
+        # marshal takes only the exact built-in types; convert subclasses
+        # (OrderedDict, IntEnum, numpy.float64, ...) as json.dumps would,
+        # and refuse the rest with the error json.dumps gave.
+        return marshal.dumps(_plain(points, 0), _MARSHAL_VERSION)
+
+
+def _plain(obj, depth):
+    """Return obj with every container and scalar of an exact built-in
+    type, or raise TypeError naming the first value that has none."""
+    kind = type(obj)
+    if kind in (str, int, float, bool, bytes, type(None)):
+        return obj
+    if depth > _MAX_DEPTH:
+        raise ValueError("points nested more than %d deep" % _MAX_DEPTH)
+    if isinstance(obj, dict):
+        return {_plain(k, depth + 1): _plain(v, depth + 1)
+                for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v, depth + 1) for v in obj]
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj)
+    raise TypeError("value %r of type %s cannot be reported"
+                    % (obj, type(obj).__name__))
 
 
 def _check_arg(name, value):

@@ -1,0 +1,866 @@
+package pythond
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// The payload of a data frame is a list of points written by Python's
+// marshal.dumps(points, 2). Version 2 of the format has no back-references
+// and writes every value as a one-byte type code and a fixed layout, all
+// integers little endian:
+//
+//	'N' None, 'T' True, 'F' False
+//	'i' int that fits int32: 4 bytes, two's complement
+//	'l' any other int: int32 n, then |n| uint16 digits of 15 bits, least
+//	    significant first; the sign of n is the sign of the number
+//	'g' float: 8 bytes, IEEE 754 binary64
+//	'y' complex: two binary64
+//	'u' str: uint32 length, then that many bytes of UTF-8 (lone
+//	    surrogates encoded as if they were code points)
+//	's' bytes, bytearray, memoryview: uint32 length, then the bytes
+//	'[' list, '(' tuple, '<' set, '>' frozenset: uint32 count, then the items
+//	'{' dict: key, value, key, value ... then '0'
+//
+// A point is a dict with the str keys "measurement" (str), "tags" (dict of
+// str, or None), "fields" (dict, or None) and "time" (int, float or None);
+// other keys are skipped, whatever their values.
+const (
+	mNone      = 'N'
+	mTrue      = 'T'
+	mFalse     = 'F'
+	mInt       = 'i'
+	mLong      = 'l'
+	mFloat     = 'g'
+	mComplex   = 'y'
+	mStr       = 'u'
+	mBytes     = 's'
+	mList      = '['
+	mTuple     = '('
+	mSet       = '<'
+	mFrozenset = '>'
+	mDict      = '{'
+	mDictEnd   = '0'
+
+	// maxMarshalDepth bounds the nesting of values skipped under
+	// unknown keys.
+	maxMarshalDepth = 1000
+	// maxPointErrors is how many bad points an error lists.
+	maxPointErrors = 10
+)
+
+// marshalTypeNames names the Python type of each type code the decoder
+// knows, for error messages.
+var marshalTypeNames = [256]string{
+	mNone: "None", mTrue: "bool", mFalse: "bool", mInt: "int", mLong: "int",
+	mFloat: "float", mComplex: "complex", mStr: "str", mBytes: "bytes",
+	mList: "list", mTuple: "tuple", mSet: "set", mFrozenset: "frozenset",
+	mDict: "dict",
+}
+
+// errIntRange is the cause of a field or time that is an int outside
+// both the int64 and the uint64 range.
+var errIntRange = errors.New("integer outside the 64-bit range")
+
+// pointError is what was wrong with one point of a report.
+type pointError struct {
+	Point int    // index of the point in the report; -1 for the payload as a whole
+	Key   string // the key concerned, if any
+	Err   error  // the cause; protocol's sentinels for what the JSON API also rejects
+}
+
+func (e *pointError) Error() string {
+	var b strings.Builder
+	if e.Point >= 0 {
+		b.WriteString("point ")
+		b.WriteString(strconv.Itoa(e.Point))
+	} else {
+		b.WriteString("report")
+	}
+	if e.Key != "" {
+		b.WriteString(", key ")
+		b.WriteString(strconv.Quote(e.Key))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *pointError) Unwrap() error { return e.Err }
+
+// pointErrors lists the bad points of a chunk.
+type pointErrors struct {
+	errs      []*pointError
+	truncated bool
+}
+
+func (e *pointErrors) Error() string {
+	if len(e.errs) == 1 && !e.truncated {
+		return e.errs[0].Error()
+	}
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(len(e.errs)))
+	if e.truncated {
+		b.WriteString(" or more")
+	}
+	b.WriteString(" bad points:")
+	for _, pe := range e.errs {
+		b.WriteString("\n\t")
+		b.WriteString(pe.Error())
+	}
+	return b.String()
+}
+
+func (e *pointErrors) Unwrap() []error {
+	out := make([]error, len(e.errs))
+	for i, pe := range e.errs {
+		out[i] = pe
+	}
+	return out
+}
+
+// pointSpan records where a point's tags and fields are in the slabs;
+// points get their slices only at the end, since the slabs may move while
+// they grow.
+type pointSpan struct {
+	tag0, tag1, field0, field1 int
+}
+
+// marshalDecoder decodes payloads into points. Its slabs are kept between
+// calls, so a decoder that is reused costs no allocation once they have
+// grown. Strings alias the payload (or the decoder's arena, for the rare
+// str that needed repair), so the points are valid until the next decode
+// or until the payload is modified.
+type marshalDecoder struct {
+	buf   []byte
+	pos   int
+	prec  protocol.Precision
+	now   time.Time
+	first int // report index of the chunk's first point
+
+	pts    []point.Point
+	spans  []pointSpan
+	tags   []point.Tag
+	fields []point.Field
+	warns  []point.Warning
+	arena  []byte
+	errs   pointErrors
+
+	// The point being decoded: its index in the chunk, slab lengths at its
+	// start, and its first semantic error (the point is read to its end,
+	// then dropped).
+	elem                int
+	tag0, field0, warn0 int
+	bad                 *pointError
+}
+
+// decode decodes one chunk: payload in the format above, whose first
+// point is point first of its report, with timestamps in prec (detected
+// from their magnitude when that is protocol.PrecisionAuto) and now for
+// points without one. It returns the chunk's points and the warnings of
+// the decoding (Point is the index in the chunk), or an error when any
+// point is bad, in which case no points are returned: a point that breaks
+// the rules of DataKit's JSON API, or a payload that is not well formed
+// (which ends decoding, naming the offset and what was expected there).
+func (d *marshalDecoder) decode(payload []byte, first int, prec protocol.Precision, now time.Time) ([]point.Point, []point.Warning, error) {
+	d.buf, d.pos, d.first, d.prec, d.now = payload, 0, first, prec, now
+	d.pts = d.pts[:0]
+	d.spans = d.spans[:0]
+	d.tags = d.tags[:0]
+	d.fields = d.fields[:0]
+	d.warns = d.warns[:0]
+	d.arena = d.arena[:0]
+	d.errs = pointErrors{}
+	d.elem = -1
+	d.bad = nil
+
+	if err := d.list(); err != nil {
+		d.addError(err)
+	}
+	d.buf = nil
+	if len(d.errs.errs) > 0 {
+		clear(d.pts) // let go of the strings
+		errs := &pointErrors{errs: d.errs.errs, truncated: d.errs.truncated}
+		d.errs = pointErrors{} // the error keeps its list
+		return nil, nil, errs
+	}
+	for i := range d.pts {
+		s := d.spans[i]
+		if s.tag1 > s.tag0 {
+			d.pts[i].Tags = d.tags[s.tag0:s.tag1:s.tag1]
+		}
+		if s.field1 > s.field0 {
+			d.pts[i].Fields = d.fields[s.field0:s.field1:s.field1]
+		}
+	}
+	if len(d.warns) == 0 {
+		return d.pts, nil, nil
+	}
+	return d.pts, d.warns, nil
+}
+
+func (d *marshalDecoder) addError(e *pointError) {
+	if len(d.errs.errs) < maxPointErrors {
+		d.errs.errs = append(d.errs.errs, e)
+	} else {
+		d.errs.truncated = true
+	}
+}
+
+// list decodes the top-level list. It returns an error only for a payload
+// that is not well formed; bad points are recorded as they are met.
+func (d *marshalDecoder) list() *pointError {
+	if c, ok := d.peek(); !ok || c != mList {
+		return d.malformed("a list of points ('[')")
+	}
+	d.pos++
+	n, err := d.count("list")
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		d.elem = i
+		if err := d.element(); err != nil {
+			return err
+		}
+	}
+	d.elem = -1
+	if d.pos != len(d.buf) {
+		return d.malformedf("%d bytes after the list of points", len(d.buf)-d.pos)
+	}
+	return nil
+}
+
+// element decodes point d.elem.
+func (d *marshalDecoder) element() *pointError {
+	d.tag0, d.field0, d.warn0 = len(d.tags), len(d.fields), len(d.warns)
+	d.bad = nil
+	if c, _ := d.peek(); c != mDict {
+		d.semantic("", fmt.Errorf("%w: a point is a dict, not %s", protocol.ErrSyntax, d.typeName()))
+		if err := d.skip(1); err != nil {
+			return err
+		}
+		d.drop()
+		return nil
+	}
+	d.pos++
+	var (
+		name    string
+		hasName bool
+		t       = d.now
+	)
+	for {
+		key, end, err := d.key(1)
+		if err != nil {
+			return err
+		}
+		if end {
+			break
+		}
+		switch key {
+		case "measurement":
+			if c, _ := d.peek(); c != mStr {
+				d.semantic(key, fmt.Errorf("%w: measurement is %s, not str", protocol.ErrInvalidName, d.typeName()))
+				err = d.skip(2)
+			} else {
+				d.pos++
+				name, err = d.str()
+				hasName = true
+			}
+		case "tags":
+			err = d.tagDict()
+		case "fields":
+			err = d.fieldDict()
+		case "time":
+			t, err = d.time()
+		default:
+			err = d.skip(2)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case d.bad != nil:
+	case !hasName || name == "":
+		d.semantic("measurement", fmt.Errorf("%w: missing or empty measurement", protocol.ErrInvalidName))
+	case len(d.fields) == d.field0:
+		d.semantic("fields", protocol.ErrNoFields)
+	}
+	if d.bad != nil {
+		d.drop()
+		return nil
+	}
+	d.pts = append(d.pts, point.Point{Name: name, Time: t})
+	d.spans = append(d.spans, pointSpan{d.tag0, len(d.tags), d.field0, len(d.fields)})
+	return nil
+}
+
+// semantic records the first problem of the current point.
+func (d *marshalDecoder) semantic(key string, err error) {
+	if d.bad == nil {
+		d.bad = &pointError{Point: d.first + d.elem, Key: key, Err: err}
+	}
+}
+
+// drop forgets the current point and records why.
+func (d *marshalDecoder) drop() {
+	d.tags = d.tags[:d.tag0]
+	d.fields = d.fields[:d.field0]
+	d.warns = d.warns[:d.warn0]
+	d.addError(d.bad)
+}
+
+// key reads the next key of a dict whose '{' has been consumed, or its
+// end. A key that is not a str is skipped with its value and recorded as
+// the point's problem; key then goes on to the next one.
+func (d *marshalDecoder) key(depth int) (key string, end bool, err *pointError) {
+	for {
+		c, ok := d.peek()
+		switch {
+		case !ok:
+			return "", false, d.malformed("a dict key or the end of the dict ('0')")
+		case c == mDictEnd:
+			d.pos++
+			return "", true, nil
+		case c == mStr:
+			d.pos++
+			key, err = d.str()
+			return key, false, err
+		}
+		d.semantic("", fmt.Errorf("%w: a dict key of type %s (keys must be str)", protocol.ErrInvalidKey, d.typeName()))
+		if err := d.skip(depth + 1); err != nil {
+			return "", false, err
+		}
+		if err := d.skip(depth + 1); err != nil {
+			return "", false, err
+		}
+	}
+}
+
+func (d *marshalDecoder) tagDict() *pointError {
+	switch c, _ := d.peek(); c {
+	case mNone:
+		d.pos++
+		return nil
+	case mDict:
+		d.pos++
+	default:
+		d.semantic("tags", fmt.Errorf("%w: tags is %s, not a dict", protocol.ErrTagType, d.typeName()))
+		return d.skip(2)
+	}
+	for {
+		key, end, err := d.key(2)
+		if err != nil || end {
+			return err
+		}
+		if c, _ := d.peek(); c != mStr {
+			d.semantic(key, fmt.Errorf("%w (found %s)", protocol.ErrTagType, d.typeName()))
+			if err := d.skip(3); err != nil {
+				return err
+			}
+			continue
+		}
+		d.pos++
+		v, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.tags = append(d.tags, point.Tag{Key: key, Value: v})
+	}
+}
+
+func (d *marshalDecoder) fieldDict() *pointError {
+	switch c, _ := d.peek(); c {
+	case mNone:
+		d.pos++
+		return nil
+	case mDict:
+		d.pos++
+	default:
+		d.semantic("fields", fmt.Errorf("%w: fields is %s, not a dict", protocol.ErrFieldType, d.typeName()))
+		return d.skip(2)
+	}
+	for {
+		key, end, err := d.key(2)
+		if err != nil || end {
+			return err
+		}
+		if err := d.field(key); err != nil {
+			return err
+		}
+	}
+}
+
+// field decodes the value of field key.
+func (d *marshalDecoder) field(key string) *pointError {
+	c, ok := d.peek()
+	if !ok {
+		return d.malformed("a field value")
+	}
+	var v point.Value
+	switch c {
+	case mNone:
+		d.pos++
+		d.warns = append(d.warns, point.Warning{Code: point.WarnNilField, Point: d.elem, Key: key, Message: "null field value dropped"})
+		return nil
+	case mTrue, mFalse:
+		d.pos++
+		v = point.BoolValue(c == mTrue)
+	case mInt, mLong:
+		neg, mag, inRange, err := d.integer()
+		if err != nil {
+			return err
+		}
+		switch {
+		case !inRange || (neg && mag > 1<<63):
+			d.semantic(key, fmt.Errorf("%w: %s", errIntRange, bigText(neg, mag, inRange)))
+			return nil
+		case neg:
+			v = point.IntValue(int64(-mag)) // two's complement: -2^63 stays exact
+		case mag > math.MaxInt64:
+			v = point.UintValue(mag)
+		default:
+			v = point.IntValue(int64(mag))
+		}
+	case mFloat:
+		d.pos++
+		b, err := d.take(8, "the 8 bytes of a float")
+		if err != nil {
+			return err
+		}
+		v = point.FloatValue(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	case mStr:
+		d.pos++
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		v = point.StringValue(s)
+	case mBytes:
+		d.pos++
+		n, err := d.length("bytes")
+		if err != nil {
+			return err
+		}
+		b := d.buf[d.pos : d.pos+n : d.pos+n]
+		d.pos += n
+		v = point.BytesValue(b)
+	default:
+		d.semantic(key, fmt.Errorf("%w: a value of type %s cannot be a field value", protocol.ErrFieldType, d.typeName()))
+		return d.skip(3)
+	}
+	d.fields = append(d.fields, point.Field{Key: key, Value: v})
+	return nil
+}
+
+// bigText describes an integer that does not fit a field.
+func bigText(neg bool, mag uint64, inRange bool) string {
+	switch {
+	case !inRange && neg:
+		return "below -2^64"
+	case !inRange:
+		return "above 2^64-1"
+	}
+	return "-" + strconv.FormatUint(mag, 10) + " is below -2^63"
+}
+
+// time decodes the value of "time" as the JSON API does.
+func (d *marshalDecoder) time() (time.Time, *pointError) {
+	c, _ := d.peek()
+	switch c {
+	case mNone:
+		d.pos++
+		return d.now, nil
+	case mInt, mLong:
+		neg, mag, inRange, err := d.integer()
+		if err != nil {
+			return d.now, err
+		}
+		if inRange && (mag <= math.MaxInt64 || (neg && mag == 1<<63)) {
+			ts := int64(mag)
+			if neg {
+				ts = int64(-mag)
+			}
+			if t, ok := intTime(ts, d.prec); ok {
+				return t, nil
+			}
+			d.semantic("time", fmt.Errorf("%w: %d in precision %s", protocol.ErrTimeRange, ts, d.prec))
+			return d.now, nil
+		}
+		d.semantic("time", fmt.Errorf("%w: an integer beyond int64 in precision %s", protocol.ErrTimeRange, d.prec))
+		return d.now, nil
+	case mFloat:
+		d.pos++
+		b, err := d.take(8, "the 8 bytes of a float")
+		if err != nil {
+			return d.now, err
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			if t, ok := intTime(int64(f), d.prec); ok {
+				return t, nil
+			}
+		} else if t, ok := floatTime(f, d.prec); ok {
+			return t, nil
+		}
+		d.semantic("time", fmt.Errorf("%w: %v in precision %s", protocol.ErrTimeRange, f, d.prec))
+		return d.now, nil
+	}
+	d.semantic("time", fmt.Errorf("%w: time is %s, not a number", protocol.ErrTimeRange, d.typeName()))
+	return d.now, d.skip(2)
+}
+
+// integer decodes an 'i' or 'l' at d.pos into its sign and magnitude;
+// inRange is false when the magnitude exceeds uint64.
+func (d *marshalDecoder) integer() (neg bool, mag uint64, inRange bool, err *pointError) {
+	start := d.pos
+	c := d.buf[d.pos]
+	d.pos++
+	if c == mInt {
+		b, err := d.take(4, "the 4 bytes of an int")
+		if err != nil {
+			return false, 0, false, err
+		}
+		n := int64(int32(binary.LittleEndian.Uint32(b)))
+		if n < 0 {
+			return true, uint64(-n), true, nil
+		}
+		return false, uint64(n), true, nil
+	}
+	b, err := d.take(4, "the digit count of an int")
+	if err != nil {
+		return false, 0, false, err
+	}
+	n := int64(int32(binary.LittleEndian.Uint32(b)))
+	neg = n < 0
+	if neg {
+		n = -n
+	}
+	if n > int64(len(d.buf)-d.pos)/2 {
+		d.pos = start
+		return false, 0, false, d.malformedf("an int of %d digits, but only %d bytes remain", n, len(d.buf)-start-5)
+	}
+	digits := d.buf[d.pos : d.pos+int(2*n)]
+	inRange = true
+	for i := 0; i < int(n); i++ {
+		dig := uint64(binary.LittleEndian.Uint16(digits[2*i:]))
+		if dig >= 1<<15 {
+			d.pos += 2 * i
+			return false, 0, false, d.malformedf("int digit %d is %d, above 2^15-1", i, dig)
+		}
+		if i == int(n)-1 && dig == 0 {
+			d.pos += 2 * i
+			return false, 0, false, d.malformed("a non-zero most significant int digit")
+		}
+		shift := 15 * i
+		switch {
+		case dig == 0:
+		case shift >= 64 || shift+bits.Len64(dig) > 64:
+			inRange = false
+		default:
+			mag |= dig << shift
+		}
+	}
+	d.pos += int(2 * n)
+	if !inRange {
+		mag = 0
+	}
+	return neg, mag, inRange, nil
+}
+
+// str reads the length and bytes of a str whose type code has been
+// consumed. The result aliases the payload, unless the str held lone
+// surrogates (which Python writes as if they were code points): those are
+// repaired into the arena as package protocol repairs JSON \u escapes, a
+// pair into its character and a lone one into U+FFFD.
+func (d *marshalDecoder) str() (string, *pointError) {
+	n, err := d.length("str")
+	if err != nil {
+		return "", err
+	}
+	b := d.buf[d.pos : d.pos+n]
+	if n == 0 {
+		return "", nil
+	}
+	if !utf8.Valid(b) {
+		s, err := d.repair(b)
+		if err != nil {
+			return "", err
+		}
+		d.pos += n
+		return s, nil
+	}
+	d.pos += n
+	return unsafe.String(&b[0], n), nil
+}
+
+// repair converts a str with surrogates to UTF-8 in the arena. Any other
+// invalid byte is an error: Python does not write it.
+func (d *marshalDecoder) repair(b []byte) (string, *pointError) {
+	start := len(d.arena)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			d.arena = append(d.arena, b[i:i+size]...)
+			i += size
+			continue
+		}
+		hi, ok := surrogate(b[i:])
+		if !ok {
+			d.arena = d.arena[:start]
+			d.pos += i
+			return "", &pointError{Point: d.index(), Err: fmt.Errorf("%w: byte %#x at offset %d of the payload", protocol.ErrInvalidUTF8, b[i], d.pos)}
+		}
+		i += 3
+		r = utf8.RuneError
+		if hi < 0xDC00 {
+			if lo, ok := surrogate(b[i:]); ok && lo >= 0xDC00 {
+				r = 0x10000 + (hi-0xD800)<<10 + (lo - 0xDC00)
+				i += 3
+			}
+		}
+		d.arena = utf8.AppendRune(d.arena, r)
+	}
+	s := d.arena[start:]
+	return unsafe.String(&s[0], len(s)), nil
+}
+
+// surrogate decodes a surrogate code point written as a 3-byte sequence.
+func surrogate(b []byte) (rune, bool) {
+	if len(b) < 3 || b[0] != 0xED || b[1] < 0xA0 || b[1] > 0xBF || b[2]&0xC0 != 0x80 {
+		return 0, false
+	}
+	return 0xD000 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F), true
+}
+
+// skip moves past any value at depth, checking that it is well formed.
+func (d *marshalDecoder) skip(depth int) *pointError {
+	if depth > maxMarshalDepth {
+		return d.malformedf("values nested deeper than %d", maxMarshalDepth)
+	}
+	c, ok := d.peek()
+	if !ok {
+		return d.malformed("a value")
+	}
+	switch c {
+	case mNone, mTrue, mFalse:
+		d.pos++
+		return nil
+	case mInt, mLong:
+		_, _, _, err := d.integer()
+		return err
+	case mFloat, mComplex:
+		d.pos++
+		if c == mComplex {
+			_, err := d.take(16, "the 16 bytes of a complex")
+			return err
+		}
+		_, err := d.take(8, "the 8 bytes of a float")
+		return err
+	case mStr, mBytes:
+		d.pos++
+		n, err := d.length(marshalTypeNames[c])
+		if err != nil {
+			return err
+		}
+		d.pos += n
+		return nil
+	case mList, mTuple, mSet, mFrozenset:
+		d.pos++
+		n, err := d.count(marshalTypeNames[c])
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case mDict:
+		d.pos++
+		for {
+			if c, ok := d.peek(); ok && c == mDictEnd {
+				d.pos++
+				return nil
+			}
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+	}
+	return d.malformed("a value of type None, bool, int, float, complex, str, bytes, list, tuple, set, frozenset or dict")
+}
+
+// length reads the uint32 length of a str or bytes and checks that that
+// many bytes follow.
+func (d *marshalDecoder) length(what string) (int, *pointError) {
+	n, err := d.u32(what, "length")
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > int64(len(d.buf)-d.pos) {
+		d.pos -= 4
+		return 0, d.malformedf("a %s of %d bytes, but %d bytes remain", what, n, len(d.buf)-d.pos-4)
+	}
+	return int(n), nil
+}
+
+// count reads the item count of a list, tuple or set and checks it
+// against the bytes that remain (an item takes at least one).
+func (d *marshalDecoder) count(what string) (int, *pointError) {
+	n, err := d.u32(what, "item count")
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n > int64(len(d.buf)-d.pos) {
+		d.pos -= 4
+		return 0, d.malformedf("a %s of %d items, but %d bytes remain", what, n, len(d.buf)-d.pos-4)
+	}
+	return int(n), nil
+}
+
+// u32 reads the 4-byte signed length or count of a what.
+func (d *marshalDecoder) u32(what, field string) (int64, *pointError) {
+	if len(d.buf)-d.pos < 4 {
+		return 0, d.malformed("the " + field + " of a " + what)
+	}
+	n := int64(int32(binary.LittleEndian.Uint32(d.buf[d.pos:])))
+	d.pos += 4
+	return n, nil
+}
+
+// take returns the next n bytes.
+func (d *marshalDecoder) take(n int, what string) ([]byte, *pointError) {
+	if len(d.buf)-d.pos < n {
+		return nil, d.malformed(what)
+	}
+	b := d.buf[d.pos : d.pos+n]
+	d.pos += n
+	return b, nil
+}
+
+func (d *marshalDecoder) peek() (byte, bool) {
+	if d.pos < len(d.buf) {
+		return d.buf[d.pos], true
+	}
+	return 0, false
+}
+
+// typeName names the Python type of the value at d.pos.
+func (d *marshalDecoder) typeName() string {
+	c, ok := d.peek()
+	switch {
+	case !ok:
+		return "nothing"
+	case marshalTypeNames[c] != "":
+		return marshalTypeNames[c]
+	}
+	return "type code " + codeText(c)
+}
+
+// codeText shows a type code: 'u' when printable ASCII, else 0xfb.
+func codeText(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return "'" + string(rune(c)) + "'"
+	}
+	return fmt.Sprintf("%#02x", c)
+}
+
+// index is the report index of the current point, or -1 outside points.
+func (d *marshalDecoder) index() int {
+	if d.elem < 0 {
+		return -1
+	}
+	return d.first + d.elem
+}
+
+// malformed reports a payload that is not well formed at d.pos: want is
+// what was expected there.
+func (d *marshalDecoder) malformed(want string) *pointError {
+	found := "the end of the payload"
+	if c, ok := d.peek(); ok {
+		found = "byte " + codeText(c)
+	}
+	return &pointError{Point: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: want %s, found %s", protocol.ErrSyntax, d.pos, want, found)}
+}
+
+func (d *marshalDecoder) malformedf(format string, args ...any) *pointError {
+	return &pointError{Point: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: %s", protocol.ErrSyntax, d.pos, fmt.Sprintf(format, args...))}
+}
+
+// intTime converts ts, counted in precision p, to a time, exactly as
+// DataKit's JSON API does; PrecisionAuto picks the unit by magnitude. It
+// reports false when the result does not fit int64 nanoseconds.
+func intTime(ts int64, p protocol.Precision) (time.Time, bool) {
+	unit := int64(p.Duration())
+	if p == protocol.PrecisionAuto {
+		a := ts
+		if a < 0 {
+			a = -a // MinInt64 stays negative: nanoseconds
+		}
+		switch {
+		case a < 0:
+			unit = 1
+		case a < 1e10:
+			unit = int64(time.Second)
+		case a < 1e13:
+			unit = int64(time.Millisecond)
+		case a < 1e16:
+			unit = int64(time.Microsecond)
+		default:
+			unit = 1
+		}
+	}
+	if unit == 0 {
+		return time.Time{}, false
+	}
+	if unit != 1 && (ts > math.MaxInt64/unit || ts < math.MinInt64/unit) {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ts*unit), true
+}
+
+// floatTime converts a timestamp with a fraction, counted in precision p,
+// to a time rounded to the nanosecond.
+func floatTime(f float64, p protocol.Precision) (time.Time, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, false
+	}
+	unit := int64(p.Duration())
+	if p == protocol.PrecisionAuto {
+		switch a := math.Abs(f); {
+		case a < 1e10:
+			unit = int64(time.Second)
+		case a < 1e13:
+			unit = int64(time.Millisecond)
+		case a < 1e16:
+			unit = int64(time.Microsecond)
+		default:
+			unit = 1
+		}
+	}
+	if unit == 0 {
+		return time.Time{}, false
+	}
+	ns := math.Round(f * float64(unit))
+	if ns >= 9223372036854775808.0 || ns < -9223372036854775808.0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(ns)), true
+}
