@@ -39,9 +39,10 @@ func benchPoints(n int) string {
 // pipe of this package ("pipe") beside the same reports POSTed to the
 // write API (package httpapi on a loopback server) with python3-requests,
 // the way DataKit's framework sends them ("datakit-requests"). One
-// benchmark op is one report of the given size.
+// benchmark op is one report of the given size. Compare the two within
+// one run, as the load of the machine varies:
 //
-//	go test -run '^$' -bench BenchmarkReport -benchtime 400x ./pythond/
+//	go test -run '^$' -bench BenchmarkReport -benchtime 1000x -count 3 ./pythond/
 func BenchmarkReport(b *testing.B) {
 	for _, size := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("pipe/points=%d", size), func(b *testing.B) { benchPipe(b, size) })

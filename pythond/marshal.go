@@ -594,7 +594,7 @@ func (d *marshalDecoder) str() (string, *pointError) {
 	if n == 0 {
 		return "", nil
 	}
-	if !utf8.Valid(b) {
+	if !validUTF8(b) {
 		s, err := d.repair(b)
 		if err != nil {
 			return "", err
@@ -604,6 +604,21 @@ func (d *marshalDecoder) str() (string, *pointError) {
 	}
 	d.pos += n
 	return unsafe.String(&b[0], n), nil
+}
+
+// validUTF8 is utf8.Valid with a cheaper path for the short ASCII
+// strings that most keys and tag values are.
+func validUTF8(b []byte) bool {
+	if len(b) <= 32 {
+		var or byte
+		for _, c := range b {
+			or |= c
+		}
+		if or < utf8.RuneSelf {
+			return true
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // repair converts a str with surrogates to UTF-8 in the arena. Any other

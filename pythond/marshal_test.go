@@ -588,3 +588,20 @@ for line in sys.stdin:
 		}
 	}
 }
+
+// BenchmarkDecodeMarshal measures the decoder alone on the points of
+// BenchmarkReport, 1,000 per payload.
+func BenchmarkDecodeMarshal(b *testing.B) {
+	payload, err := hex.DecodeString(pyEncode(b, interpreters(b)[0], []string{benchPoints(1000)})[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var d marshalDecoder
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := d.decode(payload, 0, protocol.PrecisionAuto, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
