@@ -32,6 +32,41 @@ func ExampleNormalize() {
 	// add_required_kv: logging point has no status; field status="info" added
 }
 
+func ExampleNormalizer_NormalizeOwned() {
+	// Points as a decoder returns them: the caller owns their slices.
+	pts := []point.Point{
+		{Name: "cpu", Tags: []point.Tag{{Key: "host", Value: "web01"}}, Fields: []point.Field{
+			{Key: "usage", Value: point.FloatValue(12.5)},
+			{Key: "state", Value: point.StringValue("running")},
+			{Key: "load1", Value: point.FloatValue(0.4)},
+		}},
+		{Name: "mem", Fields: []point.Field{{Key: "used", Value: point.IntValue(1 << 30)}}},
+	}
+	n := constraint.New(constraint.Options{})
+	warns := make([]point.Warning, 0, 16) // reused from batch to batch
+	for i := range pts {
+		before := len(warns)
+		var err error
+		if warns, err = n.NormalizeOwned(&pts[i], point.Metric, warns); err != nil {
+			fmt.Println(err)
+			return
+		}
+		for j := before; j < len(warns); j++ {
+			warns[j].Point = i
+		}
+	}
+	for _, p := range pts {
+		fmt.Println(p)
+	}
+	for _, w := range warns {
+		fmt.Println(w.Point, w.Key, w)
+	}
+	// Output:
+	// cpu,host=web01 usage=12.5,load1=0.4
+	// mem used=1073741824
+	// 0 state invalid_field_value_type: metric field has a string value; field dropped
+}
+
 func ExampleNormalizer_Normalize_reject() {
 	n := constraint.New(constraint.Options{
 		Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject},
