@@ -593,29 +593,20 @@ type keySet struct {
 
 // hasTag reports whether key is the key of one of kept.
 func (s *keySet) hasTag(kept []point.Tag, key string) bool {
-	if len(kept) <= smallSet {
-		for i := range kept {
-			if kept[i].Key == key {
-				return true
-			}
-		}
-		return false
-	}
-	if s.m == nil {
-		s.m = make(map[string]struct{}, 2*len(kept))
-	}
-	for ; s.n < len(kept); s.n++ {
-		s.m[kept[s.n].Key] = struct{}{}
-	}
-	_, ok := s.m[key]
-	return ok
+	return hasKeyIn(s, kept, func(t *point.Tag) string { return t.Key }, key)
 }
 
 // hasField reports whether key is the key of one of kept.
 func (s *keySet) hasField(kept []point.Field, key string) bool {
+	return hasKeyIn(s, kept, func(f *point.Field) string { return f.Key }, key)
+}
+
+// hasKeyIn reports whether key is the key (as keyOf gives it) of one of
+// kept, which only grows between calls on the same s.
+func hasKeyIn[T any](s *keySet, kept []T, keyOf func(*T) string, key string) bool {
 	if len(kept) <= smallSet {
 		for i := range kept {
-			if kept[i].Key == key {
+			if keyOf(&kept[i]) == key {
 				return true
 			}
 		}
@@ -625,7 +616,7 @@ func (s *keySet) hasField(kept []point.Field, key string) bool {
 		s.m = make(map[string]struct{}, 2*len(kept))
 	}
 	for ; s.n < len(kept); s.n++ {
-		s.m[kept[s.n].Key] = struct{}{}
+		s.m[keyOf(&kept[s.n])] = struct{}{}
 	}
 	_, ok := s.m[key]
 	return ok

@@ -31,6 +31,18 @@ func unitOf(p Precision, ts int64) int64 {
 	return 1
 }
 
+// Time converts the timestamp ts, counted in p's unit, to a time.
+// PrecisionAuto picks the unit by magnitude like DataKit (an absolute value
+// below 1e10 is seconds, below 1e13 milliseconds, below 1e16 microseconds,
+// else nanoseconds). It reports false when the result does not fit in
+// int64 nanoseconds or p is not a valid Precision.
+func (p Precision) Time(ts int64) (time.Time, bool) { return intTime(ts, p) }
+
+// FloatTime is Time for a timestamp with a fraction (Python's time.time(),
+// for example), rounded to the nearest nanosecond. It reports false for NaN,
+// infinities and results that do not fit in int64 nanoseconds.
+func (p Precision) FloatTime(f float64) (time.Time, bool) { return floatTime(f, p) }
+
 // intTime converts ts, counted in precision p, to a time. It reports false
 // when the result does not fit in int64 nanoseconds.
 func intTime(ts int64, p Precision) (time.Time, bool) {

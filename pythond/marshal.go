@@ -493,7 +493,7 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 			if neg {
 				ts = int64(-mag)
 			}
-			if t, ok := intTime(ts, d.prec); ok {
+			if t, ok := d.prec.Time(ts); ok {
 				return t, nil
 			}
 			d.semantic("time", fmt.Errorf("%w: %d in precision %s", protocol.ErrTimeRange, ts, d.prec))
@@ -509,10 +509,10 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-			if t, ok := intTime(int64(f), d.prec); ok {
+			if t, ok := d.prec.Time(int64(f)); ok {
 				return t, nil
 			}
-		} else if t, ok := floatTime(f, d.prec); ok {
+		} else if t, ok := d.prec.FloatTime(f); ok {
 			return t, nil
 		}
 		d.semantic("time", fmt.Errorf("%w: %v in precision %s", protocol.ErrTimeRange, f, d.prec))
@@ -817,65 +817,4 @@ func (d *marshalDecoder) malformed(want string) *pointError {
 
 func (d *marshalDecoder) malformedf(format string, args ...any) *pointError {
 	return &pointError{Point: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: %s", protocol.ErrSyntax, d.pos, fmt.Sprintf(format, args...))}
-}
-
-// intTime converts ts, counted in precision p, to a time, exactly as
-// DataKit's JSON API does; PrecisionAuto picks the unit by magnitude. It
-// reports false when the result does not fit int64 nanoseconds.
-func intTime(ts int64, p protocol.Precision) (time.Time, bool) {
-	unit := int64(p.Duration())
-	if p == protocol.PrecisionAuto {
-		a := ts
-		if a < 0 {
-			a = -a // MinInt64 stays negative: nanoseconds
-		}
-		switch {
-		case a < 0:
-			unit = 1
-		case a < 1e10:
-			unit = int64(time.Second)
-		case a < 1e13:
-			unit = int64(time.Millisecond)
-		case a < 1e16:
-			unit = int64(time.Microsecond)
-		default:
-			unit = 1
-		}
-	}
-	if unit == 0 {
-		return time.Time{}, false
-	}
-	if unit != 1 && (ts > math.MaxInt64/unit || ts < math.MinInt64/unit) {
-		return time.Time{}, false
-	}
-	return time.Unix(0, ts*unit), true
-}
-
-// floatTime converts a timestamp with a fraction, counted in precision p,
-// to a time rounded to the nanosecond.
-func floatTime(f float64, p protocol.Precision) (time.Time, bool) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return time.Time{}, false
-	}
-	unit := int64(p.Duration())
-	if p == protocol.PrecisionAuto {
-		switch a := math.Abs(f); {
-		case a < 1e10:
-			unit = int64(time.Second)
-		case a < 1e13:
-			unit = int64(time.Millisecond)
-		case a < 1e16:
-			unit = int64(time.Microsecond)
-		default:
-			unit = 1
-		}
-	}
-	if unit == 0 {
-		return time.Time{}, false
-	}
-	ns := math.Round(f * float64(unit))
-	if ns >= 9223372036854775808.0 || ns < -9223372036854775808.0 {
-		return time.Time{}, false
-	}
-	return time.Unix(0, int64(ns)), true
 }
