@@ -103,30 +103,31 @@ from datakit_framework import DataKitFramework
 
 class Rate(DataKitFramework):
     name = 'Rate'
-    interval = 0.1
+    interval = 0.2
 
     def run(self):
         self.feed_metric(measurement='tick', fields={'t': time.monotonic()})
-        time.sleep(0.04)
+        time.sleep(0.08)
 `)
 	h.start(h.options(Input{Dirs: []string{"rate"}}))
-	pts := h.waitPoints(11, 10*time.Second)
+	pts := h.waitPoints(9, 15*time.Second)
 	first, _ := pts[0].Field("t")
 	single := 0
 	prev := 0.0
-	for i, p := range pts[1:11] {
+	for i, p := range pts[1:9] {
 		v, _ := p.Field("t")
 		// Every run starts a whole number of intervals after the first
 		// (a run that took the scheduler past a tick skips it); with run
-		// time added to the interval, the offsets would drift by 40ms a run.
-		periods := (v.Float() - first.Float()) / 0.1
-		assert.InDelta(t, math.Round(periods), periods, 0.25, "run %d starts %.3f periods after the first", i+1, periods)
+		// time added to the interval, the offsets would drift by 0.4 periods a run.
+		// The tolerance (60ms) absorbs scheduling delays on a loaded machine.
+		periods := (v.Float() - first.Float()) / 0.2
+		assert.InDelta(t, math.Round(periods), periods, 0.3, "run %d starts %.3f periods after the first", i+1, periods)
 		if math.Round(periods)-prev == 1 {
 			single++
 		}
 		prev = math.Round(periods)
 	}
-	assert.GreaterOrEqual(t, single, 5, "most runs follow the previous one by one interval")
+	assert.GreaterOrEqual(t, single, 4, "most runs follow the previous one by one interval")
 }
 
 func TestExitRestartsWithBackoff(t *testing.T) {
