@@ -36,6 +36,7 @@ type frameServer struct {
 	elems   int // points decoded so far, for the index in errors
 	points  []point.Point
 	warns   []point.Warning
+	scratch []point.Warning // one point's warnings, reused
 	failure *reportFailure
 }
 
@@ -216,7 +217,10 @@ func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category
 	}
 	for i := range pts {
 		p := &pts[i]
-		ws, err := fs.s.norm.Normalize(p, cat)
+		// The decoder gives every point its own capped slices, so they can
+		// be fixed in place.
+		ws, err := fs.s.norm.NormalizeOwned(p, cat, fs.scratch[:0])
+		fs.scratch = ws[:0]
 		if err != nil {
 			var re *constraint.RejectError
 			if errors.As(err, &re) {
