@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/collectkit/collectkit/point"
@@ -272,7 +272,7 @@ func (h *Handler) serveDialtestingDebug(w http.ResponseWriter, r *http.Request) 
 	if err := h.decodeJSON(w, r, "dialtesting/debug", &req); err != nil {
 		return err
 	}
-	if !containsString(dialTaskTypes, req.TaskType) {
+	if !slices.Contains(dialTaskTypes, req.TaskType) {
 		return apiErr(http.StatusBadRequest, CodeInvalidClass, "dialtesting/debug: invalid task_type %q; want one of %s", req.TaskType, strings.Join(dialTaskTypes, ", "))
 	}
 	if t := bytes.TrimSpace(req.Task); len(t) == 0 || t[0] != '{' {
@@ -282,13 +282,3 @@ func (h *Handler) serveDialtestingDebug(w http.ResponseWriter, r *http.Request) 
 	return answer(w, res, err)
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-var _ = context.Background
