@@ -281,4 +281,3 @@ func (h *Handler) serveDialtestingDebug(w http.ResponseWriter, r *http.Request) 
 	res, err := h.opts.Hooks.DialtestingDebug(r.Context(), req)
 	return answer(w, res, err)
 }
-
