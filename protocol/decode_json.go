@@ -47,6 +47,7 @@ const maxJSONDepth = 1000
 // modified. Callers that keep points use point.Point.Clone.
 func (d *Decoder) DecodeJSON(body []byte, opts Options) ([]point.Point, []point.Warning, error) {
 	d.reset(body, &opts)
+	d.lastLP = false
 	s := jsonScanner{d: d, buf: body, opts: &opts, now: now(&opts)}
 	s.decode()
 	pts, err := d.finish(opts.KeepValid)
@@ -218,7 +219,7 @@ func (s *jsonScanner) element() *DecodeError {
 		s.dropElement()
 		return nil
 	}
-	d.addPoint(name, t, s.tag0, s.field0)
+	d.addPoint(name, t, s.tag0, s.field0, s.elem)
 	return nil
 }
 

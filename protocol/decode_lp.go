@@ -32,6 +32,7 @@ import (
 // keep points use point.Point.Clone.
 func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, error) {
 	d.reset(body, &opts)
+	d.lastLP = true
 	defaultTime := now(&opts)
 	dec := lineprotocol.NewDecoderWithBytes(body)
 	var pos lineCounter
@@ -73,7 +74,13 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 				continue
 			}
 		}
-		d.addPoint(nameStr, t, tag0, field0)
+		src := -1
+		if d.inBody(name) {
+			src = d.offset(name)
+		} else if tb != nil && d.inBody(tb) {
+			src = d.offset(tb)
+		}
+		d.addPoint(nameStr, t, tag0, field0, src)
 	}
 	return d.finish(opts.KeepValid)
 }
@@ -194,6 +201,16 @@ func digits19(b []byte) (uint64, bool) {
 }
 
 // offset returns the position of b, a slice of the body, in the body.
+// inBody reports whether b is a non-empty slice of the body being decoded
+// (and not of a scratch buffer holding an unescaped copy).
+func (d *Decoder) inBody(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= d.base && p-d.base < uintptr(len(d.body))
+}
+
 func (d *Decoder) offset(b []byte) int {
 	return int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - d.base)
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"time"
 	"unsafe"
 
@@ -28,6 +29,11 @@ type Decoder struct {
 
 	errs      *DecodeErrors
 	maxErrors int
+
+	// last is the body of the last call, for Source; lastLP tells how
+	// span.src is to be read.
+	last   []byte
+	lastLP bool
 }
 
 // span records where a point's tags and fields are in the slabs. Points get
@@ -36,6 +42,9 @@ type Decoder struct {
 type span struct {
 	tag0, tag1     int32
 	field0, field1 int32
+	// src is where the point came from: the byte offset of its line in
+	// the body (line protocol; -1 when unknown) or its element index (JSON).
+	src int32
 }
 
 // reset prepares d for a new body.
@@ -47,6 +56,7 @@ func (d *Decoder) reset(body []byte, opts *Options) {
 	d.warns = d.warns[:0]
 	d.arena = d.arena[:0]
 	d.body = body
+	d.last = body
 	d.base = uintptr(unsafe.Pointer(unsafe.SliceData(body)))
 	d.errs = nil
 	d.maxErrors = opts.maxErrors()
@@ -86,9 +96,28 @@ func (d *Decoder) copyStr(b []byte) string {
 
 // addPoint appends a decoded point whose tags and fields are the slab
 // entries from tag0 and field0 to the current ends.
-func (d *Decoder) addPoint(name string, t time.Time, tag0, field0 int) {
+func (d *Decoder) addPoint(name string, t time.Time, tag0, field0, src int) {
 	d.pts = append(d.pts, point.Point{Name: name, Time: t})
-	d.spans = append(d.spans, span{int32(tag0), int32(len(d.tags)), int32(field0), int32(len(d.fields))})
+	d.spans = append(d.spans, span{int32(tag0), int32(len(d.tags)), int32(field0), int32(len(d.fields)), int32(src)})
+}
+
+// Source tells where point i of the last Decode call came from: for line
+// protocol its 1-based line number (0 if unknown) and element -1; for JSON
+// line 0 and its 0-based element index in the array. It is for messages
+// about a point (a warning, a rejection) that should say where in the body
+// the point was. It returns (0, -1) when i is out of range.
+func (d *Decoder) Source(i int) (line, element int) {
+	if i < 0 || i >= len(d.spans) {
+		return 0, -1
+	}
+	src := int(d.spans[i].src)
+	if !d.lastLP {
+		return 0, src
+	}
+	if src < 0 || src > len(d.last) {
+		return 0, -1
+	}
+	return bytes.Count(d.last[:src], []byte{'\n'}) + 1, -1
 }
 
 // fail records a decode error, rolling the slabs back to tag0 and field0.
@@ -98,6 +127,7 @@ func (d *Decoder) fail(e *DecodeError, tag0, field0 int) {
 	if d.errs == nil {
 		d.errs = &DecodeErrors{}
 	}
+	d.errs.Invalid++
 	if len(d.errs.Errors) < d.maxErrors {
 		d.errs.Errors = append(d.errs.Errors, e)
 	} else {

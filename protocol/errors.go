@@ -62,6 +62,9 @@ type DecodeErrors struct {
 	Errors []*DecodeError
 	// Valid is how many points decoded without error.
 	Valid int
+	// Invalid is how many lines or elements were bad, including those
+	// beyond Options.MaxErrors that Errors does not hold.
+	Invalid int
 	// Truncated is true when there were more errors than Errors holds.
 	Truncated bool
 }
