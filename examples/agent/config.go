@@ -25,8 +25,11 @@ type Config struct {
 	// GlobalTags are added to every point the write API accepts.
 	GlobalTags map[string]string `toml:"global_tags"`
 	// Token, when set, is required of every write API client.
-	Token  string `toml:"token"`
-	Inputs struct {
+	Token string `toml:"token"`
+	// AllowRemote lets clients other than loopback use the API. Off by
+	// default, as in DataKit; set a token too when turning it on.
+	AllowRemote bool `toml:"allow_remote"`
+	Inputs      struct {
 		Pythond []pythond.Input `toml:"pythond"`
 	} `toml:"inputs"`
 	Sink SinkConfig `toml:"sink"`

@@ -67,11 +67,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	handler, err := httpapi.New(httpapi.Options{
-		Sink:           out.sink,
-		Version:        version,
-		GlobalHostTags: cfg.GlobalTags,
-		Token:          cfg.Token,
-		Logger:         logger.With("component", "httpapi"),
+		Sink:             out.sink,
+		Version:          version,
+		GlobalHostTags:   cfg.GlobalTags,
+		Token:            cfg.Token,
+		AllowNonLoopback: cfg.AllowRemote,
+		Logger:           logger.With("component", "httpapi"),
 	})
 	if err != nil {
 		return errors.Join(err, out.close())
@@ -113,7 +114,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.Join(fmt.Errorf("listen: %w", err), out.close())
 	}
 	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded so that a stalled client cannot hold a connection forever;
+	// generous enough for a 32 MiB body on a slow link.
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
 
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)

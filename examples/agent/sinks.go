@@ -31,25 +31,29 @@ func (s *lineSink) Write(_ context.Context, b point.Batch) error {
 	defer s.mu.Unlock()
 	buf, err := appendLines(&s.enc, s.buf[:0], b)
 	s.buf = buf
-	if _, werr := s.w.Write(buf); werr != nil {
-		return fmt.Errorf("stdout sink: %w", werr)
+	if err != nil {
+		return err
 	}
-	return err
+	if _, err := s.w.Write(buf); err != nil {
+		return fmt.Errorf("stdout sink: %w", err)
+	}
+	return nil
 }
 
-// appendLines encodes b's points, skipping (and reporting) any point line
-// protocol cannot carry, so one bad point does not lose the others.
+// appendLines encodes all of b's points, or none: a point line protocol
+// cannot carry fails the whole batch with an error naming it, and nothing of
+// the batch is written (a partial write followed by an error would make the
+// client's retry store the rest twice).
 func appendLines(enc *protocol.LineEncoder, dst []byte, b point.Batch) ([]byte, error) {
-	var errs []error
+	start := len(dst)
 	for i, p := range b.Points {
 		out, err := enc.Append(dst, p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s point %d: %w", b.Category, i, err))
-			continue
+			return dst[:start], fmt.Errorf("%s point %d (%s): %w", b.Category, i, p.Name, err)
 		}
 		dst = out
 	}
-	return dst, errors.Join(errs...)
+	return dst, nil
 }
 
 // fileSink appends every point to DIR/<category>.lp, one line each. Data is
@@ -88,12 +92,15 @@ func (s *fileSink) Write(_ context.Context, b point.Batch) error {
 	if err != nil {
 		return err
 	}
-	buf, encErr := appendLines(&s.enc, s.buf[:0], b)
+	buf, err := appendLines(&s.enc, s.buf[:0], b)
 	s.buf = buf
+	if err != nil {
+		return err
+	}
 	if _, err := cf.w.Write(buf); err != nil {
 		return fmt.Errorf("writing %s: %w", cf.f.Name(), err)
 	}
-	return encErr
+	return nil
 }
 
 func (s *fileSink) file(c point.Category) (*catFile, error) {

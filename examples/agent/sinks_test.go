@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/point/pointtest"
+)
+
+func TestLineSinkWritesAllOrNothing(t *testing.T) {
+	var out bytes.Buffer
+	s := newLineSink(&out)
+	good := point.Point{Name: "ok", Fields: []point.Field{{Key: "v", Value: point.IntValue(1)}}, Time: time.Unix(1, 0)}
+	bad := point.Point{Name: "nan", Fields: []point.Field{{Key: "v", Value: point.FloatValue(math.NaN())}}}
+
+	err := s.Write(context.Background(), point.Batch{Category: point.Metric, Points: []point.Point{good, bad}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "metric point 1 (nan)")
+	assert.Empty(t, out.String(), "nothing of a failed batch is written")
+
+	require.NoError(t, s.Write(context.Background(), point.Batch{Category: point.Metric, Points: []point.Point{good}}))
+	assert.Equal(t, "ok v=1i 1000000000\n", out.String())
+}
+
+func TestFileSinkConforms(t *testing.T) {
+	dir := t.TempDir()
+	s, err := newFileSink(dir)
+	require.NoError(t, err)
+	pointtest.TestSink(t, s, nil)
+	require.NoError(t, s.Close())
+	for _, c := range point.Categories() {
+		b, err := os.ReadFile(filepath.Join(dir, c.String()+".lp"))
+		require.NoError(t, err, c.String())
+		assert.Contains(t, string(b), "conf_m", c.String())
+	}
+}
+
+func TestFileSinkFlushesWithinASecond(t *testing.T) {
+	dir := t.TempDir()
+	s, err := newFileSink(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	p := point.Point{Name: "m", Fields: []point.Field{{Key: "v", Value: point.FloatValue(1.5)}}, Time: time.Unix(2, 0)}
+	require.NoError(t, s.Write(context.Background(), point.Batch{Category: point.Logging, Points: []point.Point{p}}))
+	waitFor(t, time.Second, "logging.lp to be flushed", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "logging.lp"))
+		return string(b) == "m v=1.5 2000000000\n"
+	})
+}
