@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -225,9 +226,11 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		if ctx.Err() != nil {
 			return false
 		}
-		delay := backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
+		var delay time.Duration
 		if res.retryAfter > 0 {
 			delay = min(res.retryAfter, f.opts.MaxRetryAfter)
+		} else {
+			delay = backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
 		}
 		f.ctr.retries.Add(1)
 		f.ctr.pointsRetried.Add(int64(points))
@@ -255,10 +258,12 @@ func retryable(status int) bool {
 // does not retry in step.
 func backoff(attempt int, lo, hi time.Duration) time.Duration {
 	d := hi
-	if attempt < 30 {
-		d = min(lo<<attempt, hi)
+	// lo<<attempt stays below hi (and so cannot overflow) while
+	// lo <= hi>>attempt; the shift of hi is safe for any attempt below 63.
+	if attempt >= 0 && attempt < 63 && lo <= hi>>attempt {
+		d = lo << attempt
 	}
-	half := d / 2
+	half := max(d/2, 0)
 	return half + rand.N(half+1)
 }
 
@@ -317,7 +322,7 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, b
 		f.ctr.requestErrors.Add(1)
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		res.msg = string(msg)
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), f.opts.MaxRetryAfter)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // keep the connection reusable
 	return res
@@ -343,20 +348,21 @@ func (f *Forwarder) gzip(body []byte) *gzipState {
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
-// date. Zero means absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// date, capped at limit. Zero means absent or unreadable.
+func parseRetryAfter(v string, now time.Time, limit time.Duration) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
+	if s, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		// Compare in seconds before converting: a large value would wrap.
+		if err != nil || s > uint64(limit/time.Second) {
+			return limit
 		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, limit)
 		}
 	}
 	return 0

@@ -405,17 +405,43 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", 0}, {"3", 3 * time.Second}, {"-1", 0}, {"soon", 0},
 		{now.Add(10 * time.Second).Format(http.TimeFormat), 10 * time.Second},
 		{now.Add(-10 * time.Second).Format(http.TimeFormat), 0},
+		{now.Add(time.Hour).Format(http.TimeFormat), 5 * time.Minute},
+		{"300", 5 * time.Minute},
+		{"301", 5 * time.Minute},
+		// 18446744074 s is just over 2^64 ns: multiplying it wraps around.
+		{"18446744074", 5 * time.Minute},
+		{"18446744073", 5 * time.Minute},
+		{"99999999999999999999999", 5 * time.Minute},
 	}
 	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) { assert.Equal(t, tt.want, parseRetryAfter(tt.in, now)) })
+		t.Run(tt.in, func(t *testing.T) { assert.Equal(t, tt.want, parseRetryAfter(tt.in, now, 5*time.Minute)) })
 	}
 }
 
 func TestBackoffIsCappedWithJitter(t *testing.T) {
-	for attempt := range 40 {
-		d := backoff(attempt, 100*time.Millisecond, 2*time.Second)
-		assert.LessOrEqual(t, d, 2*time.Second)
-		assert.GreaterOrEqual(t, d, 50*time.Millisecond)
+	tests := []struct {
+		name   string
+		lo, hi time.Duration
+	}{
+		{"100ms to 2s", 100 * time.Millisecond, 2 * time.Second},
+		{"defaults", 100 * time.Millisecond, 30 * time.Second},
+		// lo<<29 overflows int64 nanoseconds for lo >= ~17s.
+		{"20s to 5m", 20 * time.Second, 5 * time.Minute},
+		{"1h to max", time.Hour, time.Duration(1<<63 - 1)},
+		{"1ns to 1ns", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for attempt := range 70 {
+				var d time.Duration
+				require.NotPanics(t, func() { d = backoff(attempt, tt.lo, tt.hi) }, "attempt %d", attempt)
+				assert.LessOrEqual(t, d, tt.hi, "attempt %d", attempt)
+				assert.GreaterOrEqual(t, d, min(tt.lo, tt.hi)/2, "attempt %d", attempt)
+				if attempt >= 63 {
+					assert.GreaterOrEqual(t, d, tt.hi/2, "attempt %d: the delay has reached MaxBackoff", attempt)
+				}
+			}
+		})
 	}
 }
 
