@@ -31,6 +31,7 @@ func TestBadRequests(t *testing.T) {
 	metricLP := []byte("cpu,host=a v=1 1717243200\n")
 	jsonHdr := []string{"Content-Type", "application/json"}
 	textHdr := []string{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}
+	protoHdr := []string{"Content-Type", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"}
 
 	tests := []struct {
 		name    string
@@ -105,6 +106,14 @@ func TestBadRequests(t *testing.T) {
 		{name: "pushgateway pushed timestamp", req: request(http.MethodPut, "/metrics/job/j", []byte("# TYPE g gauge\ng 1 1717243200000\n"), textHdr...), status: 400, body: "timestamps"},
 		{name: "pushgateway odd path", req: request(http.MethodPut, "/metrics/job/j/instance", []byte("g 1\n"), textHdr...), status: 400, body: "odd number"},
 		{name: "pushgateway empty job", req: request(http.MethodPut, "/metrics/job@base64/=", []byte("g 1\n"), textHdr...), status: 400, body: "job"},
+		{name: "pushgateway empty job name", req: request(http.MethodPut, "/metrics/job/", []byte("g 1\n"), textHdr...), status: 400, body: "job name must not be empty"},
+		{name: "pushgateway job without name", req: request(http.MethodPost, "/metrics/job", []byte("g 1\n"), textHdr...), status: 400, body: "job name must not be empty"},
+		{name: "pushgateway delimited length beyond the body", req: request(http.MethodPut, "/metrics/job/x", []byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x0a, 0x01, 0x61}, protoHdr...), status: 400, body: "declares 140737488355328 bytes but only 3 remain"},
+		{name: "pushgateway delimited varint overflow", req: request(http.MethodPut, "/metrics/job/x", bytes.Repeat([]byte{0xff}, 11), protoHdr...), status: 400, body: "bad varint length prefix at byte 0"},
+		{name: "pushgateway delimited truncated varint", req: request(http.MethodPut, "/metrics/job/x", []byte{0x02, 0x0a, 0x00, 0x80}, protoHdr...), status: 400, body: "bad varint length prefix at byte 3"},
+		{name: "pushgateway labels without a metric name", req: request(http.MethodPut, "/metrics/job/x", []byte("# c\n{}0\n"), textHdr...), status: 400, body: "text-format"},
+		{name: "pushgateway job not UTF-8", req: request(http.MethodPut, "/metrics/job@base64/0000", []byte("g 1\n"), textHdr...), status: 400, body: "not valid UTF-8"},
+		{name: "pushgateway label value not UTF-8", req: request(http.MethodPut, "/metrics/job/j/a/%ff", []byte("g 1\n"), textHdr...), status: 400, body: "not valid UTF-8"},
 		{name: "pushgateway bad body", req: request(http.MethodPost, "/metrics/job/j", []byte("# TYPE g gauge\ng{a=\"x} 1\n"), textHdr...), status: 400, body: "text-format"},
 		{name: "pushgateway without job", req: request(http.MethodPut, "/metrics/instance/x", []byte("g 1\n"), textHdr...), status: 404},
 		{name: "pushgateway wrong token", opts: httpapi.Options{Token: "t"}, req: request(http.MethodPut, "/metrics/job/j", []byte("g 1\n"), "X-BK-TOKEN", "u"), status: 401},

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -28,6 +30,9 @@ func parseGroupingKey(escapedPath string) ([]point.Tag, error) {
 	rest, ok := strings.CutPrefix(escapedPath, "/metrics/")
 	if !ok {
 		return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s", escapedPath)
+	}
+	if rest == "job" || rest == "job/" {
+		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "job name must not be empty in %q: want job/<job>{/<label>/<value>}", escapedPath)
 	}
 	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	if len(segs)%2 != 0 {
@@ -55,6 +60,9 @@ func parseGroupingKey(escapedPath string) ([]point.Tag, error) {
 			if err != nil {
 				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "bad value %q for label %q in path: %v", raw, name, err)
 			}
+		}
+		if !utf8.ValidString(value) {
+			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "value %q of label %q in path is not valid UTF-8", segs[i+1], name)
 		}
 		if i == 0 && name != "job" {
 			return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s: want /metrics/job/<job>", escapedPath)
@@ -146,6 +154,9 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) {
 	var fams []*dto.MetricFamily
 	if expfmt.ResponseFormat(hdr).FormatType() == expfmt.TypeProtoDelim {
+		if err := checkDelimited(body); err != nil {
+			return nil, err
+		}
 		dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeProtoDelim))
 		for {
 			mf := new(dto.MetricFamily)
@@ -158,10 +169,9 @@ func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) 
 			fams = append(fams, mf)
 		}
 	} else {
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		m, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+		m, err := parseText(body)
 		if err != nil {
-			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %v", err)
+			return nil, err
 		}
 		fams = make([]*dto.MetricFamily, 0, len(m))
 		for _, mf := range m {
@@ -170,6 +180,44 @@ func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) 
 	}
 	slices.SortFunc(fams, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return fams, nil
+}
+
+// parseText parses a text format 0.0.4 body. The text parser of
+// prometheus/common panics on some malformed input (a line starting with
+// "{" without a metric name, for one); that is the body's fault, so it is
+// answered 400 like any other parse error.
+func parseText(body []byte) (m map[string]*dto.MetricFamily, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: the parser failed on it (%v)", r)
+		}
+	}()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	m, err = parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %v", err)
+	}
+	return m, nil
+}
+
+// checkDelimited walks the varint length prefixes of a length-delimited
+// protobuf body and rejects a malformed prefix or a message longer than
+// the rest of the body, before the decoder allocates the declared length.
+func checkDelimited(body []byte) error {
+	for off := 0; off < len(body); {
+		n, size := binary.Uvarint(body[off:])
+		if size <= 0 {
+			return apiErr(http.StatusBadRequest, CodeBadRequest,
+				"invalid protobuf push body: bad varint length prefix at byte %d", off)
+		}
+		off += size
+		if rest := uint64(len(body) - off); n > rest {
+			return apiErr(http.StatusBadRequest, CodeBadRequest,
+				"invalid protobuf push body: message at byte %d declares %d bytes but only %d remain", off-size, n, rest)
+		}
+		off += int(n)
+	}
+	return nil
 }
 
 // familiesToPoints maps pushed samples to metric points, all at time now:
