@@ -34,9 +34,9 @@
 // In relay mode (a "{category}" in the URL) each request carries one
 // category and the input, source and version of the batches it holds, as
 // DataKit's query parameters. Requests carry "precision=ns" unless the URL
-// names a precision, and
-// points without a time are stamped at Write, so a late delivery does not
-// move them.
+// names a precision; then timestamps are encoded in that unit (truncated
+// toward zero), so the backend reads them right. Points without a time are
+// stamped at Write, so a late delivery does not move them.
 //
 // # The buffer
 //

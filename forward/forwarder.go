@@ -109,6 +109,7 @@ func (f *Forwarder) Write(ctx context.Context, b point.Batch) error {
 	}
 	st := f.pool.Get().(*encodeState)
 	defer f.pool.Put(st)
+	st.enc.Precision = f.ep.precision
 	buf := st.buf[:0]
 	now := time.Now()
 	var hdr [recHeaderSize]byte

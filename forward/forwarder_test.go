@@ -362,6 +362,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"buffer too small", Options{URL: "http://h/write", BufferDir: "x", BufferMaxBytes: 1 << 20}, "at least 4 times BatchBytes"},
 		{"backoff inverted", Options{URL: "http://h/write", BufferDir: "x", MinBackoff: time.Minute, MaxBackoff: time.Second}, "MinBackoff"},
 		{"bad sync policy", Options{URL: "http://h/write", BufferDir: "x", Sync: 9}, "Options.Sync"},
+		{"unknown precision", Options{URL: "http://h/write?precision=fortnight", BufferDir: "x"}, `unknown precision "fortnight"`},
+		{"auto precision", Options{URL: "http://h/write?precision=auto", BufferDir: "x"}, `unknown precision "auto"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,4 +508,50 @@ func TestPrometheusExpositionParses(t *testing.T) {
 	assert.Len(t, families, 13)
 	assert.Equal(t, 500.0, families["collectkit_forward_points_sent_total"].GetMetric()[0].GetCounter().GetValue())
 	assert.Equal(t, 0.0, families["collectkit_forward_buffered_points"].GetMetric()[0].GetGauge().GetValue())
+}
+
+func TestURLPrecisionIsUsedForTimestamps(t *testing.T) {
+	tests := []struct {
+		name, precision string
+		unit            time.Duration
+	}{
+		{"none means ns", "", time.Nanosecond},
+		{"n", "n", time.Nanosecond},
+		{"us", "us", time.Microsecond},
+		{"u", "u", time.Microsecond},
+		{"ms", "ms", time.Millisecond},
+		{"s truncates", "s", time.Second},
+		{"m truncates", "m", time.Minute},
+		{"h truncates", "h", time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newLPBackend(t, nil)
+			be.keep = true
+			url := be.URL + "/write?db=x"
+			if tt.precision != "" {
+				url += "&precision=" + tt.precision
+			}
+			f, err := New(Options{URL: url, BufferDir: t.TempDir(), FlushInterval: -1})
+			require.NoError(t, err)
+			runForwarder(t, f)
+			pts := testPoints(0, 50)
+			pts[0].Time = time.Unix(1700000000, 123456789) // sub-millisecond digits
+			require.NoError(t, f.Write(context.Background(), point.Batch{Category: point.Metric, Points: pts}))
+			flush(t, f, 10*time.Second)
+			st := f.Stats()
+			require.EqualValues(t, 50, st.PointsSent, "the backend decodes the body in the URL's precision; stats %+v", st)
+			be.mu.Lock()
+			defer be.mu.Unlock()
+			want := tt.precision
+			if want == "" {
+				want = "ns"
+			}
+			assert.Contains(t, be.paths[0], "precision="+want)
+			require.Len(t, be.points, 50)
+			for i, p := range be.points {
+				assert.True(t, p.Time.Equal(pts[i].Time.Truncate(tt.unit)), "point %d: got %v, want %v", i, p.Time, pts[i].Time.Truncate(tt.unit))
+			}
+		})
+	}
 }

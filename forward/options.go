@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/collectkit/collectkit/protocol"
 )
 
 // SyncPolicy says when the buffer calls fsync. Every policy survives a
@@ -123,7 +125,9 @@ type Options struct {
 	//	http://agent-b:9529/v1/write/{category}         another collectkit agent
 	// A "{category}" in the path is replaced by each batch's category, and
 	// batches of different categories are then never mixed. "precision=ns"
-	// is added to the query unless it has a precision. Required.
+	// is added to the query unless it has a precision; when it has one
+	// (n, ns, u, us, ms, s, m or h, as InfluxDB spells them), timestamps
+	// are encoded in that unit, truncated toward zero. Required.
 	URL string
 	// Token, if set, is sent as "Authorization: Token <Token>" (InfluxDB v2,
 	// InfluxDB 1.8+, collectkit agents).
@@ -197,6 +201,8 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("forward: Options.URL: %w", err))
 	} else if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		errs = append(errs, fmt.Errorf("forward: Options.URL %q: want an http:// or https:// URL with a host", o.URL))
+	} else if _, err := urlPrecision(u.Query()); err != nil {
+		errs = append(errs, fmt.Errorf("forward: Options.URL %q: %w", o.URL, err))
 	}
 	if o.BufferDir == "" {
 		errs = append(errs, errors.New("forward: Options.BufferDir is required"))
@@ -270,9 +276,24 @@ func (o Options) withDefaults() Options {
 
 // endpoint is a parsed Options.URL.
 type endpoint struct {
-	relay  bool   // the path has {category}
-	prefix string // URL up to {category} (the whole URL when !relay)
-	suffix string // the rest of the URL after {category}, query included
+	relay     bool               // the path has {category}
+	prefix    string             // URL up to {category} (the whole URL when !relay)
+	suffix    string             // the rest of the URL after {category}, query included
+	precision protocol.Precision // unit of the encoded timestamps
+}
+
+// urlPrecision returns the timestamp unit the query's "precision" names
+// (InfluxDB's n, ns, u, us, ms, s, m, h), Nanosecond when it has none.
+func urlPrecision(q url.Values) (protocol.Precision, error) {
+	v := q.Get("precision")
+	if v == "" {
+		return protocol.Nanosecond, nil
+	}
+	p, err := protocol.ParsePrecision(v)
+	if err != nil || p == protocol.PrecisionAuto {
+		return 0, fmt.Errorf("unknown precision %q (want n, ns, u, us, ms, s, m or h, or none for ns)", v)
+	}
+	return p, nil
 }
 
 func parseEndpoint(raw string) (endpoint, error) {
@@ -281,13 +302,17 @@ func parseEndpoint(raw string) (endpoint, error) {
 		return endpoint{}, fmt.Errorf("forward: Options.URL: %w", err)
 	}
 	q := u.Query()
+	prec, err := urlPrecision(q)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("forward: Options.URL %q: %w", raw, err)
+	}
 	if q.Get("precision") == "" {
 		q.Set("precision", "ns")
 		u.RawQuery = q.Encode()
 	}
 	s := u.String()
 	if i := strings.Index(s, "CATEGORY"); strings.Contains(raw, CategoryPlaceholder) && i >= 0 {
-		return endpoint{relay: true, prefix: s[:i], suffix: s[i+len("CATEGORY"):]}, nil
+		return endpoint{relay: true, prefix: s[:i], suffix: s[i+len("CATEGORY"):], precision: prec}, nil
 	}
-	return endpoint{prefix: s}, nil
+	return endpoint{prefix: s, precision: prec}, nil
 }
