@@ -205,6 +205,11 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 	for attempt := 0; ; attempt++ {
 		res := f.send(ctx, b.cat, b.meta, body)
 		switch {
+		case res.err == nil && (res.redirected || res.status/100 == 3):
+			f.ctr.pointsFailed.Add(int64(points))
+			f.opts.Logger.Error("forward: the endpoint redirects; the batch is not delivered or retried (set Options.URL to the location)",
+				"status", res.status, "location", res.location, "points", points, "category", b.cat.String())
+			return true
 		case res.err == nil && res.status/100 == 2:
 			f.ctr.pointsSent.Add(int64(points))
 			return true
@@ -270,6 +275,8 @@ func backoff(attempt int, lo, hi time.Duration) time.Duration {
 type sendResult struct {
 	status     int
 	retryAfter time.Duration
+	location   string // of a 3xx, or where a followed redirect led
+	redirected bool   // the Client followed a redirect (the POST became a GET)
 	msg        string
 	err        error
 }
@@ -318,7 +325,15 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, b
 	}
 	defer resp.Body.Close()
 	res := sendResult{status: resp.StatusCode}
-	if resp.StatusCode/100 != 2 {
+	if resp.Request != nil && resp.Request.Method != http.MethodPost {
+		// A Client that follows redirects turned the POST into a bodyless
+		// request: whatever it answered, the batch did not arrive.
+		res.redirected = true
+		res.location = resp.Request.URL.Redacted()
+	} else if resp.StatusCode/100 == 3 {
+		res.location = resp.Header.Get("Location")
+	}
+	if res.status/100 != 2 || res.redirected {
 		f.ctr.requestErrors.Add(1)
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		res.msg = string(msg)

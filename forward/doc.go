@@ -31,6 +31,9 @@
 // data staying in the buffer meanwhile. 413 splits the request in two
 // (down to one Write's worth of points). Any other 4xx is permanent: the
 // batch is logged, counted in [Stats].PointsFailed and never retried.
+// Redirects are not followed (Go would turn the POST into a bodyless GET):
+// a 3xx is permanent too, logged with its Location, so point Options.URL
+// at the final endpoint. A custom Options.Client must not follow redirects.
 // In relay mode (a "{category}" in the URL) each request carries one
 // category and the input, source and version of the batches it holds, as
 // DataKit's query parameters. Requests carry "precision=ns" unless the URL

@@ -43,6 +43,11 @@ type Forwarder struct {
 	closeError error
 }
 
+// noRedirects makes the default client return a 3xx response as it is:
+// following a 301, 302 or 303 turns the POST into a GET without a body,
+// whose 2xx would count the batch as delivered.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 type encodeState struct {
 	enc protocol.LineEncoder
 	buf []byte
@@ -71,7 +76,7 @@ func New(opts Options) (*Forwarder, error) {
 			IdleConnTimeout:     90 * time.Second,
 			ForceAttemptHTTP2:   true,
 		}
-		client = &http.Client{Transport: tr, Timeout: o.RequestTimeout}
+		client = &http.Client{Transport: tr, Timeout: o.RequestTimeout, CheckRedirect: noRedirects}
 	}
 	b, err := openBuffer(bufferConfig{
 		dir: o.BufferDir, maxBytes: o.BufferMaxBytes, segmentBytes: o.SegmentBytes,

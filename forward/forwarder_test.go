@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -552,6 +554,51 @@ func TestURLPrecisionIsUsedForTimestamps(t *testing.T) {
 			for i, p := range be.points {
 				assert.True(t, p.Time.Equal(pts[i].Time.Truncate(tt.unit)), "point %d: got %v, want %v", i, p.Time, pts[i].Time.Truncate(tt.unit))
 			}
+		})
+	}
+}
+
+func TestRedirectIsAPermanentError(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		client *http.Client
+	}{
+		{"301", http.StatusMovedPermanently, nil},
+		{"302", http.StatusFound, nil},
+		{"303", http.StatusSeeOther, nil},
+		{"307", http.StatusTemporaryRedirect, nil},
+		{"308", http.StatusPermanentRedirect, nil},
+		{"301 with a Client that follows redirects", http.StatusMovedPermanently, &http.Client{Timeout: 5 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			be := newLPBackend(t, nil)
+			var mu sync.Mutex
+			var methods []string
+			proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				methods = append(methods, r.Method)
+				mu.Unlock()
+				http.Redirect(w, r, be.URL+r.URL.RequestURI(), tt.status)
+			}))
+			defer proxy.Close()
+			var logs logBuffer
+			f, err := New(Options{URL: proxy.URL + "/write", BufferDir: t.TempDir(), FlushInterval: -1, Client: tt.client, Logger: logs.logger()})
+			require.NoError(t, err)
+			runForwarder(t, f)
+			writeAll(t, f, 0, 100, 100)
+			flush(t, f, 10*time.Second)
+			st := f.Stats()
+			assert.Zero(t, st.PointsSent, "a redirect is not a delivery")
+			assert.EqualValues(t, 100, st.PointsFailed)
+			assert.Zero(t, st.Retries)
+			assert.Zero(t, st.BufferedPoints)
+			assert.Zero(t, be.count(), "the backend behind the redirect got no points")
+			mu.Lock()
+			assert.Equal(t, []string{http.MethodPost}, methods)
+			mu.Unlock()
+			assert.Contains(t, logs.String(), `location="`+be.URL+"/write")
 		})
 	}
 }

@@ -136,7 +136,12 @@ type Options struct {
 	// or a tenant header).
 	Header http.Header
 	// Client sends the requests. Nil: a client with keep-alive connections
-	// (Concurrency idle connections per host) and RequestTimeout.
+	// (Concurrency idle connections per host) and RequestTimeout that does
+	// not follow redirects: a 3xx is a permanent error naming its Location.
+	// A Client given here must not follow redirects either (set its
+	// CheckRedirect to return http.ErrUseLastResponse): Go turns a POST
+	// redirected by 301, 302 or 303 into a GET without a body. A response
+	// to such a GET is treated as a permanent error, never as delivery.
 	Client *http.Client
 	// RequestTimeout bounds one request. Zero: 30s. Ignored when Client is
 	// set (set its Timeout instead).
