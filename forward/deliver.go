@@ -55,9 +55,21 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 		if cur == nil || (len(cur.spans) == 0) {
 			return nil
 		}
+		// Bound how far delivery may run ahead of the oldest unfinished
+		// batch: what finishes ahead of it is remembered until it does.
 		f.trackMu.Lock()
 		cur.seq = f.nextSeq
 		f.nextSeq++
+		for cur.seq >= f.commitSeq+uint64(f.maxAhead()) {
+			ch := f.tracked
+			f.trackMu.Unlock()
+			select {
+			case <-ch:
+			case <-abort.Done():
+				return abort.Err()
+			}
+			f.trackMu.Lock()
+		}
 		f.trackMu.Unlock()
 		select {
 		case out <- cur:
@@ -165,32 +177,47 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 
 func (f *Forwarder) worker(ctx context.Context, in <-chan *batch) {
 	for b := range in {
-		if ctx.Err() != nil {
-			continue // shutting down: leave it in the buffer
+		if ctx.Err() == nil && f.deliver(ctx, b, b.body, b.spans) {
+			f.complete(b.seq, doneMark{end: b.end, points: b.points})
 		}
-		if f.deliver(ctx, b, b.body, b.spans) {
-			f.complete(b)
-		}
+		// Otherwise shutting down: the batch stays in the buffer.
+		f.bodyPool.Put(b)
 	}
 }
 
-// complete marks b as finished and commits the buffer cursor over every
-// batch finished in order.
-func (f *Forwarder) complete(b *batch) {
+// maxAhead is how many batches may be read past the oldest unfinished
+// one: the bound on the bodies in memory and on doneAhead.
+func (f *Forwarder) maxAhead() int { return 4 * f.opts.Concurrency }
+
+// doneMark is what the acknowledgement tracker keeps of a batch that
+// finished ahead of an older one.
+type doneMark struct {
+	end    pos
+	points int
+}
+
+// complete marks batch seq as finished and commits the buffer cursor over
+// every batch finished in order.
+func (f *Forwarder) complete(seq uint64, d doneMark) {
 	f.trackMu.Lock()
 	defer f.trackMu.Unlock()
-	f.doneAhead[b.seq] = b
+	f.doneAhead[seq] = d
+	advanced := false
 	for {
 		d, ok := f.doneAhead[f.commitSeq]
 		if !ok {
-			return
+			break
 		}
 		delete(f.doneAhead, f.commitSeq)
 		f.commitSeq++
+		advanced = true
 		if err := f.buf.commit(d.end, int64(d.points)); err != nil {
 			f.opts.Logger.Error("forward: saving the buffer cursor failed; some data may be sent again after a restart", "err", err)
 		}
-		f.bodyPool.Put(d)
+	}
+	if advanced {
+		close(f.tracked)
+		f.tracked = make(chan struct{})
 	}
 }
 

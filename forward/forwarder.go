@@ -34,9 +34,10 @@ type Forwarder struct {
 	ctr counters
 
 	trackMu    sync.Mutex
-	nextSeq    uint64 // next batch sequence number (reader)
-	commitSeq  uint64 // next sequence number to commit
-	doneAhead  map[uint64]*batch
+	nextSeq    uint64              // next batch sequence number (reader)
+	commitSeq  uint64              // next sequence number to commit
+	doneAhead  map[uint64]doneMark // batches finished before an older one; at most maxAhead
+	tracked    chan struct{}       // closed and replaced when commitSeq advances
 	gzipPool   sync.Pool
 	bodyPool   sync.Pool
 	closeOnce  sync.Once
@@ -85,7 +86,7 @@ func New(opts Options) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Forwarder{opts: o, ep: ep, client: client, buf: b, flushReq: make(chan struct{}, 1), doneAhead: map[uint64]*batch{}}
+	f := &Forwarder{opts: o, ep: ep, client: client, buf: b, flushReq: make(chan struct{}, 1), doneAhead: map[uint64]doneMark{}, tracked: make(chan struct{})}
 	f.pool.New = func() any { return &encodeState{} }
 	if _, pts, _, _, _ := b.state(); pts > 0 {
 		o.Logger.Info("forward: buffer holds undelivered points from an earlier run; they are sent first", "points", pts)

@@ -1,14 +1,18 @@
 package forward
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -601,4 +605,52 @@ func TestRedirectIsAPermanentError(t *testing.T) {
 			assert.Contains(t, logs.String(), `location="`+be.URL+"/write")
 		})
 	}
+}
+
+func TestAFailingBatchBoundsHowFarDeliveryRunsAhead(t *testing.T) {
+	be := newLPBackend(t, nil)
+	var poisoned atomic.Bool
+	poisoned.Store(true)
+	var accepted atomic.Int64
+	be.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		require.NoError(t, err)
+		data, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		if poisoned.Load() && bytes.Contains(data, []byte("id=0,")) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		accepted.Add(1)
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.Header.Del("Content-Encoding")
+		be.serve(w, r)
+	})
+	const conc = 2
+	f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), BatchPoints: 1000, FlushInterval: -1,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Sync: SyncNever, Concurrency: conc})
+	require.NoError(t, err)
+	runForwarder(t, f)
+	const batches = 40
+	writeAll(t, f, 0, batches*1000, 1000)
+	// The first batch fails for as long as it is poisoned; the one other
+	// worker finishes the batches after it until the window is full.
+	window := int64(f.maxAhead())
+	require.Eventually(t, func() bool { return accepted.Load() >= window-1 }, 10*time.Second, 5*time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // give a reader that does not stop time to run further
+	assert.Equal(t, window-1, accepted.Load(), "batches delivered past the failing one")
+	f.trackMu.Lock()
+	ahead := len(f.doneAhead)
+	f.trackMu.Unlock()
+	assert.LessOrEqual(t, int64(ahead), window)
+	assert.EqualValues(t, batches*1000, f.Stats().BufferedPoints, "nothing is committed past the failing batch")
+
+	poisoned.Store(false)
+	flush(t, f, 10*time.Second)
+	missing, dups := be.check(batches * 1000)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
+	f.trackMu.Lock()
+	assert.Empty(t, f.doneAhead)
+	f.trackMu.Unlock()
 }
