@@ -42,6 +42,8 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 		timer    *time.Timer
 		draining bool
 		drainEnd pos
+		// readFailures counts consecutive failed reads, for the back-off.
+		readFailures int
 	)
 	newBatch := func() *batch {
 		b, _ := f.bodyPool.Get().(*batch)
@@ -100,9 +102,27 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			err  error
 		)
 		cur.body, rec, ok, wait, err = f.buf.next(cur.body)
-		if err != nil {
+		if errors.Is(err, ErrClosed) {
 			return err
 		}
+		if err != nil {
+			// A transient failure (too many open files, an I/O error):
+			// the data is still there, so try again after a back-off.
+			cur.body = cur.body[:mark]
+			f.ctr.readErrors.Add(1)
+			delay := backoff(readFailures, f.opts.MinBackoff, f.opts.MaxBackoff)
+			readFailures++
+			f.opts.Logger.Error("forward: reading the buffer failed; retrying", "attempt", readFailures, "delay", delay, "err", err)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-abort.Done():
+				t.Stop()
+				return abort.Err()
+			}
+			continue
+		}
+		readFailures = 0
 		if ok {
 			mixed := f.ep.relay && len(cur.spans) > 0 && (rec.cat != cur.cat || rec.meta != cur.meta)
 			tooBig := len(cur.spans) > 0 && (cur.points+rec.points > f.opts.BatchPoints || len(cur.body) > f.opts.BatchBytes)

@@ -511,7 +511,7 @@ func TestPrometheusExpositionParses(t *testing.T) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
 	require.NoError(t, err)
-	assert.Len(t, families, 13)
+	assert.Len(t, families, 14)
 	assert.Equal(t, 500.0, families["collectkit_forward_points_sent_total"].GetMetric()[0].GetCounter().GetValue())
 	assert.Equal(t, 0.0, families["collectkit_forward_buffered_points"].GetMetric()[0].GetGauge().GetValue())
 }
@@ -653,4 +653,42 @@ func TestAFailingBatchBoundsHowFarDeliveryRunsAhead(t *testing.T) {
 	f.trackMu.Lock()
 	assert.Empty(t, f.doneAhead)
 	f.trackMu.Unlock()
+}
+
+func TestATransientReadErrorIsRetried(t *testing.T) {
+	be := newLPBackend(t, nil)
+	dir := t.TempDir()
+	f, err := New(Options{URL: be.URL + "/write", BufferDir: dir, FlushInterval: -1, Sync: SyncNever,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	require.NoError(t, err)
+	writeAll(t, f, 0, 1000, 100) // accepted before Run: waits on disk
+	// Make the segment impossible to open for a while, as EMFILE would.
+	segs, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	require.NoError(t, err)
+	require.Len(t, segs, 1)
+	require.NoError(t, os.Rename(segs[0], segs[0]+".away"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	require.Eventually(t, func() bool { return f.Stats().ReadErrors >= 2 }, 5*time.Second, time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned on a read error: %v", err)
+	default:
+	}
+	require.NoError(t, os.Rename(segs[0]+".away", segs[0]))
+	flush(t, f, 10*time.Second)
+	writeAll(t, f, 1000, 100, 100)
+	flush(t, f, 10*time.Second)
+	missing, dups := be.check(1100)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
 }

@@ -10,6 +10,7 @@ import (
 type counters struct {
 	pointsAccepted, pointsRefused, pointsSent, pointsRetried, pointsFailed atomic.Int64
 	bytesAccepted, bytesSent, requests, requestErrors, retries             atomic.Int64
+	readErrors                                                             atomic.Int64
 }
 
 // Stats is a snapshot of a Forwarder's counters. Totals count from New;
@@ -27,6 +28,7 @@ type Stats struct {
 	Requests       int64 // HTTP requests sent
 	RequestErrors  int64 // requests that failed (network error or a non-2xx status)
 	Retries        int64 // retries scheduled
+	ReadErrors     int64 // failed reads of the on-disk buffer (for example too many open files); each is retried
 	BufferedPoints int64 // points in the buffer not yet delivered
 	BufferedBytes  int64 // bytes of the buffer on disk
 }
@@ -47,6 +49,7 @@ func (f *Forwarder) Stats() Stats {
 		Requests:       f.ctr.requests.Load(),
 		RequestErrors:  f.ctr.requestErrors.Load(),
 		Retries:        f.ctr.retries.Load(),
+		ReadErrors:     f.ctr.readErrors.Load(),
 		BufferedPoints: pts,
 		BufferedBytes:  bytes,
 	}
@@ -80,6 +83,7 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 	metric("requests_total", "counter", "HTTP requests sent.", s.Requests)
 	metric("request_errors_total", "counter", "HTTP requests that failed.", s.RequestErrors)
 	metric("retries_total", "counter", "Retries scheduled.", s.Retries)
+	metric("buffer_read_errors_total", "counter", "Failed reads of the on-disk buffer; each is retried.", s.ReadErrors)
 	metric("buffered_points", "gauge", "Points in the buffer not yet delivered.", s.BufferedPoints)
 	metric("buffered_bytes", "gauge", "Bytes of the on-disk buffer.", s.BufferedBytes)
 	return bw.Flush()

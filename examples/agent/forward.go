@@ -44,7 +44,16 @@ func newForwarder(ctx context.Context, cfg SinkConfig, baseDir string, logger *s
 	// what the inputs accepted during shutdown; close stops it.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	fw := &forwarder{sink: f, cancel: cancel, done: make(chan error, 1)}
-	go func() { fw.done <- f.Run(runCtx) }()
+	log := logger.With("component", "forward")
+	go func() {
+		err := f.Run(runCtx)
+		if runCtx.Err() == nil {
+			// Run ends only when its context is done; anything else means
+			// delivery has stopped and every later Write fails.
+			log.Error("forward: delivery stopped before the agent asked it to; the sink now refuses every point", "err", err)
+		}
+		fw.done <- err
+	}()
 	return fw, nil
 }
 
