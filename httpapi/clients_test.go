@@ -142,6 +142,8 @@ func TestInfluxDBClientWrite(t *testing.T) {
 	assertPoints(t, []point.Point{
 		cpu,
 		pt("disk", tags("host", "server01"), []point.Field{fld("free", point.IntValue(12345)), fld("ok", point.BoolValue(true))}, time.Unix(0, 1257894000123456789)),
+		// String fields are kept on the InfluxDB routes, as InfluxDB does.
+		pt("event", tags("host", "server01"), []point.Field{fld("code", point.IntValue(7)), fld("msg", point.StringValue(`disk "sda" full`))}, t0.Add(time.Second)),
 	}, batches[0].Points)
 	assertPoints(t, []point.Point{cpu}, batches[1].Points)
 }

@@ -31,6 +31,7 @@ type Handler struct {
 
 	strict *constraint.Normalizer // object name rule: Reject
 	loose  *constraint.Normalizer // object name rule: Fix
+	influx *constraint.Normalizer // as strict, and string fields kept
 
 	hostTags     []point.Tag
 	electionTags []point.Tag
@@ -110,8 +111,12 @@ func New(opts Options) (*Handler, error) {
 	loose.Actions = maps.Clone(strict.Actions)
 	strict.Actions[constraint.RuleObjectName] = constraint.Reject
 	loose.Actions[constraint.RuleObjectName] = constraint.Fix
+	influx := strict
+	influx.Actions = maps.Clone(strict.Actions)
+	influx.Actions[constraint.RuleStringField] = constraint.Ignore
 	h.strict = constraint.New(strict)
 	h.loose = constraint.New(loose)
+	h.influx = constraint.New(influx)
 
 	h.routes()
 	return h, nil

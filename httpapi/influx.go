@@ -48,7 +48,8 @@ func (h *Handler) serveInfluxV2(w http.ResponseWriter, r *http.Request) error {
 
 // serveInflux is the common part of both InfluxDB write routes: line
 // protocol only, whole body accepted or rejected (InfluxDB 2's semantics),
-// points as category metric, 204 on success.
+// points as category metric with string fields kept (InfluxDB keeps them;
+// DataKit's metric rule would drop them), 204 on success.
 func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision string, info RequestInfo) error {
 	prec, err := influxPrecision(precision)
 	if err != nil {
@@ -74,7 +75,8 @@ func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision 
 	}
 	st := h.state()
 	defer h.release(st)
-	spec := batchSpec{category: point.Metric, input: info.Route.String(), extraTags: h.hostTags, info: info}
+	spec := batchSpec{category: point.Metric, input: info.Route.String(), extraTags: h.hostTags, info: info,
+		norm: h.influx, dec: dec}
 	if _, err := h.ingest(r.Context(), st, pts, &spec); err != nil {
 		return err
 	}

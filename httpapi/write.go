@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/collectkit/collectkit/constraint"
@@ -44,6 +46,136 @@ type batchSpec struct {
 	extraTags              []point.Tag
 	strict, loose, dry     bool
 	info                   RequestInfo
+	// norm, when set, replaces the handler's strict or loose normalizer.
+	norm *constraint.Normalizer
+	// dec decoded the points, for where they were in the body; nil when
+	// the route built them.
+	dec *protocol.Decoder
+	// elemWarns is how many warnings at the start of the request's
+	// warnings came from the JSON decoder: their Point is the element's
+	// index in the array rather than a point index.
+	elemWarns int
+}
+
+// where tells where point i of the body came from, for messages: "line 3"
+// (line protocol), "element 2" (JSON) or "point 4" (built by the route);
+// elem says i is already a JSON element index.
+func (spec *batchSpec) where(i int, elem bool) string {
+	switch {
+	case i < 0:
+		return ""
+	case elem:
+		return "element " + strconv.Itoa(i)
+	case spec.dec != nil:
+		line, el := spec.dec.Source(i)
+		if line > 0 {
+			return "line " + strconv.Itoa(line)
+		}
+		if el >= 0 {
+			return "element " + strconv.Itoa(el)
+		}
+	}
+	return "point " + strconv.Itoa(i)
+}
+
+// describe formats warning j of warns in DataKit's "<type>: <message>"
+// shape, naming the key and where the point was:
+//
+//	invalid_field_value_type: field "s": metric field has a string value; field dropped (line 3)
+func (spec *batchSpec) describe(warns []point.Warning, j int) string {
+	w := warns[j]
+	var b strings.Builder
+	b.WriteString(w.Code.String())
+	b.WriteString(": ")
+	if w.Key != "" {
+		b.WriteString(keyKind(w.Code))
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(w.Key))
+		b.WriteString(": ")
+	}
+	if w.Message != "" {
+		b.WriteString(w.Message)
+	} else {
+		b.WriteString("fixed")
+	}
+	if at := spec.where(w.Point, j < spec.elemWarns); at != "" {
+		b.WriteString(" (")
+		b.WriteString(at)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// describeReject formats a rejection as "<rule>: key \"k\": <message>
+// (line 3)".
+func (spec *batchSpec) describeReject(re *constraint.RejectError, i int) string {
+	var b strings.Builder
+	b.WriteString(re.Rule.String())
+	b.WriteString(": ")
+	if re.Key != "" {
+		b.WriteString("key ")
+		b.WriteString(strconv.Quote(re.Key))
+		b.WriteString(": ")
+	}
+	if re.Message != "" {
+		b.WriteString(re.Message)
+	} else {
+		b.WriteString("point rejected")
+	}
+	b.WriteString(" (")
+	b.WriteString(spec.where(i, false))
+	b.WriteByte(')')
+	return b.String()
+}
+
+// keyKind says whether a warning's key is a tag or a field key, by code.
+func keyKind(c point.WarningCode) string {
+	switch c {
+	case point.WarnExceedMaxTags, point.WarnExceedMaxTagKeyLen, point.WarnExceedMaxTagValueLen, point.WarnInvalidTagKey:
+		return "tag"
+	case point.WarnExceedMaxFields, point.WarnExceedMaxFieldKeyLen, point.WarnExceedMaxFieldValueLen,
+		point.WarnInvalidFieldValueType, point.WarnNilField, point.WarnNonFiniteFloat, point.WarnExceedMaxFieldValueInt:
+		return "field"
+	}
+	return "key"
+}
+
+// maxListed is how many warnings a log record or an error message lists.
+const maxListed = 3
+
+// why lists the first reasons why points were fixed or dropped, for a
+// message or log record: the warnings, then the loose report entries,
+// and how many more there are. A no_field warning follows from the
+// others, so it is listed (and counted) only when there is nothing else.
+func (spec *batchSpec) why(st *writeState) []string {
+	out := make([]string, 0, maxListed+1)
+	all := 0
+	for j := range st.warns {
+		if st.warns[j].Code != point.WarnNoField {
+			if all++; len(out) < maxListed {
+				out = append(out, spec.describe(st.warns, j))
+			}
+		}
+	}
+	noField := point.WarnNoField.String() + ": "
+	for _, r := range st.report {
+		if !strings.HasPrefix(r, noField) {
+			if all++; len(out) < maxListed {
+				out = append(out, r)
+			}
+		}
+	}
+	if all == 0 {
+		for j := range st.warns {
+			if all++; len(out) < maxListed {
+				out = append(out, spec.describe(st.warns, j))
+			}
+		}
+	}
+	if more := all - len(out); more > 0 {
+		out = append(out, fmt.Sprintf("and %d more", more))
+	}
+	return out
 }
 
 // ingest adds the extra tags to pts, normalizes them in place (they are
@@ -59,6 +191,12 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	if spec.loose {
 		norm = h.loose
 	}
+	if spec.norm != nil {
+		norm = spec.norm
+	}
+	if spec.strict && len(st.warns) > 0 {
+		return nil, spec.strictErr(st)
+	}
 	n := 0
 	for i := range pts {
 		// The points are this request's own (decoded by the handler's
@@ -72,26 +210,28 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		}
 		if err != nil {
 			var re *constraint.RejectError
-			if errors.As(err, &re) {
-				rc := *re
-				rc.Point = i
-				err = &rc
-			}
-			if !spec.loose || !errors.Is(err, constraint.ErrRejected) {
-				if errors.Is(err, constraint.ErrRejected) {
-					return nil, &Error{Status: http.StatusBadRequest, Code: CodePointRejected, Message: err.Error(), Err: err}
-				}
+			if !errors.As(err, &re) {
 				return nil, err
 			}
-			st.report = append(st.report, err.Error())
+			rc := *re
+			rc.Point = i
+			msg := spec.describeReject(&rc, i)
+			if !spec.loose {
+				return nil, &Error{Status: http.StatusBadRequest, Code: CodePointRejected, Message: msg, Err: &rc}
+			}
+			st.report = append(st.report, msg)
 			continue
 		}
 		if len(pts[i].Fields) == 0 {
-			w := point.Warning{Code: point.WarnNoField, Point: i, Message: "point has no fields left and is dropped"}
-			st.warns = append(st.warns, w)
+			st.warns = append(st.warns, point.Warning{Code: point.WarnNoField, Point: i, Message: "point has no fields left and is dropped"})
 			if spec.loose {
-				st.report = append(st.report, fmt.Sprintf("point %d (%q): no fields left, dropped", i, pts[i].Name))
+				st.report = append(st.report, spec.describe(st.warns, len(st.warns)-1))
 			}
+		}
+		if spec.strict && len(st.warns) > 0 {
+			return nil, spec.strictErr(st)
+		}
+		if len(pts[i].Fields) == 0 {
 			continue
 		}
 		if n != i {
@@ -99,12 +239,15 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		}
 		n++
 	}
-	if spec.strict && len(st.warns) > 0 {
-		w := st.warns[0]
-		return nil, apiErr(http.StatusBadRequest, CodePointGotWarning, "%s (point %d)", w.String(), w.Point)
-	}
 	if n == 0 {
-		return nil, apiErr(http.StatusBadRequest, CodeNoPoints, "none of the %d points is left after checking", len(pts))
+		return nil, apiErr(http.StatusBadRequest, CodeNoPoints, "none of the %d points is left after checking: %s",
+			len(pts), strings.Join(spec.why(st), "; "))
+	}
+	if len(st.warns)+len(st.report) > 0 && h.log.Enabled(ctx, slog.LevelDebug) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "points fixed or dropped",
+			slog.String("route", spec.info.Route.String()), slog.String("input", spec.input),
+			slog.Int("points", len(pts)), slog.Int("kept", n), slog.Int("warnings", len(st.warns)),
+			slog.Any("first", spec.why(st)))
 	}
 	pts = pts[:n]
 	if spec.dry {
@@ -122,6 +265,17 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		return nil, &sinkError{err}
 	}
 	return pts, nil
+}
+
+// strictErr is the answer to a strict request with warnings: 400
+// datakit.pointGotWarning naming the first warning, its key and where its
+// point was.
+func (spec *batchSpec) strictErr(st *writeState) error {
+	msg := spec.describe(st.warns, 0)
+	if len(st.warns) > 1 {
+		msg += fmt.Sprintf(" (and %d more warnings)", len(st.warns)-1)
+	}
+	return apiErr(http.StatusBadRequest, CodePointGotWarning, "%s", msg)
 }
 
 // addTags gives every point the extra tags it does not already have. The
@@ -252,11 +406,13 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		ExactInts: h.opts.JSONExactInts,
 		MaxErrors: h.opts.MaxDecodeErrors,
 	}
+	spec.dec = dec
 	var pts []point.Point
 	if isJSON {
 		var warns []point.Warning
 		pts, warns, err = dec.DecodeJSON(body, dopts)
 		st.warns = append(st.warns, warns...)
+		spec.elemWarns = len(warns)
 	} else {
 		pts, err = dec.DecodeLineProtocol(body, dopts)
 	}
@@ -266,7 +422,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		if !spec.loose || len(pts) == 0 || !errors.As(err, &des) {
 			return decodeErr(err, isJSON)
 		}
-		decodeDropped = len(des.Errors)
+		decodeDropped = des.Invalid
 		for _, de := range des.Errors {
 			st.report = append(st.report, de.Error())
 		}
@@ -281,6 +437,12 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 	pts, err = h.ingest(r.Context(), st, pts, &spec)
 	if err != nil {
 		return err
+	}
+	dropped := decoded - len(pts) + decodeDropped
+	if spec.loose && dropped > 0 {
+		// The loose report is the body unless echo takes it; the count
+		// is always in this header.
+		w.Header().Set(HeaderDropped, strconv.Itoa(dropped))
 	}
 	switch echo {
 	case "lp":
@@ -303,11 +465,17 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if len(st.report) > 0 {
-		return writeContent(w, LooseReport{Accepted: len(pts), Dropped: decoded - len(pts) + decodeDropped, Errors: st.report})
+		return writeContent(w, LooseReport{Accepted: len(pts), Dropped: dropped, Errors: st.report})
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// HeaderDropped is the response header that carries, on a write with
+// ?loose= that dropped anything, how many lines, elements or points were
+// dropped. It is set with echo too, where the body holds the points
+// instead of the LooseReport.
+const HeaderDropped = "X-Collectkit-Dropped"
 
 // LooseReport is the body of a 200 answer to a write with ?loose= when
 // something was dropped: the points written and what could not be repaired.

@@ -22,6 +22,12 @@ points = [
         "time": 1257894000123456789,
         "fields": {"free": 12345, "ok": True},
     },
+    {
+        "measurement": "event",
+        "tags": {"host": "server01"},
+        "time": "2009-11-10T23:00:01Z",
+        "fields": {"msg": "disk \"sda\" full", "code": 7},
+    },
 ]
 assert client.write_points(points, retention_policy="autogen")
 assert client.write_points(points[:1], time_precision="s",
