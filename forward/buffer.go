@@ -362,6 +362,9 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 	var deadline <-chan time.Time
 	b.mu.Lock()
 	for b.total+n > b.cfg.maxBytes && !b.closed {
+		if b.reclaimLocked() {
+			continue
+		}
 		switch b.cfg.full {
 		case FullDropOldest:
 			if b.dropOldestLocked() {
@@ -474,6 +477,40 @@ func (b *buffer) rotateLocked() error {
 	}
 	a.file = nil
 	return b.newSegment(a.id + 1)
+}
+
+// reclaimLocked frees the space of delivered data that is still on disk:
+// it seals the active segment if delivery has reached into it (a segment
+// is freed only once sealed) and deletes every segment delivery has
+// passed. It reports whether it freed anything.
+func (b *buffer) reclaimLocked() bool {
+	if a := b.active(); b.cursor.seg == a.id && b.cursor.off > 0 {
+		if err := b.rotateLocked(); err != nil {
+			b.cfg.log.Error("forward: sealing the buffer segment to reclaim delivered space failed", "err", err)
+			return false
+		}
+	}
+	return b.deleteDeliveredLocked()
+}
+
+// deleteDeliveredLocked deletes the sealed segments wholly before the
+// cursor and reports whether it deleted any.
+func (b *buffer) deleteDeliveredLocked() bool {
+	deleted := false
+	for len(b.segs) > 1 {
+		s := b.segs[0]
+		if s.id > b.cursor.seg || (s.id == b.cursor.seg && b.cursor.off < s.size) {
+			break
+		}
+		if err := os.Remove(filepath.Join(b.cfg.dir, segName(s.id))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			b.cfg.log.Error("forward: removing a delivered buffer segment failed", "err", err)
+			break
+		}
+		b.segs = b.segs[1:]
+		b.total -= s.size
+		deleted = true
+	}
+	return deleted
 }
 
 // dropOldestLocked deletes the oldest sealed segment the reader has not
@@ -615,18 +652,7 @@ func (b *buffer) commit(p pos, delivered int64) error {
 	}
 	b.cursor = p
 	b.pending -= delivered
-	for len(b.segs) > 1 {
-		s := b.segs[0]
-		if s.id > p.seg || (s.id == p.seg && p.off < s.size) {
-			break
-		}
-		if err := os.Remove(filepath.Join(b.cfg.dir, segName(s.id))); err != nil && !errors.Is(err, os.ErrNotExist) {
-			b.cfg.log.Error("forward: removing a delivered buffer segment failed", "err", err)
-			break
-		}
-		b.segs = b.segs[1:]
-		b.total -= s.size
-	}
+	b.deleteDeliveredLocked()
 	err := b.writeCursor(p)
 	b.notifyLocked()
 	return err

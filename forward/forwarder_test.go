@@ -368,6 +368,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"buffer too small", Options{URL: "http://h/write", BufferDir: "x", BufferMaxBytes: 1 << 20}, "at least 4 times BatchBytes"},
 		{"backoff inverted", Options{URL: "http://h/write", BufferDir: "x", MinBackoff: time.Minute, MaxBackoff: time.Second}, "MinBackoff"},
 		{"bad sync policy", Options{URL: "http://h/write", BufferDir: "x", Sync: 9}, "Options.Sync"},
+		{"segment above buffer", Options{URL: "http://h/write", BufferDir: "x", BufferMaxBytes: 8 << 20, SegmentBytes: 9 << 20}, "SegmentBytes (9437184) is above BufferMaxBytes (8388608)"},
 		{"unknown precision", Options{URL: "http://h/write?precision=fortnight", BufferDir: "x"}, `unknown precision "fortnight"`},
 		{"auto precision", Options{URL: "http://h/write?precision=auto", BufferDir: "x"}, `unknown precision "auto"`},
 	}
@@ -691,4 +692,42 @@ func TestATransientReadErrorIsRetried(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after its context was cancelled")
 	}
+}
+
+func TestDeliveredDataDoesNotFillTheBuffer(t *testing.T) {
+	t.Run("small buffer, steady writes", func(t *testing.T) {
+		// 1 MiB buffer in one 1 MiB segment: delivered data stays in the
+		// active segment until it is sealed.
+		be := newLPBackend(t, nil)
+		f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), BufferMaxBytes: 1 << 20, BatchBytes: 256 << 10,
+			MaxBlock: 5 * time.Second, FlushInterval: 5 * time.Millisecond, Sync: SyncNever})
+		require.NoError(t, err)
+		runForwarder(t, f)
+		const writes, per = 100, 500 // about three times the buffer
+		for i := range writes {
+			err := f.Write(context.Background(), point.Batch{Category: point.Metric, Points: testPoints(i*per, per)})
+			require.NoError(t, err, "write %d; stats %+v", i, f.Stats())
+		}
+		flush(t, f, 10*time.Second)
+		missing, dups := be.check(writes * per)
+		assert.Zero(t, missing)
+		assert.Zero(t, dups)
+		assert.LessOrEqual(t, f.Stats().BufferedBytes, int64(1<<20))
+	})
+	t.Run("big write after delivery", func(t *testing.T) {
+		be := newLPBackend(t, nil)
+		// FullReject: a buffer holding nothing undelivered must take the
+		// write at once.
+		f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), BufferMaxBytes: 4 << 20, FlushInterval: time.Millisecond, Full: FullReject})
+		require.NoError(t, err)
+		runForwarder(t, f)
+		writeAll(t, f, 0, 10000, 1000) // ~600 KB, all in the active segment
+		flush(t, f, 10*time.Second)
+		big := testPoints(10000, 60000) // ~3.6 MB
+		require.NoError(t, f.Write(context.Background(), point.Batch{Category: point.Metric, Points: big}), "stats %+v", f.Stats())
+		flush(t, f, 20*time.Second)
+		missing, dups := be.check(70000)
+		assert.Zero(t, missing)
+		assert.Zero(t, dups)
+	})
 }

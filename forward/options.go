@@ -154,8 +154,10 @@ type Options struct {
 	// least 4 times BatchBytes.
 	BufferMaxBytes int64
 	// SegmentBytes is the size at which a buffer segment file is sealed
-	// and a new one started; disk space is freed a segment at a time. Zero:
-	// BufferMaxBytes/8, at least 1 MiB and at most 64 MiB.
+	// and a new one started; disk space is freed a segment at a time (a
+	// full buffer seals the segment being written early to free what has
+	// been delivered). Zero: BufferMaxBytes/8, at least 1 MiB and at most
+	// 64 MiB, and never above BufferMaxBytes, which it must not exceed.
 	SegmentBytes int64
 	// Sync is the fsync policy; the zero value is SyncAlways.
 	Sync SyncPolicy
@@ -236,6 +238,9 @@ func (o *Options) Validate() error {
 		if d.BufferMaxBytes < 4*int64(d.BatchBytes) {
 			errs = append(errs, fmt.Errorf("forward: Options.BufferMaxBytes (%d) must be at least 4 times BatchBytes (%d)", d.BufferMaxBytes, d.BatchBytes))
 		}
+		if d.SegmentBytes > d.BufferMaxBytes {
+			errs = append(errs, fmt.Errorf("forward: Options.SegmentBytes (%d) is above BufferMaxBytes (%d)", d.SegmentBytes, d.BufferMaxBytes))
+		}
 		if d.MinBackoff > d.MaxBackoff {
 			errs = append(errs, fmt.Errorf("forward: Options.MinBackoff (%v) is above MaxBackoff (%v)", d.MinBackoff, d.MaxBackoff))
 		}
@@ -254,7 +259,7 @@ func (o Options) withDefaults() Options {
 		o.BufferMaxBytes = 512 << 20
 	}
 	if o.SegmentBytes == 0 {
-		o.SegmentBytes = min(max(o.BufferMaxBytes/8, 1<<20), 64<<20)
+		o.SegmentBytes = min(max(o.BufferMaxBytes/8, 1<<20), 64<<20, o.BufferMaxBytes)
 	}
 	if o.BatchPoints == 0 {
 		o.BatchPoints = 5000
