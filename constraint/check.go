@@ -32,15 +32,19 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 		p.Name == "" && pl.emptyName || len(fields) == 0 && pl.noFieldReject {
 		return faultOther
 	}
-	text := valueBits(p.Name) // high bits of every string checked for UTF-8
-	var keys uint64           // high and dot bits of every key
+	// Lanes of everything line protocol writes as a token: the name, keys
+	// and tag values; and whether the name starts with '#'.
+	names := tokenBits(p.Name)
+	hash := p.Name != "" && p.Name[0] == '#'
+	var keys uint64 // high, dot and control bits of every key
+	var text uint64 // high bits of the string fields
 	for i := range tags {
 		t := &tags[i]
 		if len(t.Key) > pl.maxKey || len(t.Value) > pl.maxTagValue || t.Key == "" && pl.emptyKey {
 			return faultOther
 		}
 		keys |= keyBits(t.Key)
-		text |= valueBits(t.Value)
+		names |= tokenBits(t.Value)
 	}
 	faults := 0
 	for i := range fields {
@@ -80,7 +84,10 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	if keys&dotLanes != 0 && !pl.dots {
 		return faultOther
 	}
-	if (keys|text)&highLanes != 0 && pl.utf8 && !n.validUTF8(p) {
+	if (hash || (keys|names)&tailLane != 0) && pl.unsafe {
+		return faultOther
+	}
+	if (keys|names|text)&highLanes != 0 && (pl.utf8 || pl.unsafe) && !exactText(p, pl.utf8, pl.unsafe) {
 		return faultOther
 	}
 	if pl.required != "" && !hasKey(p, pl.required) {
@@ -100,43 +107,82 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	return faults
 }
 
-// validUTF8 reports whether the name, keys, tag values and string fields
-// of p are valid UTF-8.
-func (n *Normalizer) validUTF8(p *point.Point) bool {
-	if !utf8.ValidString(p.Name) {
+// exactText checks, string by string, what the word scan found may be
+// wrong with text that is not all ASCII or has a control character: that the name, keys, tag values and string
+// fields of p are valid UTF-8 (if utf8), and that the name, keys and tag
+// values have no control character (if ctl).
+func exactText(p *point.Point, utf8On, ctl bool) bool {
+	bad := func(s string, text bool) bool {
+		return utf8On && !utf8.ValidString(s) || ctl && text && hasControl(s)
+	}
+	if bad(p.Name, true) {
 		return false
 	}
 	for i := range p.Tags {
-		if !utf8.ValidString(p.Tags[i].Key) || !utf8.ValidString(p.Tags[i].Value) {
+		if bad(p.Tags[i].Key, true) || bad(p.Tags[i].Value, true) {
 			return false
 		}
 	}
 	for i := range p.Fields {
 		f := &p.Fields[i]
-		if !utf8.ValidString(f.Key) || f.Value.Kind() == point.KindString && !utf8.ValidString(f.Value.Str()) {
+		if bad(f.Key, true) || f.Value.Kind() == point.KindString && bad(f.Value.Str(), false) {
 			return false
 		}
 	}
 	return true
 }
 
-// Lanes of the words keyBits and valueBits return: a byte with its high
-// bit set (not ASCII) sets its 0x80 lane; a '.' sets its 0x40 lane.
+// Lanes of the words keyBits and tokenBits return: a byte that is not
+// ASCII or is a control character (below 0x20, or DEL) sets a 0x80 lane
+// (then exactText checks the strings one by one); a '.' sets a 0x40 lane
+// (keys only). Carries and borrows may set lanes above a byte that
+// matches, so only whether a kind of lane is set at all means anything.
 const (
 	highLanes = 0x8080808080808080
 	dotLanes  = highLanes >> 1
 	ones      = 0x0101010101010101
 )
 
+// oddBits has a 0x80 lane set if a byte of w is not ASCII or is a control
+// character. Adding one to each byte maps DEL to 0x80, the other control
+// characters to 0x01..0x20 and the other ASCII bytes to 0x21..0x7f
+// without a carry; taking 0x21 away then borrows only from the first
+// group. Bytes from 0x80 up give (or carry into) a lane with the high bit
+// set or one that borrows. The lowest lane that matches sees no carry or
+// borrow from below, so the result is zero exactly when no byte matches.
+func oddBits(w uint64) uint64 {
+	t := w + ones
+	return ((t - 0x21*ones) | t) & highLanes
+}
+
 // laneBits is keyBits of 8 bytes packed in w.
 func laneBits(w uint64) uint64 {
 	x := w ^ ('.' * ones) // a zero byte where w has a '.'
-	return w&highLanes | ((x-ones)&^x&highLanes)>>1
+	return oddBits(w) | ((x-ones)&^x&highLanes)>>1
 }
 
-// keyBits ORs laneBits over s: bit 7 of some byte if s is not all ASCII,
-// bit 6 of some byte if it contains a '.'. Short strings are read as one
-// or two words; bytes beyond s count as zero, which sets neither.
+// tokenLaneBits is tokenBits of 8 bytes packed in w.
+func tokenLaneBits(w uint64) uint64 { return oddBits(w) }
+
+// pad fills the bytes before a short string: spaces, which set no lane.
+const pad = 0x20 * ones
+
+// tailLane is set by keyBits and tokenBits when s ends in a backslash,
+// which would escape the separator after it in line protocol.
+const tailLane = 1 << 60
+
+// tailBit is tailLane if the top byte of w, the last word of a string
+// (which ends in that byte), is a backslash.
+func tailBit(w uint64) uint64 {
+	x := w ^ '\\'<<56 // top byte zero where it is a backslash
+	return ((x - 1<<56) &^ x & (1 << 63)) >> 3
+}
+
+// keyBits ORs laneBits over s: bit 7 of some byte if s is not all ASCII
+// or has a control character, bit 6 of some byte if it contains a '.',
+// and tailLane if it ends in a backslash. Short strings are
+// read as one or two overlapping words, or padded with spaces in front,
+// so that the last word always ends with the last byte.
 func keyBits(s string) uint64 {
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	switch n := len(b); {
@@ -145,16 +191,51 @@ func keyBits(s string) uint64 {
 		for i := 0; i+8 <= n; i += 8 {
 			acc |= laneBits(binary.LittleEndian.Uint64(b[i:]))
 		}
-		return acc | laneBits(binary.LittleEndian.Uint64(b[n-8:]))
+		w := binary.LittleEndian.Uint64(b[n-8:])
+		return acc | laneBits(w) | tailBit(w)
 	case n >= 4:
-		return laneBits(uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32)
+		w := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+		return laneBits(w) | tailBit(w)
 	default:
-		var w uint64
+		w := uint64(pad) >> (8 * n)
 		for i, c := range b {
-			w |= uint64(c) << (8 * i)
+			w |= uint64(c) << (8 * (8 - n + i))
 		}
-		return laneBits(w)
+		return laneBits(w) | tailBit(w)
 	}
+}
+
+// tokenBits is keyBits without the '.' lanes, for names and tag values.
+func tokenBits(s string) uint64 {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	switch n := len(b); {
+	case n >= 8:
+		var acc uint64
+		for i := 0; i+8 <= n; i += 8 {
+			acc |= tokenLaneBits(binary.LittleEndian.Uint64(b[i:]))
+		}
+		w := binary.LittleEndian.Uint64(b[n-8:])
+		return acc | tokenLaneBits(w) | tailBit(w)
+	case n >= 4:
+		w := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+		return tokenLaneBits(w) | tailBit(w)
+	default:
+		w := uint64(pad) >> (8 * n)
+		for i, c := range b {
+			w |= uint64(c) << (8 * (8 - n + i))
+		}
+		return tokenLaneBits(w) | tailBit(w)
+	}
+}
+
+// hasControl reports whether s has a byte below 0x20 or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // valueBits is the high bits of s: not zero if s is not all ASCII.

@@ -43,10 +43,15 @@ func (f *fixer) broke(r Rule, tag bool, key, problem, remedy string) error {
 // brokeMsg is broke with the warning's message (problem; remedy) given
 // whole.
 func (f *fixer) brokeMsg(r Rule, tag bool, key, problem, message string) error {
+	return f.brokeCode(r, r.warningCode(tag), key, problem, message)
+}
+
+// brokeCode is brokeMsg with the warning code given.
+func (f *fixer) brokeCode(r Rule, code point.WarningCode, key, problem, message string) error {
 	if f.n.actions[r] == Reject {
 		return &RejectError{Point: -1, Key: key, Rule: r, Message: problem}
 	}
-	f.warns = append(f.warns, point.Warning{Code: r.warningCode(tag), Point: -1, Key: key, Message: message})
+	f.warns = append(f.warns, point.Warning{Code: code, Point: -1, Key: key, Message: message})
 	return nil
 }
 
@@ -184,16 +189,8 @@ func (f *fixer) name(name string) (string, error) {
 		}
 		name = strings.ToValidUTF8(name, string(utf8.RuneError))
 	}
-	if !n.on(RuleMeasurement) {
-		return name, nil
-	}
-	max := n.limits.MaxMeasurementLen
-	if name == "" {
-		if err := f.brokeMsg(RuleMeasurement, false, "", msgEmptyName, msgEmptyNameFull); err != nil {
-			return "", err
-		}
-		name = defaultMeasurement
-	} else if len(name) > max {
+	measurement := n.on(RuleMeasurement)
+	if max := n.limits.MaxMeasurementLen; measurement && len(name) > max {
 		cut := truncate(name, max)
 		if err := f.broke(RuleMeasurement, false, "", fmt.Sprintf("measurement name is %d bytes, over the limit of %d", len(name), max),
 			fmt.Sprintf("truncated to %d bytes", len(cut))); err != nil {
@@ -201,7 +198,103 @@ func (f *fixer) name(name string) (string, error) {
 		}
 		name = cut
 	}
+	var err error
+	if name, err = f.token(name, tokenName, ""); err != nil {
+		return "", err
+	}
+	if measurement && name == "" {
+		if err := f.brokeMsg(RuleMeasurement, false, "", msgEmptyName, msgEmptyNameFull); err != nil {
+			return "", err
+		}
+		name = defaultMeasurement
+	}
 	return name, nil
+}
+
+// What token fixes: a measurement name, a tag key, a tag value or a field
+// key.
+const (
+	tokenName = iota
+	tokenTagKey
+	tokenTagValue
+	tokenFieldKey
+)
+
+var tokenWhat = [...]string{"measurement name", "tag key", "tag value", "field key"}
+
+// token applies RuleUnsafeChars to s, a string line protocol writes as a
+// token of kind what; key is the key the warning names.
+func (f *fixer) token(s string, what int, key string) (string, error) {
+	if !f.n.on(RuleUnsafeChars) {
+		return s, nil
+	}
+	fixed, found := safeToken(s, what == tokenName)
+	if found == 0 {
+		return s, nil
+	}
+	var problem, remedy []string
+	if found&unsafeCtl != 0 {
+		problem = append(problem, "contains a control character")
+		remedy = append(remedy, "control characters replaced with spaces")
+	}
+	if found&unsafeTail != 0 {
+		problem = append(problem, "ends in a backslash")
+		remedy = append(remedy, "trailing backslashes removed")
+	}
+	if found&unsafeHash != 0 {
+		problem = append(problem, "starts with '#'")
+		remedy = append(remedy, "the '#' replaced with '_'")
+	}
+	code := point.WarnNewLineOrTailEscape // DataKit's code for tag values and field keys
+	switch what {
+	case tokenName:
+		code = point.WarnInvalidMeasurement
+	case tokenTagKey:
+		code, key = point.WarnInvalidTagKey, fixed
+	case tokenFieldKey:
+		key = fixed
+	}
+	p := tokenWhat[what] + " " + strings.Join(problem, " and ")
+	if err := f.brokeCode(RuleUnsafeChars, code, key, p, p+"; "+strings.Join(remedy, ", ")); err != nil {
+		return "", err
+	}
+	return fixed, nil
+}
+
+// What safeToken found.
+const (
+	unsafeCtl  = 1 << iota // a control character
+	unsafeTail             // a trailing backslash
+	unsafeHash             // a leading '#' (names only)
+)
+
+// safeToken returns s with every control character (below 0x20, and DEL)
+// replaced by a space, then trailing backslashes removed and, for a name,
+// a leading '#' replaced by '_', and what it found.
+func safeToken(s string, name bool) (string, int) {
+	found := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			found = unsafeCtl
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] < 0x20 || b[j] == 0x7f {
+					b[j] = ' '
+				}
+			}
+			s = string(b)
+			break
+		}
+	}
+	if s != "" && s[len(s)-1] == '\\' {
+		found |= unsafeTail
+		s = strings.TrimRight(s, `\`)
+	}
+	if name && s != "" && s[0] == '#' {
+		found |= unsafeHash
+		s = "_" + s[1:]
+	}
+	return s, found
 }
 
 // key fixes a tag or field key. It returns false if the key is to be
@@ -238,6 +331,17 @@ func (f *fixer) key(key string, tag, dots bool) (string, bool, error) {
 			return "", false, err
 		}
 		key = fixed
+	}
+	what := tokenFieldKey
+	if tag {
+		what = tokenTagKey
+	}
+	var err error
+	if key, err = f.token(key, what, ""); err != nil {
+		return "", false, err
+	}
+	if key == "" && n.on(RuleEmptyKey) { // it was all backslashes
+		return "", false, f.brokeMsg(RuleEmptyKey, tag, "", kind(tag)+" key is empty", kind(tag)+" key is empty; "+kind(tag)+" dropped")
 	}
 	return key, true, nil
 }
@@ -305,7 +409,7 @@ func (f *fixer) tagValue(key, value string) (string, error) {
 		}
 		value = cut
 	}
-	return value, nil
+	return f.token(value, tokenTagValue, key)
 }
 
 func (f *fixer) fields(in []point.Field, c point.Category) ([]point.Field, error) {

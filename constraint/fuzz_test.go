@@ -87,6 +87,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("", "ta.b=1\nsf.1=x\nnnil=\nfnan=nan", uint8(point.Logging), uint64(0), uint16(0))
 	f.Add("obj", "ta=1\nta=2\nia=3\nsname=n", uint8(point.Object), uint64(0), uint16(0))
 	f.Add("m\xff", "t\xfe=\xc3\nsk=a\xffb\nd\x80=\xff", uint8(point.CustomObject), uint64(0), uint16(0xffff))
+	f.Add("#m\n\\", "tk\r=v\\\\\ntb\\=\x7f\nfx\t\\=1\nt\\=\\", uint8(point.Logging), uint64(0), uint16(0))
 	f.Add("measurement_long_name", "tkey_longer_than=value_longer_than\ntb=1\ntc=2\nsz=€€€€\nsy=1\nsx=2", uint8(point.Logging), uint64(0x5555), uint16(1234))
 	f.Fuzz(func(t *testing.T, name, spec string, cat uint8, acts uint64, lim uint16) {
 		c := point.Category(cat%uint8(len(point.Categories())) + 1)
@@ -129,6 +130,9 @@ func checkLimits(t *testing.T, n *Normalizer, p *point.Point, c point.Category) 
 	if on(RuleUTF8) {
 		assert.True(t, utf8.ValidString(p.Name))
 	}
+	if on(RuleUnsafeChars) {
+		assert.True(t, safeForLP(p.Name) && !strings.HasPrefix(p.Name, "#"), "unsafe name %q", p.Name)
+	}
 	if on(RuleMaxTags) {
 		assert.LessOrEqual(t, len(p.Tags), l.MaxTags)
 	}
@@ -147,6 +151,9 @@ func checkLimits(t *testing.T, n *Normalizer, p *point.Point, c point.Category) 
 		}
 		if on(RuleUTF8) {
 			assert.True(t, utf8.ValidString(tg.Value))
+		}
+		if on(RuleUnsafeChars) {
+			assert.True(t, safeForLP(tg.Value), "unsafe tag value %q", tg.Value)
 		}
 	}
 	fieldKeys := map[string]bool{}
@@ -196,6 +203,9 @@ func checkKey(t *testing.T, n *Normalizer, key string, c point.Category) {
 	}
 	if n.on(RuleUTF8) {
 		assert.True(t, utf8.ValidString(key))
+	}
+	if n.on(RuleUnsafeChars) {
+		assert.True(t, safeForLP(key), "unsafe key %q", key)
 	}
 }
 

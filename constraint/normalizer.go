@@ -47,6 +47,7 @@ type plan struct {
 	stringField                 bool // string and bytes fields are dropped (metric)
 	dup, conflict               bool // RuleDuplicateKey, RuleKeyConflict are checked
 	noFieldReject               bool // a point without fields is rejected
+	unsafe                      bool // RuleUnsafeChars is checked
 	required                    string
 }
 
@@ -105,6 +106,7 @@ func (n *Normalizer) makePlan(c point.Category) plan {
 		dup:           n.on(RuleDuplicateKey),
 		conflict:      n.on(RuleKeyConflict),
 		noFieldReject: n.actions[RuleNoField] == Reject,
+		unsafe:        n.on(RuleUnsafeChars),
 	}
 	if key, _, ok := n.requiredKey(c); ok {
 		pl.required = key

@@ -20,6 +20,9 @@ func (n *Normalizer) compliant(p *point.Point, c point.Category) bool {
 	if n.on(RuleUTF8) && !utf8.ValidString(p.Name) {
 		return false
 	}
+	if n.on(RuleUnsafeChars) && (!safeForLP(p.Name) || strings.HasPrefix(p.Name, "#")) {
+		return false
+	}
 	if n.on(RuleMaxTags) && len(p.Tags) > l.MaxTags {
 		return false
 	}
@@ -39,6 +42,9 @@ func (n *Normalizer) compliant(p *point.Point, c point.Category) bool {
 			return false
 		}
 		if n.on(RuleUTF8) && !utf8.ValidString(t.Value) {
+			return false
+		}
+		if n.on(RuleUnsafeChars) && !safeForLP(t.Value) {
 			return false
 		}
 	}
@@ -98,7 +104,16 @@ func (n *Normalizer) keyCompliant(key string, dots bool) bool {
 	if !dots && strings.IndexByte(key, '.') >= 0 {
 		return false
 	}
+	if n.on(RuleUnsafeChars) && !safeForLP(key) {
+		return false
+	}
 	return !n.on(RuleUTF8) || utf8.ValidString(key)
+}
+
+// safeForLP reports whether s has no control character and does not end
+// in a backslash.
+func safeForLP(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) && !strings.HasSuffix(s, `\`)
 }
 
 // smallClash reports whether a few tags and fields have a duplicate key

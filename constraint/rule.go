@@ -34,6 +34,7 @@ const (
 	RuleNilField                  // nil_field: a field with no value (KindInvalid, a JSON null); dropped [nil_field]
 	RuleEmptyKey                  // empty_key: a tag or field with an empty key; dropped [disabled_key]
 	RuleNoField                   // no_field: a point with no fields; the Sink middleware drops it [no_field]
+	RuleUnsafeChars               // unsafe_chars: what line protocol cannot carry: a control character or trailing backslash in the name, a key or a tag value, a name starting with '#'; fixed [invalid_measurement, invalid_tag_key, found_new_line_or_tail_espace]
 
 	numRules // must stay last
 )
@@ -42,7 +43,7 @@ var ruleNames = [numRules]string{
 	"unknown", "key_conflict", "duplicate_key", "max_tags", "max_fields", "key_len",
 	"tag_value_len", "field_value_len", "dot_in_key", "measurement", "string_field",
 	"logging_status", "object_name", "non_finite", "utf8", "nil_field", "empty_key",
-	"no_field",
+	"no_field", "unsafe_chars",
 }
 
 // Rules returns every rule except RuleUnknown, in declaration order.
@@ -184,6 +185,8 @@ func (r Rule) warningCode(tag bool) point.WarningCode {
 		return point.WarnDisabledKey
 	case RuleNoField:
 		return point.WarnNoField
+	case RuleUnsafeChars:
+		return point.WarnNewLineOrTailEscape // unsafeWarning tells the code for names and tag keys
 	}
 	return point.WarnUnknown
 }

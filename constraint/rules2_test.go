@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -399,4 +401,106 @@ func TestRuleNoField(t *testing.T) {
 			reject: &RejectError{Point: -1, Rule: RuleNoField, Message: "point has no fields"},
 		},
 	})
+}
+
+func TestRuleUnsafeChars(t *testing.T) {
+	runRuleCases(t, []ruleCase{
+		{
+			name: "control characters become spaces, trailing backslashes go",
+			cat:  point.Logging,
+			in: pt("log\nline\\\\", tags("k\r", "a\nb", "path", `C:\dir\`, "t", "\x7f"),
+				fields(fl("f\t1", point.IntValue(1)), fl("msg", point.StringValue("two\nlines\\")), fl("status", point.StringValue("ok")))),
+			want: pt("log line", tags("k ", "a b", "path", `C:\dir`, "t", " "),
+				fields(fl("f 1", point.IntValue(1)), fl("msg", point.StringValue("two\nlines\\")), fl("status", point.StringValue("ok")))),
+			warns: []point.Warning{
+				warn(point.WarnInvalidMeasurement, "", "measurement name contains a control character and ends in a backslash; control characters replaced with spaces, trailing backslashes removed"),
+				warn(point.WarnInvalidTagKey, "k ", "tag key contains a control character; control characters replaced with spaces"),
+				warn(point.WarnNewLineOrTailEscape, "k ", "tag value contains a control character; control characters replaced with spaces"),
+				warn(point.WarnNewLineOrTailEscape, "path", "tag value ends in a backslash; trailing backslashes removed"),
+				warn(point.WarnNewLineOrTailEscape, "t", "tag value contains a control character; control characters replaced with spaces"),
+				warn(point.WarnNewLineOrTailEscape, "f 1", "field key contains a control character; control characters replaced with spaces"),
+			},
+		},
+		{
+			name: "a leading # in the name becomes _",
+			in:   pt("#cpu", nil, fields(fl("f", point.IntValue(1)))),
+			want: pt("_cpu", nil, fields(fl("f", point.IntValue(1)))),
+			warns: []point.Warning{
+				warn(point.WarnInvalidMeasurement, "", "measurement name starts with '#'; the '#' replaced with '_'"),
+			},
+		},
+		{
+			name: "a name of backslashes becomes the default",
+			in:   pt(`\\`, tags("k#", "#v"), fields(fl("#f", point.IntValue(1)))),
+			want: pt("__default", tags("k#", "#v"), fields(fl("#f", point.IntValue(1)))),
+			warns: []point.Warning{
+				warn(point.WarnInvalidMeasurement, "", "measurement name ends in a backslash; trailing backslashes removed"),
+				warn(point.WarnInvalidMeasurement, "", "measurement name is empty; set to __default"),
+			},
+		},
+		{
+			name: "a key of backslashes is dropped; a fixed key that collides is a duplicate",
+			in:   pt("m", tags(`\`, "v", "a", "1", "a\\", "2"), fields(fl("f", point.IntValue(1)))),
+			want: pt("m", tags("a", "1"), fields(fl("f", point.IntValue(1)))),
+			warns: []point.Warning{
+				warn(point.WarnInvalidTagKey, "", "tag key ends in a backslash; trailing backslashes removed"),
+				warn(point.WarnDisabledKey, "", "tag key is empty; tag dropped"),
+				warn(point.WarnInvalidTagKey, "a", "tag key ends in a backslash; trailing backslashes removed"),
+				warn(point.WarnKeyNameConflict, "a", "duplicate tag key; this tag dropped, the first one kept"),
+			},
+		},
+		{
+			name: "truncation that leaves a trailing backslash",
+			opts: Options{Limits: Limits{MaxTagValueLen: 8}},
+			in:   pt("m", tags("k", `abcdefg\xyz`), fields(fl("f", point.IntValue(1)))),
+			want: pt("m", tags("k", "abcdefg"), fields(fl("f", point.IntValue(1)))),
+			warns: []point.Warning{
+				warn(point.WarnExceedMaxTagValueLen, "k", "tag value is 11 bytes, over the limit of 8; truncated to 8 bytes"),
+				warn(point.WarnNewLineOrTailEscape, "k", "tag value ends in a backslash; trailing backslashes removed"),
+			},
+		},
+		{
+			name: "non-ASCII text with a control character",
+			in:   pt("m", tags("k", "é\x01"), fields(fl("f", point.IntValue(1)))),
+			want: pt("m", tags("k", "é "), fields(fl("f", point.IntValue(1)))),
+			warns: []point.Warning{
+				warn(point.WarnNewLineOrTailEscape, "k", "tag value contains a control character; control characters replaced with spaces"),
+			},
+		},
+		{
+			name: "string field values and backslashes inside tokens are fine",
+			in:   pt("m", tags("k", `a\b`, "é", "ü"), fields(fl("s", point.IntValue(1)))),
+			want: pt("m", tags("k", `a\b`, "é", "ü"), fields(fl("s", point.IntValue(1)))),
+		},
+		{
+			name:   "reject",
+			opts:   Options{Actions: map[Rule]Action{RuleUnsafeChars: Reject}},
+			in:     pt("m", tags("k", "a\nb"), fields(fl("f", point.IntValue(1)))),
+			reject: &RejectError{Point: -1, Key: "k", Rule: RuleUnsafeChars, Message: "tag value contains a control character"},
+		},
+		{
+			name: "ignore",
+			opts: Options{Actions: map[Rule]Action{RuleUnsafeChars: Ignore}},
+			in:   pt("#m\n", tags("k\\", "a\nb"), fields(fl("f\x00", point.IntValue(1)))),
+			want: pt("#m\n", tags("k\\", "a\nb"), fields(fl("f\x00", point.IntValue(1)))),
+		},
+	})
+}
+
+// TestScanControlLanes checks the word scan against a byte-by-byte check
+// for every byte value at every position of strings of length 1 to 17.
+func TestScanControlLanes(t *testing.T) {
+	n := New(Options{})
+	for size := 1; size <= 17; size++ {
+		for pos := 0; pos < size; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", size))
+				b[pos] = byte(c)
+				s := string(b)
+				p := pt("m", tags("k", s), fields(fl(s, point.IntValue(1))))
+				want := n.compliant(&p, point.Metric)
+				require.Equal(t, want, n.scan(&p, &n.plans[point.Metric]) == 0, "%q", s)
+			}
+		}
+	}
 }
