@@ -59,6 +59,7 @@ type segment struct {
 	size   int64 // bytes of complete records
 	points int64 // points in its complete records
 	file   *os.File
+	broken bool // a failed write could not be cut off: seal before the next append
 }
 
 // bufferConfig is what the buffer needs from Options, already defaulted.
@@ -99,9 +100,10 @@ type buffer struct {
 	seq    uint64 // appends so far (under mu)
 	synced uint64 // appends known to be on stable storage (under syncMu)
 
-	dropped atomic.Int64 // points dropped unread (FullDropOldest, corrupt records)
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	dropped    atomic.Int64 // points dropped unread (FullDropOldest, corrupt records)
+	syncErrors atomic.Int64 // failed fsyncs
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 func segName(id uint64) string { return fmt.Sprintf("%020d%s", id, segSuffix) }
@@ -324,15 +326,24 @@ func (b *buffer) writeCursor(p pos) error {
 // newSegment creates segment id and makes it the active one. Called with
 // mu held or before the buffer is shared.
 func (b *buffer) newSegment(id uint64) error {
+	f, err := b.createSegment(id)
+	if err != nil {
+		return err
+	}
+	b.segs = append(b.segs, &segment{id: id, file: f})
+	return nil
+}
+
+// createSegment creates the (empty) file of segment id.
+func (b *buffer) createSegment(id uint64) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(b.cfg.dir, segName(id)), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("forward: creating buffer segment: %w", err)
+		return nil, fmt.Errorf("forward: creating buffer segment: %w", err)
 	}
 	if b.cfg.sync == SyncAlways {
 		syncDir(b.cfg.dir)
 	}
-	b.segs = append(b.segs, &segment{id: id, file: f})
-	return nil
+	return f, nil
 }
 
 func syncDir(dir string) {
@@ -395,19 +406,28 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 		b.mu.Unlock()
 		return ErrClosed
 	}
-	if a := b.active(); a.size > 0 && a.size+n > b.cfg.segmentBytes {
+	if a := b.active(); a.broken || (a.size > 0 && a.size+n > b.cfg.segmentBytes) {
 		if err := b.rotateLocked(); err != nil {
 			b.mu.Unlock()
-			return err
+			// The active segment stays usable; the condition (a full
+			// disk, too many open files) may pass.
+			return point.Busy(err, time.Second)
 		}
 	}
 	a := b.active()
 	if _, err := a.file.Write(recs); err != nil {
-		// Cut off whatever part was written so the segment stays well formed.
-		_ = a.file.Truncate(a.size)
-		_, _ = a.file.Seek(a.size, io.SeekStart)
+		// Cut off whatever part was written so the segment stays well
+		// formed; if that fails, write no more to this segment.
+		if terr := a.file.Truncate(a.size); terr != nil {
+			a.broken = true
+		}
+		if _, serr := a.file.Seek(a.size, io.SeekStart); serr != nil {
+			a.broken = true
+		}
 		b.mu.Unlock()
-		return fmt.Errorf("forward: writing to the buffer: %w", err)
+		// ENOSPC and the like: nothing of the batch is kept, and a retry
+		// later may succeed, so the caller (an HTTP input) answers busy.
+		return point.Busy(fmt.Errorf("forward: writing to the buffer: %w", err), time.Second)
 	}
 	a.size += n
 	a.points += int64(npoints)
@@ -418,31 +438,36 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 	b.notifyLocked()
 	b.mu.Unlock()
 	if b.cfg.sync == SyncAlways {
-		return b.syncTo(seq)
+		b.syncTo(seq)
 	}
 	return nil
 }
 
 // syncTo makes every append up to seq durable, sharing one fsync among
-// the writers that wait at the same time (group commit).
-func (b *buffer) syncTo(seq uint64) error {
+// the writers that wait at the same time (group commit). A failed fsync
+// is logged and counted, not returned: see the comment inside.
+func (b *buffer) syncTo(seq uint64) {
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
 	if b.synced >= seq {
-		return nil
+		return
 	}
 	b.mu.Lock()
 	f, upto := b.active().file, b.seq
 	b.mu.Unlock()
 	if f == nil { // closed meanwhile: close synced everything
-		return nil
+		return
 	}
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		// ErrClosed: the segment was rotated, and rotation syncs it.
-		return fmt.Errorf("forward: syncing the buffer: %w", err)
+		// Any other error: the records are written (in the page cache),
+		// are counted as buffered and will be delivered; an error here
+		// would only make the caller send them again. They are not known
+		// to survive a power loss: log and count it.
+		b.syncErrors.Add(1)
+		b.cfg.log.Error("forward: fsync of the buffer failed; the data will still be delivered unless the machine crashes first", "err", err)
 	}
 	b.synced = upto
-	return nil
 }
 
 func (b *buffer) syncLoop() {
@@ -457,26 +482,33 @@ func (b *buffer) syncLoop() {
 			b.mu.Lock()
 			seq := b.seq
 			b.mu.Unlock()
-			if err := b.syncTo(seq); err != nil {
-				b.cfg.log.Error("forward: periodic buffer sync failed", "err", err)
-			}
+			b.syncTo(seq)
 		}
 	}
 }
 
-// rotateLocked seals the active segment and starts the next one.
+// rotateLocked seals the active segment and starts the next one. It
+// creates the new segment first: when that fails, the active segment
+// stays as it was, still usable.
 func (b *buffer) rotateLocked() error {
 	a := b.active()
+	f, err := b.createSegment(a.id + 1)
+	if err != nil {
+		return err
+	}
 	if b.cfg.sync != SyncNever {
 		if err := a.file.Sync(); err != nil {
-			return fmt.Errorf("forward: syncing the buffer: %w", err)
+			// As in syncTo: the records will be delivered all the same.
+			b.syncErrors.Add(1)
+			b.cfg.log.Error("forward: fsync of a sealed buffer segment failed; its data will still be delivered unless the machine crashes first", "err", err)
 		}
 	}
 	if err := a.file.Close(); err != nil {
-		return fmt.Errorf("forward: closing buffer segment: %w", err)
+		b.cfg.log.Warn("forward: closing a sealed buffer segment failed", "err", err)
 	}
 	a.file = nil
-	return b.newSegment(a.id + 1)
+	b.segs = append(b.segs, &segment{id: a.id + 1, file: f})
+	return nil
 }
 
 // reclaimLocked frees the space of delivered data that is still on disk:

@@ -60,6 +60,15 @@
 // fsync shared by concurrent writers; SyncInterval fsyncs periodically;
 // SyncNever leaves it to the OS.
 //
+// A Write the buffer cannot store because of an I/O error (a full disk,
+// too many open files, a segment that cannot be created) keeps nothing of
+// the batch and returns an error matching point.ErrBusy with a Retry-After
+// hint, so an HTTP input answers 429 or 503 and its client retries later;
+// the buffer stays usable. A failed fsync after the records are written is
+// not returned: they are in the buffer and will be delivered (an error
+// would only make the client send them again), but they may not survive a
+// machine crash; the failure is logged and counted in Stats.SyncErrors.
+//
 // Delivery is exactly once while the forwarder runs (a batch is retried
 // until a definite answer, and the cursor advances only over answered
 // batches), and at least once across a crash: batches delivered after the

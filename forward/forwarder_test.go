@@ -512,7 +512,7 @@ func TestPrometheusExpositionParses(t *testing.T) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
 	require.NoError(t, err)
-	assert.Len(t, families, 14)
+	assert.Len(t, families, 15)
 	assert.Equal(t, 500.0, families["collectkit_forward_points_sent_total"].GetMetric()[0].GetCounter().GetValue())
 	assert.Equal(t, 0.0, families["collectkit_forward_buffered_points"].GetMetric()[0].GetGauge().GetValue())
 }
@@ -730,4 +730,38 @@ func TestDeliveredDataDoesNotFillTheBuffer(t *testing.T) {
 		assert.Zero(t, missing)
 		assert.Zero(t, dups)
 	})
+}
+
+func TestFailedRotationLeavesTheBufferUsable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "buf")
+	o := Options{URL: "http://127.0.0.1:9/write", BufferDir: dir, SegmentBytes: 64 << 10, BufferMaxBytes: 64 << 20, BatchBytes: 64 << 10, Sync: SyncNever}
+	f, err := New(o)
+	require.NoError(t, err)
+	defer f.Close()
+	writeAll(t, f, 0, 1000, 100) // ~60 KB: the next 60 KB needs a new segment
+	// While the directory is unreachable, the new segment cannot be made.
+	require.NoError(t, os.Rename(dir, dir+".away"))
+	err = f.Write(context.Background(), point.Batch{Category: point.Metric, Points: testPoints(1000, 1000)})
+	require.NoError(t, os.Rename(dir+".away", dir))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, point.ErrBusy, "a transient I/O failure is busy: the client retries")
+	_, ok := point.RetryAfter(err)
+	assert.True(t, ok)
+	// Once it is back, writes succeed again.
+	writeAll(t, f, 1000, 3000, 1000)
+	st := f.Stats()
+	assert.EqualValues(t, 4000, st.BufferedPoints)
+	assert.EqualValues(t, 1000, st.PointsRefused)
+	require.NoError(t, f.Close())
+
+	be := newLPBackend(t, nil)
+	o.URL = be.URL + "/write"
+	f2, err := New(o)
+	require.NoError(t, err)
+	assert.EqualValues(t, 4000, f2.Stats().BufferedPoints)
+	runForwarder(t, f2)
+	flush(t, f2, 10*time.Second)
+	missing, dups := be.check(4000)
+	assert.Zero(t, missing)
+	assert.Zero(t, dups)
 }

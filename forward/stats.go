@@ -29,6 +29,7 @@ type Stats struct {
 	RequestErrors  int64 // requests that failed (network error or a non-2xx status)
 	Retries        int64 // retries scheduled
 	ReadErrors     int64 // failed reads of the on-disk buffer (for example too many open files); each is retried
+	SyncErrors     int64 // failed fsyncs of the buffer: the data is delivered, but a machine crash could lose it
 	BufferedPoints int64 // points in the buffer not yet delivered
 	BufferedBytes  int64 // bytes of the buffer on disk
 }
@@ -50,6 +51,7 @@ func (f *Forwarder) Stats() Stats {
 		RequestErrors:  f.ctr.requestErrors.Load(),
 		Retries:        f.ctr.retries.Load(),
 		ReadErrors:     f.ctr.readErrors.Load(),
+		SyncErrors:     f.buf.syncErrors.Load(),
 		BufferedPoints: pts,
 		BufferedBytes:  bytes,
 	}
@@ -84,6 +86,7 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 	metric("request_errors_total", "counter", "HTTP requests that failed.", s.RequestErrors)
 	metric("retries_total", "counter", "Retries scheduled.", s.Retries)
 	metric("buffer_read_errors_total", "counter", "Failed reads of the on-disk buffer; each is retried.", s.ReadErrors)
+	metric("buffer_sync_errors_total", "counter", "Failed fsyncs of the on-disk buffer.", s.SyncErrors)
 	metric("buffered_points", "gauge", "Points in the buffer not yet delivered.", s.BufferedPoints)
 	metric("buffered_bytes", "gauge", "Bytes of the on-disk buffer.", s.BufferedBytes)
 	return bw.Flush()
