@@ -58,7 +58,25 @@
 // datakit.pointRejected). With loose, the valid lines are kept, fixable
 // points are fixed (the object name is added), and the answer is 200 with
 // {"content": LooseReport} listing what was dropped (or an empty 200 when
-// nothing was).
+// nothing was). The report counts every bad line or element, also those
+// beyond Options.MaxDecodeErrors that it does not list. A loose write that
+// dropped anything also answers the count in the header
+// X-Collectkit-Dropped (HeaderDropped); with echo=lp or echo=json the body
+// is the echoed points, so that header is where the count is (the listed
+// reasons need echo off).
+//
+// Messages about a point say what, which key and where, in DataKit's
+// "<type>: <msg>" shape followed by the point's line (line protocol) or
+// element (JSON):
+//
+//	strict:        invalid_field_value_type: field "s": metric field has a string value; field dropped (line 3)
+//	pointRejected: object_name: key "name": object point has no name (line 2)
+//
+// When normalization leaves no point (every field of every point dropped),
+// the 400 datakit.noPoints message lists the first reasons the same way.
+// Warnings of a request that is answered 200 (points fixed, fields or
+// points dropped) are logged to Options.Logger at Debug: their count and
+// the first few with key and line.
 //
 // # Errors
 //
@@ -72,6 +90,15 @@
 // X-Influxdb-Error; Pushgateway routes answer plain text. Every response
 // carries X-DataKit: <Options.Version>.
 //
+// # InfluxDB routes
+//
+// /write and /api/v2/write take line protocol only, accept or reject the
+// whole body, and write category metric points under input "influxdb_v1"
+// or "influxdb_v2", answering 204. Unlike DataKit's metric rule, string
+// fields are kept, as InfluxDB keeps them: the string-field rule
+// (constraint.RuleStringField) is Ignore on these routes whatever
+// Options.Constraint says; the other rules apply.
+//
 // # Pushgateway mapping
 //
 // Pushed samples become metric points as familiesToPoints documents:
@@ -80,7 +107,10 @@
 // histogram buckets as "bucket" with tag "le", summary quantiles as "value"
 // with tag "quantile", and _sum/_count as "sum"/"count". The grouping key
 // (job first) overrides body labels of the same name. Pushed timestamps
-// are rejected (400). PUT and POST both deliver the samples
+// are rejected (400), and so are an empty job name, path label values that
+// are not UTF-8, and a delimited protobuf message whose length prefix is
+// larger than the rest of the body (checked before anything is decoded).
+// PUT and POST both deliver the samples
 // (RequestInfo.Method tells them apart); DELETE calls
 // Hooks.PushgatewayDelete and answers 202; an empty push answers 200
 // without calling the Sink.

@@ -118,7 +118,9 @@ type Options struct {
 	BusyStatus int
 	// Constraint configures point normalization (package constraint). On
 	// the write routes the object name rule is Reject unless the request
-	// says loose, whatever Constraint.Actions says for it.
+	// says loose, whatever Constraint.Actions says for it; on the InfluxDB
+	// routes the string-field rule is Ignore (InfluxDB keeps string
+	// fields).
 	Constraint constraint.Options
 	// JSONExactInts keeps JSON integer literals exact (KindInt) instead of
 	// DataKit's float64 for every JSON number.
@@ -131,8 +133,9 @@ type Options struct {
 	LastErrorsPerInput int
 	// Hooks are the host's answers for endpoints beyond writing.
 	Hooks Hooks
-	// Logger receives request failures (Error for 5xx, Debug for 4xx). Nil
-	// discards.
+	// Logger receives request failures (Error for 5xx, Debug for 4xx) and,
+	// at Debug, the warnings of accepted writes (count and the first few
+	// with key and line). Nil discards.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
