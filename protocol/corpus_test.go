@@ -322,12 +322,13 @@ func assertRoundTrip(t *testing.T, d *protocol.Decoder, p point.Point, msg strin
 }
 
 // canonical is what decoding an encoded p gives: tags and fields sorted by
-// key (stably), bytes as strings, no time replaced by the decoder's Now; for
+// key (stably), bytes as strings, no time (or the Unix epoch, written as
+// 0) replaced by the decoder's Now; for
 // line protocol empty tag values dropped, for JSON unsigned integers that
 // fit int64 as ints.
 func canonical(p point.Point, lp bool) point.Point {
 	q := point.Point{Name: p.Name, Time: p.Time}
-	if q.Time.IsZero() {
+	if q.Time.IsZero() || q.Time.Equal(time.Unix(0, 0)) { // written as 0, which means now
 		q.Time = corpusNow
 	}
 	for _, tg := range p.Tags {

@@ -20,13 +20,18 @@ const maxJSONDepth = 1000
 //	[{"measurement": "cpu", "tags": {"host": "a"}, "fields": {"usage": 0.5}, "time": 1700000000}]
 //
 // "measurement" is a non-empty string. "tags" is an object of strings (or
-// null); any other tag value is an error naming the element and key.
+// null). A null tag value is dropped with a point.Warning{Code:
+// point.WarnNilField} (DataKit reads it as an empty value, which line
+// protocol cannot carry either, so Python's feed_object(name=None) works
+// against both); any other tag value is an error naming the element and
+// key.
 // "fields" is an object of numbers, strings and booleans; a null field is
 // dropped with a point.Warning{Code: point.WarnNilField} whose Point is
 // the element's index in the array; arrays and objects are errors. A point
 // needs at least one non-null field. "time" is a number in opts.Precision
-// (detected from its magnitude when that is PrecisionAuto); absent or null
-// means opts.Now. A time with a fraction (Python's time.time()) is
+// (detected from its magnitude when that is PrecisionAuto); absent, null
+// or 0 means opts.Now (DataKit replaces a zero time with the time of the
+// request). A time with a fraction (Python's time.time()) is
 // converted through float64, which keeps about a microsecond for seconds.
 // Other keys are ignored.
 //
@@ -279,6 +284,13 @@ func (s *jsonScanner) tags() *DecodeError {
 		return s.skipValue(0)
 	}
 	return s.object(func(key string) *DecodeError {
+		if s.peek() == 'n' { // null: DataKit reads it as ""; the tag is dropped
+			if err := s.literal("null"); err != nil {
+				return err
+			}
+			s.d.warns = append(s.d.warns, point.Warning{Code: point.WarnNilField, Point: s.elem, Key: key, Message: "null tag value dropped"})
+			return nil
+		}
 		if s.peek() != '"' {
 			s.semantic(key, ErrTagType)
 			return s.skipValue(0)
@@ -360,11 +372,17 @@ func (s *jsonScanner) time() (time.Time, *DecodeError) {
 	text := unsafe.String(&s.buf[start], s.pos-start)
 	if isInt {
 		if ts, perr := strconv.ParseInt(text, 10, 64); perr == nil {
+			if ts == 0 { // DataKit: a zero time means now
+				return s.now, nil
+			}
 			if t, ok := intTime(ts, s.opts.Precision); ok {
 				return t, nil
 			}
 		}
 	} else if f, perr := parseFloat(text); perr == nil {
+		if f == 0 {
+			return s.now, nil
+		}
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			if t, ok := intTime(int64(f), s.opts.Precision); ok {
 				return t, nil

@@ -18,7 +18,8 @@ import (
 // extensions: unsigned integers ("123u"), the precisions m and h, and
 // timestamps whose unit is detected from their magnitude when
 // opts.Precision is PrecisionAuto. Blank lines and lines starting with '#'
-// are skipped. A line without a timestamp gets opts.Now.
+// are skipped. A line without a timestamp, or with the timestamp 0, gets
+// opts.Now (DataKit replaces a zero time with the time of the request).
 //
 // Every bad line (a syntax error, an empty measurement, a timestamp that
 // does not fit) is reported as a *DecodeError with its line and column in
@@ -61,7 +62,10 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 		if tb != nil {
 			var ok bool
 			ts, perr := parseInt(tb)
-			if perr == nil {
+			switch {
+			case perr == nil && ts == 0: // DataKit: a zero time means now
+				ok = true
+			case perr == nil:
 				t, ok = intTime(ts, opts.Precision)
 			}
 			if !ok {

@@ -19,6 +19,14 @@
 // float64 values as in DataKit unless Options.ExactInts asks for exact
 // integers.
 //
+// Two DataKit behaviours are kept on purpose so that clients written for
+// DataKit work unchanged: a timestamp of 0 (in line protocol, or a JSON
+// "time" of 0 or 0.0) means "now", that is Options.Now, exactly as a
+// missing one does; and a JSON tag whose value is null is dropped with a
+// point.WarnNilField warning ("null tag value dropped") instead of failing
+// the body, as a null field is (DataKit stores it as an empty tag value,
+// which line protocol cannot carry).
+//
 // Line protocol is read with github.com/influxdata/line-protocol/v2,
 // plus the m and h precisions and magnitude detection. JSON is read by a
 // small scanner made for exactly this shape, because no JSON library

@@ -40,7 +40,8 @@ type LineEncoder struct {
 
 // Append appends one line for p, terminated by '\n', to dst and returns the
 // extended buffer. A point with a zero Time is written without a
-// timestamp. When p cannot be encoded (an empty or unencodable name or key,
+// timestamp; one at the Unix epoch is written as 0, which DataKit and
+// this package's decoders read as the time of the request. When p cannot be encoded (an empty or unencodable name or key,
 // no fields, a NaN or infinite float, a Value of KindInvalid, invalid
 // UTF-8, a time outside int64 nanoseconds) Append returns dst unchanged and
 // an *EncodeError.

@@ -35,7 +35,9 @@ import (
 //
 // A point is a dict with the str keys "measurement" (str), "tags" (dict of
 // str, or None), "fields" (dict, or None) and "time" (int, float or None);
-// other keys are skipped, whatever their values.
+// other keys are skipped, whatever their values. As in the JSON API, a
+// None tag or field value is dropped with a nil_field warning, and a time
+// of None or 0 means now (DataKit replaces a zero time).
 const (
 	mNone      = 'N'
 	mTrue      = 'T'
@@ -365,7 +367,13 @@ func (d *marshalDecoder) tagDict() *pointError {
 		if err != nil || end {
 			return err
 		}
-		if c, _ := d.peek(); c != mStr {
+		c, _ := d.peek()
+		if c == mNone { // DataKit reads it as ""; the tag is dropped
+			d.pos++
+			d.warns = append(d.warns, point.Warning{Code: point.WarnNilField, Point: d.elem, Key: key, Message: "null tag value dropped"})
+			continue
+		}
+		if c != mStr {
 			d.semantic(key, fmt.Errorf("%w (found %s)", protocol.ErrTagType, d.typeName()))
 			if err := d.skip(3); err != nil {
 				return err
@@ -493,6 +501,9 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 			if neg {
 				ts = int64(-mag)
 			}
+			if ts == 0 { // DataKit: a zero time means now
+				return d.now, nil
+			}
 			if t, ok := d.prec.Time(ts); ok {
 				return t, nil
 			}
@@ -508,6 +519,9 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 			return d.now, err
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if f == 0 {
+			return d.now, nil
+		}
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			if t, ok := d.prec.Time(int64(f)); ok {
 				return t, nil

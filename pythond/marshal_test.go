@@ -203,9 +203,15 @@ func TestDecodeMarshal(t *testing.T) {
 			wantIs:  protocol.ErrTagType,
 		},
 		{
-			name:    "a None tag is an error",
-			expr:    `[{"measurement": "m", "tags": {"t": None}, "fields": {"f": 1}}]`,
-			wantErr: []string{`point 0, key "t"`, "found None"},
+			name:  "a None tag is dropped with a warning, as feed_object(name=None) needs",
+			expr:  `[{"measurement": "m", "fields": {"f": 1}}, {"measurement": "obj", "tags": {"name": None, "host": "h"}, "fields": {"f": 1}}]`,
+			want:  []point.Point{pt("m", nil, testNow, fl("f", point.IntValue(1))), pt("obj", tg("host", "h"), testNow, fl("f", point.IntValue(1)))},
+			warns: []point.Warning{{Code: point.WarnNilField, Point: 1, Key: "name", Message: "null tag value dropped"}},
+		},
+		{
+			name:    "a None tag's warning goes with a bad point",
+			expr:    `[{"measurement": "m", "tags": {"t": None, "n": 1}, "fields": {"f": 1}}]`,
+			wantErr: []string{`point 0, key "n"`, "found int"},
 			wantIs:  protocol.ErrTagType,
 		},
 		{
@@ -267,6 +273,15 @@ func TestDecodeMarshal(t *testing.T) {
 			name: "float times: integral, with a fraction, rounded to the nanosecond",
 			expr: `[{"measurement": "a", "fields": {"f": 1}, "time": 1700000000.0}, {"measurement": "b", "fields": {"f": 1}, "time": 1700000000.5}]`,
 			want: []point.Point{pt("a", nil, sec, fl("f", point.IntValue(1))), pt("b", nil, sec.Add(500*time.Millisecond), fl("f", point.IntValue(1)))},
+		},
+		{
+			name: "a zero time, int or float, means now as in DataKit",
+			expr: `[{"measurement": "a", "fields": {"f": 1}, "time": 0}, {"measurement": "b", "fields": {"f": 1}, "time": 0.0}, {"measurement": "c", "fields": {"f": 1}, "time": -0.0}, {"measurement": "d", "fields": {"f": 1}, "time": 1}]`,
+			prec: protocol.Second,
+			want: []point.Point{
+				pt("a", nil, testNow, fl("f", point.IntValue(1))), pt("b", nil, testNow, fl("f", point.IntValue(1))),
+				pt("c", nil, testNow, fl("f", point.IntValue(1))), pt("d", nil, time.Unix(1, 0), fl("f", point.IntValue(1))),
+			},
 		},
 		{
 			name: "explicit precision",
