@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -22,18 +23,22 @@ import (
 
 // The buffer is a directory of segment files, each a sequence of records:
 //
-//	u32 body length | u32 CRC-32C of bytes 8.. | u8 category | u32 points | u16 meta length | body
+//	u32 body length | u8 category | u32 points | u16 meta length |
+//	u32 CRC-32C of the body | u32 CRC-32C of the 15 header bytes before it | body
 //
 // all little-endian. The body is the meta (in relay mode, the batch's
 // input, source and version separated by NUL bytes; otherwise empty)
-// followed by line protocol, one line per point.
+// followed by line protocol, one line per point. The header has its own
+// checksum so that a damaged length is recognised as damage (not taken
+// for a record cut short by a crash), and the next intact record can be
+// found by searching for a header whose checksum matches.
 // Segments are named by a 20-digit increasing id. The file "cursor" holds
 // the position (segment id, offset) up to which everything has been
 // delivered, with its own CRC. Records are only appended; a segment is
 // deleted when the cursor has passed it (or, under FullDropOldest, when it
 // is dropped unread).
 const (
-	recHeaderSize = 15
+	recHeaderSize = 19
 	segSuffix     = ".seg"
 	cursorName    = "cursor"
 	lockName      = "lock"
@@ -128,6 +133,8 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 		return nil, fmt.Errorf("forward: buffer cursor: %w", err)
 	}
 	b.cursor = b.readCursor()
+	saved := b.cursor
+	var before int64 // points of the cursor's segment before the cursor
 
 	entries, err := os.ReadDir(cfg.dir)
 	if err != nil {
@@ -155,9 +162,17 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 			}
 			continue
 		}
-		s, err := scanSegment(path, id, cfg.log)
+		cut := int64(0)
+		if id == b.cursor.seg {
+			cut = b.cursor.off
+		}
+		s, n, lost, err := scanSegment(path, id, cut, cfg.log)
 		if err != nil {
 			return nil, err
+		}
+		b.dropped.Add(lost)
+		if id == b.cursor.seg {
+			before = n
 		}
 		b.segs = append(b.segs, s)
 		b.total += s.size
@@ -172,22 +187,18 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 	} else if b.cursor.off > b.segs[0].size {
 		b.cursor.off = b.segs[0].size
 	}
-	for i, s := range b.segs {
-		if i == 0 && s.id == b.cursor.seg && b.cursor.off > 0 {
-			n, err := countPoints(filepath.Join(cfg.dir, segName(s.id)), b.cursor.off, s.size)
-			if err != nil {
-				return nil, err
-			}
-			b.pending += n
-			continue
-		}
+	for _, s := range b.segs {
 		b.pending += s.points
 	}
 	b.rseg, b.roff = b.cursor.seg, b.cursor.off
-	if b.rseg != 0 {
-		b.rpoints = s0points(b)
+	if len(b.segs) > 0 && b.cursor.off > 0 {
+		b.pending -= before
+		b.rpoints = before
 	}
-	next := uint64(1)
+	// Never reuse the id the saved cursor names (its segments may have
+	// been removed by hand): a new segment with that id would be taken
+	// for one delivered up to the cursor's offset.
+	next := max(saved.seg+1, 1)
 	if len(b.segs) > 0 {
 		next = b.segs[len(b.segs)-1].id + 1
 	}
@@ -198,6 +209,11 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 		b.rseg, b.roff = next, 0
 		b.cursor = pos{seg: next}
 	}
+	if b.cursor != saved {
+		if err := b.writeCursor(b.cursor); err != nil {
+			return nil, fmt.Errorf("forward: buffer cursor: %w", err)
+		}
+	}
 	if cfg.sync == SyncInterval {
 		b.wg.Add(1)
 		go b.syncLoop()
@@ -205,76 +221,130 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 	return b, nil
 }
 
-// s0points returns the points of the cursor segment before the cursor, the
-// reader's starting count in that segment.
-func s0points(b *buffer) int64 {
-	if len(b.segs) == 0 || b.segs[0].id != b.rseg || b.roff == 0 {
-		return 0
-	}
-	n, err := countPoints(filepath.Join(b.cfg.dir, segName(b.rseg)), 0, b.roff)
-	if err != nil {
-		return 0
-	}
-	return n
+// recHeader is a decoded record header.
+type recHeader struct {
+	n       int64 // body length
+	cat     point.Category
+	points  int
+	metaLen int
+	bodyCRC uint32
 }
 
-// scanSegment walks the record headers of a segment. A record that runs
-// past the end of the file (a crash during a write) is cut off. Checksums
-// are verified later, by the reader, which skips and counts damaged data.
-func scanSegment(path string, id uint64, log *slog.Logger) (*segment, error) {
+// parseHeader decodes a record header and reports whether its checksum
+// matches.
+func parseHeader(h []byte) (recHeader, bool) {
+	if len(h) < recHeaderSize || crc32.Checksum(h[:15], castagnoli) != binary.LittleEndian.Uint32(h[15:19]) {
+		return recHeader{}, false
+	}
+	return recHeader{
+		n:       int64(binary.LittleEndian.Uint32(h[0:4])),
+		cat:     point.Category(h[4]),
+		points:  int(binary.LittleEndian.Uint32(h[5:9])),
+		metaLen: int(binary.LittleEndian.Uint16(h[9:11])),
+		bodyCRC: binary.LittleEndian.Uint32(h[11:15]),
+	}, true
+}
+
+// findHeader returns the first offset in [from, limit) where an intact
+// header starts whose record ends by limit, or -1.
+func findHeader(f io.ReaderAt, from, limit int64) (int64, error) {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk+recHeaderSize-1)
+	for base := from; base+recHeaderSize <= limit; base += chunk {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), limit-base)], base)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return -1, err
+		}
+		for i := 0; i+recHeaderSize <= n && i < chunk; i++ {
+			if h, ok := parseHeader(buf[i : i+recHeaderSize]); ok && base+int64(i)+recHeaderSize+h.n <= limit {
+				return base + int64(i), nil
+			}
+		}
+		if n < len(buf) {
+			break
+		}
+	}
+	return -1, nil
+}
+
+// scanSegment walks the record headers of a segment and counts its points
+// (and, in before, the points of the records that end by cut). A record
+// that runs past the end of the file (a crash during a write) is cut off.
+// A damaged header is skipped up to the next intact one (or the end); the
+// lines in between are counted in lost, since every point is one line.
+// Body checksums are verified later, by the reader, which skips and counts
+// damaged records.
+func scanSegment(path string, id uint64, cut int64, log *slog.Logger) (_ *segment, before, lost int64, _ error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return nil, fmt.Errorf("forward: opening buffer segment: %w", err)
+		return nil, 0, 0, fmt.Errorf("forward: opening buffer segment: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("forward: buffer segment: %w", err)
+		return nil, 0, 0, fmt.Errorf("forward: buffer segment: %w", err)
 	}
+	size := st.Size()
 	s := &segment{id: id}
 	var hdr [recHeaderSize]byte
-	for {
+	for s.size+recHeaderSize <= size {
 		if _, err := f.ReadAt(hdr[:], s.size); err != nil {
+			return nil, 0, 0, fmt.Errorf("forward: reading buffer segment %s: %w", filepath.Base(path), err)
+		}
+		h, ok := parseHeader(hdr[:])
+		if ok {
+			end := s.size + recHeaderSize + h.n
+			if end > size {
+				break // torn tail
+			}
+			s.points += int64(h.points)
+			if end <= cut {
+				before += int64(h.points)
+			}
+			s.size = end
+			continue
+		}
+		next, err := findHeader(f, s.size+1, size)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("forward: reading buffer segment %s: %w", filepath.Base(path), err)
+		}
+		if next < 0 {
+			next = size // nothing intact after it: cut it off below
+		}
+		n := int64(0)
+		if s.size >= cut { // not yet delivered
+			n = countLines(f, s.size+recHeaderSize, next)
+			lost += n
+		}
+		log.Error("forward: damaged record header in the buffer; skipping to the next intact record",
+			"segment", filepath.Base(path), "offset", s.size, "bytes_skipped", next-s.size, "points_lost", n)
+		if next == size {
 			break
 		}
-		n := int64(binary.LittleEndian.Uint32(hdr[0:4]))
-		if s.size+recHeaderSize+n > st.Size() {
-			break
-		}
-		s.points += int64(binary.LittleEndian.Uint32(hdr[9:13]))
-		s.size += recHeaderSize + n
+		s.size = next
 	}
-	if s.size != st.Size() {
-		log.Warn("forward: buffer segment has an incomplete record at its end; cutting it off",
-			"segment", filepath.Base(path), "valid_bytes", s.size, "file_bytes", st.Size())
+	if s.size != size {
+		log.Warn("forward: buffer segment has an incomplete or damaged record at its end; cutting it off",
+			"segment", filepath.Base(path), "valid_bytes", s.size, "file_bytes", size)
 		if err := f.Truncate(s.size); err != nil {
-			return nil, fmt.Errorf("forward: truncating buffer segment: %w", err)
+			return nil, 0, 0, fmt.Errorf("forward: truncating buffer segment: %w", err)
 		}
 	}
-	return s, nil
+	return s, before, lost, nil
 }
 
-// countPoints adds up the point counts of the records in [from, to).
-func countPoints(path string, from, to int64) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, fmt.Errorf("forward: buffer segment: %w", err)
-	}
-	defer f.Close()
-	var hdr [recHeaderSize]byte
+// countLines counts the newlines in [from, to) of f.
+func countLines(f io.ReaderAt, from, to int64) int64 {
+	buf := make([]byte, 64<<10)
 	var n int64
-	for off := from; off < to; {
-		if _, err := f.ReadAt(hdr[:], off); err != nil {
-			return n, nil
+	for off := from; off < to; off += int64(len(buf)) {
+		k, _ := f.ReadAt(buf[:min(int64(len(buf)), to-off)], off)
+		if k == 0 {
+			break
 		}
-		n += int64(binary.LittleEndian.Uint32(hdr[9:13]))
-		off += recHeaderSize + int64(binary.LittleEndian.Uint32(hdr[0:4]))
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
 	}
-	return n, nil
-}
-
-func crcOf(meta, payload []byte) uint32 {
-	return crc32.Update(crc32.Checksum(meta, castagnoli), castagnoli, payload)
+	return n
 }
 
 // appendRecord appends one record for meta and payload (npoints lines of
@@ -293,10 +363,11 @@ func appendRecord(dst []byte, cat point.Category, npoints int, meta string, payl
 func sealRecord(rec []byte, cat point.Category, npoints, metaLen int) {
 	body := rec[recHeaderSize:]
 	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(body)))
-	rec[8] = byte(cat)
-	binary.LittleEndian.PutUint32(rec[9:13], uint32(npoints))
-	binary.LittleEndian.PutUint16(rec[13:15], uint16(metaLen))
-	binary.LittleEndian.PutUint32(rec[4:8], crcOf(rec[8:recHeaderSize], body))
+	rec[4] = byte(cat)
+	binary.LittleEndian.PutUint32(rec[5:9], uint32(npoints))
+	binary.LittleEndian.PutUint16(rec[9:11], uint16(metaLen))
+	binary.LittleEndian.PutUint32(rec[11:15], crc32.Checksum(body, castagnoli))
+	binary.LittleEndian.PutUint32(rec[15:19], crc32.Checksum(rec[:15], castagnoli))
 }
 
 func (b *buffer) readCursor() pos {
@@ -569,6 +640,7 @@ func (b *buffer) dropOldestLocked() bool {
 
 // readRecord is one record as the reader returns it.
 type readRecord struct {
+	skip   bool // damaged data was skipped: no payload, only end counts
 	cat    point.Category
 	meta   string
 	points int
@@ -616,47 +688,100 @@ func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-cha
 			b.rfile = f
 		}
 		var hdr [recHeaderSize]byte
-		n := int64(0)
+		h, ok := recHeader{}, false
 		_, rerr := b.rfile.ReadAt(hdr[:], off)
 		if rerr == nil {
-			n = int64(binary.LittleEndian.Uint32(hdr[0:4]))
-			if off+recHeaderSize+n > limit {
-				rerr = errors.New("record length runs past the end of the segment")
-			}
+			h, ok = parseHeader(hdr[:])
+			ok = ok && off+recHeaderSize+h.n <= limit
 		}
 		start := len(dst)
-		if rerr == nil {
-			dst = slices.Grow(dst, int(n))[:start+int(n)]
-			if _, rerr = b.rfile.ReadAt(dst[start:], off+recHeaderSize); rerr == nil &&
-				crcOf(hdr[8:], dst[start:]) != binary.LittleEndian.Uint32(hdr[4:8]) {
-				rerr = errors.New("checksum mismatch")
+		if rerr == nil && ok {
+			dst = slices.Grow(dst, int(h.n))[:start+int(h.n)]
+			_, rerr = b.rfile.ReadAt(dst[start:], off+recHeaderSize)
+		}
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			// An I/O error, not damage: the caller retries.
+			dst = dst[:start]
+			b.mu.Lock()
+			b.closeReaderLocked()
+			b.mu.Unlock()
+			return dst, rec, false, nil, fmt.Errorf("forward: reading buffer segment %s: %w", segName(id), rerr)
+		}
+		if rerr != nil || !ok {
+			// The file is shorter than it was (EOF) or the header is
+			// damaged: go on at the next intact header.
+			dst = dst[:start]
+			next := limit
+			if rerr == nil {
+				found, ferr := findHeader(b.rfile, off+1, limit)
+				if ferr != nil {
+					b.mu.Lock()
+					b.closeReaderLocked()
+					b.mu.Unlock()
+					return dst, rec, false, nil, fmt.Errorf("forward: reading buffer segment %s: %w", segName(id), ferr)
+				}
+				if found >= 0 {
+					next = found
+				}
 			}
+			rest := pointsBetween(b.rfile, next, limit)
+			b.mu.Lock()
+			lost := max(s.points-b.rpoints-rest, 0)
+			b.cfg.log.Error("forward: damaged record in the buffer; skipping to the next intact one",
+				"segment", segName(id), "offset", off, "bytes_skipped", next-off, "points_lost", lost)
+			b.skipLocked(lost, next)
+			b.mu.Unlock()
+			return dst, readRecord{skip: true, end: pos{seg: id, off: next}}, true, nil, nil
+		}
+		end := off + recHeaderSize + h.n
+		if crc32.Checksum(dst[start:], castagnoli) != h.bodyCRC {
+			dst = dst[:start]
+			b.mu.Lock()
+			b.cfg.log.Error("forward: damaged record in the buffer (checksum mismatch); skipping it",
+				"segment", segName(id), "offset", off, "points_lost", h.points)
+			b.skipLocked(int64(h.points), end)
+			b.mu.Unlock()
+			return dst, readRecord{skip: true, end: pos{seg: id, off: end}}, true, nil, nil
 		}
 		b.mu.Lock()
-		if rerr != nil {
-			dst = dst[:start]
-			// Skip the rest of the segment; its points are lost.
-			lost := s.points - b.rpoints
-			b.cfg.log.Error("forward: damaged record in the buffer; skipping the rest of its segment",
-				"segment", segName(id), "offset", off, "points_lost", lost, "err", rerr)
-			b.dropped.Add(lost)
-			b.pending -= lost
-			b.rpoints = s.points
-			b.roff = limit
-			b.mu.Unlock()
-			return dst, readRecord{end: pos{seg: id, off: limit}}, true, nil, nil
-		}
-		np := int(binary.LittleEndian.Uint32(hdr[9:13]))
-		b.roff = off + recHeaderSize + n
-		b.rpoints += int64(np)
-		rec = readRecord{cat: point.Category(hdr[8]), points: np, end: pos{seg: id, off: b.roff}}
-		if m := int(binary.LittleEndian.Uint16(hdr[13:15])); m > 0 && m <= int(n) {
+		b.roff = end
+		b.rpoints += int64(h.points)
+		rec = readRecord{cat: h.cat, points: h.points, end: pos{seg: id, off: end}}
+		if m := h.metaLen; m > 0 && m <= int(h.n) {
 			rec.meta = string(dst[start : start+m])
 			dst = dst[:start+copy(dst[start:], dst[start+m:])]
 		}
 		b.mu.Unlock()
 		return dst, rec, true, nil, nil
 	}
+}
+
+// skipLocked moves the reader past damaged data holding lost points to
+// offset next of its segment, counting them as dropped.
+func (b *buffer) skipLocked(lost, next int64) {
+	b.dropped.Add(lost)
+	b.pending -= lost
+	b.rpoints += lost
+	b.roff = next
+}
+
+// pointsBetween adds up the point counts of the intact records from off
+// to limit, stopping at the first damaged header.
+func pointsBetween(f io.ReaderAt, off, limit int64) int64 {
+	var hdr [recHeaderSize]byte
+	var n int64
+	for off+recHeaderSize <= limit {
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			break
+		}
+		h, ok := parseHeader(hdr[:])
+		if !ok || off+recHeaderSize+h.n > limit {
+			break
+		}
+		n += int64(h.points)
+		off += recHeaderSize + h.n
+	}
+	return n
 }
 
 // readPos returns the reader's position.

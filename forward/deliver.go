@@ -25,6 +25,9 @@ type batch struct {
 	spans  []span // record boundaries in body, to split a batch the server finds too large
 	points int
 	end    pos // buffer position after the last record
+	// skipped: the batch covers damaged data only; it has nothing to send
+	// but its end must be committed in turn.
+	skipped bool
 }
 
 type span struct {
@@ -50,11 +53,11 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 		if b == nil {
 			b = &batch{}
 		}
-		b.body, b.spans, b.points = b.body[:0], b.spans[:0], 0
+		b.body, b.spans, b.points, b.skipped = b.body[:0], b.spans[:0], 0, false
 		return b
 	}
 	emit := func() error {
-		if cur == nil || (len(cur.spans) == 0) {
+		if cur == nil || (len(cur.spans) == 0 && !cur.skipped) {
 			return nil
 		}
 		// Bound how far delivery may run ahead of the oldest unfinished
@@ -123,6 +126,16 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			continue
 		}
 		readFailures = 0
+		if ok && rec.skip {
+			cur.end = rec.end
+			if len(cur.spans) == 0 {
+				cur.skipped = true
+				if err := emit(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if ok {
 			mixed := f.ep.relay && len(cur.spans) > 0 && (rec.cat != cur.cat || rec.meta != cur.meta)
 			tooBig := len(cur.spans) > 0 && (cur.points+rec.points > f.opts.BatchPoints || len(cur.body) > f.opts.BatchBytes)
@@ -197,7 +210,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 
 func (f *Forwarder) worker(ctx context.Context, in <-chan *batch) {
 	for b := range in {
-		if ctx.Err() == nil && f.deliver(ctx, b, b.body, b.spans) {
+		if ctx.Err() == nil && (len(b.spans) == 0 || f.deliver(ctx, b, b.body, b.spans)) {
 			f.complete(b.seq, doneMark{end: b.end, points: b.points})
 		}
 		// Otherwise shutting down: the batch stays in the buffer.

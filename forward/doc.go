@@ -44,13 +44,17 @@
 // # The buffer
 //
 // Everything Write accepts goes to a directory of segment files (a
-// write-ahead log): records with a length, a CRC-32C, the category and the
-// point count, followed by line protocol. A cursor file records how far
-// delivery has got; a segment is deleted when delivery has passed it. On
-// start, New cuts off a record left half-written by a crash and Run
-// replays the buffer from the cursor, in order. A record whose checksum
-// does not match is skipped with the rest of its segment and counted as
-// dropped.
+// write-ahead log): records with a header (length, category, point count
+// and a CRC-32C of the body, the whole header covered by its own CRC-32C)
+// followed by line protocol. A cursor file records how far delivery has
+// got; a segment is deleted when delivery has passed it. On start, New
+// cuts off a record left half-written by a crash and Run replays the
+// buffer from the cursor, in order. A record whose body checksum does not
+// match is skipped and its points counted in Stats.PointsDropped; a
+// damaged header is skipped up to the next intact one, its lines counted
+// as dropped the same way. A read that fails for another reason (too many
+// open files, an I/O error) is retried with back-off, logged and counted
+// in Stats.ReadErrors; it never stops Run.
 //
 // Durability: a nil error from Write means the batch is in the buffer. A
 // crash of the process (kill -9) loses nothing that Write acknowledged,
@@ -69,11 +73,23 @@
 // would only make the client send them again), but they may not survive a
 // machine crash; the failure is logged and counted in Stats.SyncErrors.
 //
-// Delivery is exactly once while the forwarder runs (a batch is retried
-// until a definite answer, and the cursor advances only over answered
-// batches), and at least once across a crash: batches delivered after the
-// last cursor update, or delivered out of order with an earlier batch
-// still in flight at shutdown, are sent again on the next start.
+// Delivery is at least once. A batch is retried until the backend gives
+// a definite answer, and the cursor advances only over answered batches,
+// so nothing accepted is lost while the forwarder runs or across a crash.
+// It is exactly once only when every request gets a timely answer: a
+// request that times out (or whose connection breaks) after the backend
+// stored it is sent again and the backend gets it twice; after a crash or
+// a shutdown, batches delivered past the last cursor update, or finished
+// ahead of an older batch still in flight, are sent again on the next
+// start.
+//
+// Ordering: the buffer is read in order, and batches are formed in order.
+// With Concurrency > 1 requests overlap, so they can reach the backend out
+// of order, and a batch being retried does not hold back the ones after it
+// (up to 4*Concurrency batches past the oldest unfinished one; only then
+// does reading pause). With Concurrency 1 delivery is strictly in order:
+// the single sender retries a batch until it is answered before it takes
+// the next.
 //
 // When the buffer reaches BufferMaxBytes, the [FullPolicy] applies:
 // FullBlock (the default) makes Write wait up to MaxBlock (and never past

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/http"
@@ -316,33 +317,62 @@ func TestTornTailIsCutOff(t *testing.T) {
 }
 
 func TestDamagedRecordIsSkippedAndCounted(t *testing.T) {
-	dir := t.TempDir()
-	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
-	require.NoError(t, err)
-	writeAll(t, f, 0, 300, 100)
-	require.NoError(t, f.Close())
-	segs, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
-	require.NoError(t, err)
-	var first string
-	for _, s := range segs {
-		if st, _ := os.Stat(s); st.Size() > 0 {
-			first = s
-			break
+	// Three records of 100 points in one segment; each case damages one
+	// byte of it. recStart(data, k) is the offset of record k.
+	recStart := func(data []byte, k int) int {
+		off := 0
+		for range k {
+			off += recHeaderSize + int(binary.LittleEndian.Uint32(data[off:]))
 		}
+		return off
 	}
-	data, err := os.ReadFile(first)
-	require.NoError(t, err)
-	data[recHeaderSize+5] ^= 0xff // flip a byte inside the first record
-	require.NoError(t, os.WriteFile(first, data, 0o644))
+	tests := []struct {
+		name    string
+		damage  func(data []byte) // flips a bit
+		lostIDs [2]int            // ids [from, to) that are lost
+	}{
+		{"body of the first record", func(d []byte) { d[recHeaderSize+5] ^= 0xff }, [2]int{0, 100}},
+		{"length of the first record", func(d []byte) { d[3] ^= 0x01 }, [2]int{0, 100}},
+		{"low length bit of the first record", func(d []byte) { d[0] ^= 0x01 }, [2]int{0, 100}},
+		{"point count of the middle record", func(d []byte) { d[recStart(d, 1)+5] ^= 0x04 }, [2]int{100, 200}},
+		{"length of the last record", func(d []byte) { d[recStart(d, 2)+1] ^= 0x80 }, [2]int{200, 300}},
+		{"body checksum of the last record", func(d []byte) { d[recStart(d, 2)+12] ^= 0x10 }, [2]int{200, 300}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+			require.NoError(t, err)
+			writeAll(t, f, 0, 300, 100)
+			require.NoError(t, f.Close())
+			path := filepath.Join(dir, segName(1))
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, len(data), recStart(data, 3), "three records")
+			tt.damage(data)
+			require.NoError(t, os.WriteFile(path, data, 0o644))
 
-	be := newLPBackend(t, nil)
-	f2, err := New(Options{URL: be.URL + "/write", BufferDir: dir})
-	require.NoError(t, err)
-	runForwarder(t, f2)
-	flush(t, f2, 10*time.Second)
-	st := f2.Stats()
-	assert.EqualValues(t, 300, st.PointsDropped, "the whole damaged segment is skipped and counted")
-	assert.Zero(t, st.BufferedPoints)
+			be := newLPBackend(t, nil)
+			f2, err := New(Options{URL: be.URL + "/write", BufferDir: dir})
+			require.NoError(t, err)
+			runForwarder(t, f2)
+			flush(t, f2, 10*time.Second)
+			st := f2.Stats()
+			assert.EqualValues(t, 100, st.PointsDropped, "the damaged record is counted as dropped")
+			assert.EqualValues(t, 200, st.PointsSent, "the intact records are delivered")
+			assert.Zero(t, st.BufferedPoints)
+			be.mu.Lock()
+			defer be.mu.Unlock()
+			for id := range 300 {
+				lost := id >= tt.lostIDs[0] && id < tt.lostIDs[1]
+				if lost {
+					assert.Zero(t, be.seen[id], "id %d", id)
+				} else {
+					assert.Equal(t, 1, be.seen[id], "id %d", id)
+				}
+			}
+		})
+	}
 }
 
 func TestBufferDirIsExclusive(t *testing.T) {
@@ -764,4 +794,30 @@ func TestFailedRotationLeavesTheBufferUsable(t *testing.T) {
 	missing, dups := be.check(4000)
 	assert.Zero(t, missing)
 	assert.Zero(t, dups)
+}
+
+func TestRemovedSegmentsDoNotConfuseTheCursor(t *testing.T) {
+	be := newLPBackend(t, nil)
+	dir := t.TempDir()
+	for run := range 2 { // deliver something: the cursor then names segment 2
+		f, err := New(Options{URL: be.URL + "/write", BufferDir: dir, FlushInterval: time.Millisecond})
+		require.NoError(t, err)
+		stop := runForwarder(t, f)
+		writeAll(t, f, run*100, 100, 100)
+		flush(t, f, 5*time.Second)
+		stop()
+	}
+	segs, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	require.NoError(t, err)
+	for _, s := range segs {
+		require.NoError(t, os.Remove(s)) // an operator clears the backlog
+	}
+	f, err := New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.NoError(t, err)
+	writeAll(t, f, 1000, 500, 100)
+	require.NoError(t, f.Close())
+	f, err = New(Options{URL: "http://127.0.0.1:9/write", BufferDir: dir})
+	require.NoError(t, err)
+	assert.EqualValues(t, 500, f.Stats().BufferedPoints, "what was written after the clean-up is still there")
+	require.NoError(t, f.Close())
 }
