@@ -72,8 +72,13 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 		case point.KindBytes:
 			if pl.stringField {
 				faults = faultDrop
-			} else if v.Len() > pl.maxFieldValue {
+				break
+			}
+			if v.Len() > pl.maxFieldValue {
 				return faultOther
+			}
+			if pl.unsafe { // line protocol writes bytes as a string
+				text |= valueBits(v.Str())
 			}
 		default: // KindInvalid
 			if pl.nilField {
@@ -110,7 +115,8 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 // exactText checks, string by string, what the word scan found may be
 // wrong with text that is not all ASCII or has a control character: that the name, keys, tag values and string
 // fields of p are valid UTF-8 (if utf8), and that the name, keys and tag
-// values have no control character (if ctl).
+// values have no control character and bytes fields are valid UTF-8 (if
+// ctl: RuleUnsafeChars).
 func exactText(p *point.Point, utf8On, ctl bool) bool {
 	bad := func(s string, text bool) bool {
 		return utf8On && !utf8.ValidString(s) || ctl && text && hasControl(s)
@@ -125,7 +131,8 @@ func exactText(p *point.Point, utf8On, ctl bool) bool {
 	}
 	for i := range p.Fields {
 		f := &p.Fields[i]
-		if bad(f.Key, true) || f.Value.Kind() == point.KindString && bad(f.Value.Str(), false) {
+		if bad(f.Key, true) || f.Value.Kind() == point.KindString && bad(f.Value.Str(), false) ||
+			ctl && f.Value.Kind() == point.KindBytes && !utf8.ValidString(f.Value.Str()) {
 			return false
 		}
 	}

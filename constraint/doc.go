@@ -44,8 +44,9 @@
 // messages are constants where nothing in them varies.
 //
 // The check of a compliant point reads each string once, eight bytes at a
-// time, for the length, '.' and non-ASCII checks (UTF-8 is decoded only
-// when a string is not ASCII), and finds duplicate and conflicting keys
+// time, for the length, '.', control character, trailing backslash and
+// non-ASCII checks (UTF-8 is decoded, and control characters looked for
+// byte by byte, only when a point has text that is not all ASCII), and finds duplicate and conflicting keys
 // among a few dozen by comparing one-byte signatures first; the actions of
 // the rules are resolved per category once, in New.
 //
@@ -102,12 +103,25 @@
 //	no_field           point with no fields: dropped by the Sink        not checked
 //	                   middleware [no_field]; Normalize itself only
 //	                   rejects it when the action is Reject
+//	unsafe_chars       what line protocol cannot carry: in the name,    keys and tag values only ("adjustKV"):
+//	                   keys and tag values a control character (below   '\n' becomes a space, trailing '\'
+//	                   0x20, or DEL) becomes a space, trailing '\'      stripped [invalid_tag_key for tag keys,
+//	                   are stripped (a key left empty is dropped        found_new_line_or_tail_espace for tag
+//	                   [disabled_key], a name left empty is             values and field keys]; other control
+//	                   "__default"); a name's leading '#' becomes '_';  characters, a leading '#' and bytes
+//	                   a bytes field that is not UTF-8 is repaired      are not checked
+//	                   with U+FFFD and cut at a UTF-8 boundary
+//	                   [invalid_measurement, invalid_tag_key,
+//	                   found_new_line_or_tail_espace for tag values
+//	                   and field keys, invalid_utf8_string for bytes]
 //
 // The fixes are applied in this order, which makes the output a fixed
-// point: the name (UTF-8, then empty or length); each tag in order (empty
-// key, key UTF-8, dots, key length, then duplicate, then value UTF-8 and
-// length); each field in order (the same key steps, then nil, non-finite
-// and metric string values, then duplicate, then value UTF-8 and length);
+// point: the name (UTF-8, length, unsafe characters, then empty); each tag
+// in order (empty key, key UTF-8, dots, key length, unsafe characters,
+// then duplicate, then value UTF-8, length and unsafe characters); each
+// field in order (the same key steps, then nil, non-finite and metric
+// string values, then duplicate, then value UTF-8 (bytes: unsafe
+// characters) and length);
 // the required key of the category; the tag count; tag/field conflicts;
 // the field count. The required key ("status", "name") is never the one a
 // count limit drops, and positive limits too small to hold what the
@@ -125,9 +139,17 @@
 // DataKit's own output passes unchanged. custom_object gets the object rule
 // too, as DataKit's documents say it should.
 //
+// Every point the zero Options accept can be written as line protocol by
+// protocol.LineEncoder (a property test in package protocol checks it on
+// decoded and generated points), except for what no Normalizer rule is
+// about: a point with no fields (which the Sink middleware drops) and a
+// time beyond the int64 nanoseconds the decoders never produce. DataKit's
+// checker only rewrites newlines and trailing backslashes in keys and tag
+// values; unsafe_chars goes further because a sink that writes line
+// protocol and fails halfway through a batch has stored part of it.
+//
 // Not reproduced from DataKit's checker: its disabled keys (source and date
-// on logging, class and date on objects, which it drops), its rewriting of
-// trailing backslashes and newlines in keys and tag values, its conversion
+// on logging, class and date on objects, which it drops), its conversion
 // of uint64 fields for InfluxDB 1.x, and its ±Inf conversions. Hosts that
 // need these can do them in a Sink of their own.
 package constraint

@@ -81,6 +81,8 @@ const (
 	msgPosInfFull        = msgPosInf + "; field dropped"
 	msgNegInf            = "field value is -Inf"
 	msgNegInfFull        = msgNegInf + "; field dropped"
+	msgBytesUTF8         = "bytes field is not valid UTF-8, which line protocol cannot carry"
+	msgBytesUTF8Full     = msgBytesUTF8 + "; invalid bytes replaced with U+FFFD"
 )
 
 // noNameMessages are the problem and message of RuleObjectName by
@@ -540,9 +542,18 @@ func (f *fixer) fieldValue(key string, v point.Value) (point.Value, bool, error)
 		}
 		s, changed = strings.ToValidUTF8(s, string(utf8.RuneError)), true
 	}
+	// Line protocol writes bytes as a string, so under RuleUnsafeChars they
+	// are text too: repaired, and truncated at a UTF-8 boundary.
+	bytesText := k == point.KindBytes && n.on(RuleUnsafeChars)
+	if bytesText && !utf8.ValidString(s) {
+		if err := f.brokeCode(RuleUnsafeChars, point.WarnInvalidUTF8, key, msgBytesUTF8, msgBytesUTF8Full); err != nil {
+			return v, false, err
+		}
+		s, changed = strings.ToValidUTF8(s, string(utf8.RuneError)), true
+	}
 	if max := n.limits.MaxFieldValueLen; n.on(RuleFieldValueLen) && len(s) > max {
 		cut := s[:max] // bytes are cut anywhere
-		if k == point.KindString {
+		if k == point.KindString || bytesText {
 			cut = truncate(s, max)
 		}
 		if err := f.broke(RuleFieldValueLen, false, key, fmt.Sprintf("%s field is %d bytes, over the limit of %d", k, len(s), max),

@@ -184,6 +184,9 @@ func checkLimits(t *testing.T, n *Normalizer, p *point.Point, c point.Category) 
 			if v.Kind() == point.KindString && on(RuleUTF8) {
 				assert.True(t, utf8.ValidString(v.Str()))
 			}
+			if v.Kind() == point.KindBytes && on(RuleUnsafeChars) {
+				assert.True(t, utf8.ValidString(v.Str()), "bytes field %q is not valid UTF-8", v.Str())
+			}
 		}
 	}
 	if key, _, ok := n.requiredKey(c); ok {

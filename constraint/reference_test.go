@@ -73,6 +73,9 @@ func (n *Normalizer) compliant(p *point.Point, c point.Category) bool {
 			if f.Value.Kind() == point.KindString && n.on(RuleUTF8) && !utf8.ValidString(f.Value.Str()) {
 				return false
 			}
+			if f.Value.Kind() == point.KindBytes && n.on(RuleUnsafeChars) && !utf8.ValidString(f.Value.Str()) {
+				return false
+			}
 		}
 	}
 	if key, _, ok := n.requiredKey(c); ok && !hasKey(p, key) {

@@ -99,12 +99,20 @@ func TestRule7_FieldValueLenTruncated(t *testing.T) {
 			warns: []point.Warning{warn(point.WarnExceedMaxFieldValueLen, "message", "string field is 10 bytes, over the limit of 8; truncated to 7 bytes")},
 		},
 		{
-			name:  "bytes cut at the limit",
+			name:  "bytes cut at the limit when they are not text (unsafe_chars ignored)",
 			cat:   point.Logging,
-			opts:  Options{Limits: limits},
+			opts:  Options{Limits: limits, Actions: map[Rule]Action{RuleUnsafeChars: Ignore}},
 			in:    pt("l", nil, fields(fl("blob", point.BytesValue([]byte("abcdefg€"))), fl("status", point.StringValue("ok")))),
 			want:  pt("l", nil, fields(fl("blob", point.BytesValue([]byte("abcdefg\xe2"))), fl("status", point.StringValue("ok")))),
 			warns: []point.Warning{warn(point.WarnExceedMaxFieldValueLen, "blob", "bytes field is 10 bytes, over the limit of 8; truncated to 8 bytes")},
+		},
+		{
+			name:  "bytes cut at a rune boundary, since line protocol writes them as text",
+			cat:   point.Logging,
+			opts:  Options{Limits: limits},
+			in:    pt("l", nil, fields(fl("blob", point.BytesValue([]byte("abcdefg€"))), fl("status", point.StringValue("ok")))),
+			want:  pt("l", nil, fields(fl("blob", point.BytesValue([]byte("abcdefg"))), fl("status", point.StringValue("ok")))),
+			warns: []point.Warning{warn(point.WarnExceedMaxFieldValueLen, "blob", "bytes field is 10 bytes, over the limit of 8; truncated to 7 bytes")},
 		},
 		{
 			name:  "default limit 32 MiB",
@@ -324,8 +332,9 @@ func TestRuleNonFinite(t *testing.T) {
 func TestRuleUTF8(t *testing.T) {
 	runRuleCases(t, []ruleCase{
 		{
-			name: "repaired everywhere",
+			name: "repaired everywhere; bytes are not text to this rule",
 			cat:  point.Logging,
+			opts: Options{Actions: map[Rule]Action{RuleUnsafeChars: Ignore}},
 			in:   pt("m\xff", tags("k\xfe", "v\xc3"), fields(fl("s", point.StringValue("a\xffb")), fl("raw", point.BytesValue([]byte{0xff})), fl("status", point.StringValue("ok")))),
 			want: pt("m\uFFFD", tags("k\uFFFD", "v\uFFFD"), fields(fl("s", point.StringValue("a\uFFFDb")), fl("raw", point.BytesValue([]byte{0xff})), fl("status", point.StringValue("ok")))),
 			warns: []point.Warning{
@@ -465,6 +474,17 @@ func TestRuleUnsafeChars(t *testing.T) {
 			want: pt("m", tags("k", "é "), fields(fl("f", point.IntValue(1)))),
 			warns: []point.Warning{
 				warn(point.WarnNewLineOrTailEscape, "k", "tag value contains a control character; control characters replaced with spaces"),
+			},
+		},
+		{
+			name: "bytes that are not UTF-8 are repaired, and cut at a rune boundary",
+			cat:  point.Logging,
+			opts: Options{Limits: Limits{MaxFieldValueLen: 5}},
+			in:   pt("m", nil, fields(fl("raw", point.BytesValue([]byte{'a', 0xff, 'b'})), fl("long", point.BytesValue([]byte("abcdé"))), fl("status", point.StringValue("ok")))),
+			want: pt("m", nil, fields(fl("raw", point.BytesValue([]byte("a\uFFFDb"))), fl("long", point.BytesValue([]byte("abcd"))), fl("status", point.StringValue("ok")))),
+			warns: []point.Warning{
+				warn(point.WarnInvalidUTF8, "raw", "bytes field is not valid UTF-8, which line protocol cannot carry; invalid bytes replaced with U+FFFD"),
+				warn(point.WarnExceedMaxFieldValueLen, "long", "bytes field is 6 bytes, over the limit of 5; truncated to 4 bytes"),
 			},
 		},
 		{
