@@ -102,7 +102,9 @@
 // # Lifecycle and concurrency
 //
 // Write, Flush, Stats and WritePrometheus are safe for concurrent use.
-// Run is called once; when its context is done it keeps delivering for up
+// Run is called once and ends only when its context is done (a failing
+// backend or buffer read is retried, never a reason to stop); then it
+// keeps delivering for up
 // to ShutdownTimeout, leaves the rest on disk, closes the forwarder and
 // returns nil. Write after that returns ErrClosed. A forwarder that is
 // never run must be closed with Close; Close must not be called while Run
