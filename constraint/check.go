@@ -24,8 +24,9 @@ const (
 )
 
 // scan checks p against pl read-only and reports what it found. Strings
-// are checked a word at a time; a point with non-ASCII text falls back to
-// compliant, which decodes UTF-8.
+// are checked a word at a time; a point with text the words flag (not
+// ASCII, a control character, a trailing backslash) falls back to
+// exactText, which decodes UTF-8.
 func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	tags, fields := p.Tags, p.Fields
 	if len(p.Name) > pl.maxName || len(tags) > pl.maxTags || len(fields) > pl.maxFields ||
@@ -36,15 +37,29 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	// and tag values; and whether the name starts with '#'.
 	names := tokenBits(p.Name)
 	hash := p.Name != "" && p.Name[0] == '#'
-	var keys uint64 // high, dot and control bits of every key
+	var keys uint64 // lanes of every key
 	var text uint64 // high bits of the string fields
+	// Signatures of the keys of a small point, and a bit set of those
+	// seen: keys are compared only if two signatures are equal.
+	small := len(tags) <= smallSet && len(fields) <= smallSet
+	var sigs [2 * smallSet]uint8
+	var seen [4]uint64
+	same := false
 	for i := range tags {
 		t := &tags[i]
 		if len(t.Key) > pl.maxKey || len(t.Value) > pl.maxTagValue || t.Key == "" && pl.emptyKey {
 			return faultOther
 		}
-		keys |= keyBits(t.Key)
+		lanes, last := keyBits(t.Key)
+		keys |= lanes
 		names |= tokenBits(t.Value)
+		if small {
+			sg := sig(last, len(t.Key))
+			sigs[i] = sg
+			bit := uint64(1) << (sg & 63)
+			same = same || seen[sg>>6]&bit != 0
+			seen[sg>>6] |= bit
+		}
 	}
 	faults := 0
 	for i := range fields {
@@ -52,7 +67,15 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 		if len(f.Key) > pl.maxKey || f.Key == "" && pl.emptyKey {
 			return faultOther
 		}
-		keys |= keyBits(f.Key)
+		lanes, last := keyBits(f.Key)
+		keys |= lanes
+		if small {
+			sg := sig(last, len(f.Key))
+			sigs[len(tags)+i] = sg
+			bit := uint64(1) << (sg & 63)
+			same = same || seen[sg>>6]&bit != 0
+			seen[sg>>6] |= bit
+		}
 		switch v := f.Value; v.Kind() {
 		case point.KindInt, point.KindUint, point.KindBool:
 		case point.KindFloat:
@@ -89,7 +112,7 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	if keys&dotLanes != 0 && !pl.dots {
 		return faultOther
 	}
-	if (hash || (keys|names)&tailLane != 0) && pl.unsafe {
+	if hash && pl.unsafe {
 		return faultOther
 	}
 	if (keys|names|text)&highLanes != 0 && (pl.utf8 || pl.unsafe) && !exactText(p, pl.utf8, pl.unsafe) {
@@ -99,8 +122,8 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 		return faultOther
 	}
 	if pl.dup || pl.conflict {
-		if len(tags) <= smallSet && len(fields) <= smallSet {
-			if sigClash(tags, fields, pl.dup, pl.conflict) {
+		if small {
+			if same && sigClash(tags, fields, &sigs, pl.dup, pl.conflict) {
 				return faultOther
 			}
 		} else if pl.dup && (hasDuplicate(len(tags), func(i int) string { return tags[i].Key }, n.seed) ||
@@ -112,14 +135,15 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 	return faults
 }
 
-// exactText checks, string by string, what the word scan found may be
-// wrong with text that is not all ASCII or has a control character: that the name, keys, tag values and string
-// fields of p are valid UTF-8 (if utf8), and that the name, keys and tag
-// values have no control character and bytes fields are valid UTF-8 (if
-// ctl: RuleUnsafeChars).
+// exactText checks, string by string, what the word scan flagged in text
+// that is not all ASCII, has a control character or ends in a backslash:
+// that the name, keys, tag values and string fields of p are valid UTF-8
+// (if utf8On), and (if ctl, that is RuleUnsafeChars) that the name, keys
+// and tag values have no control character and no trailing backslash and
+// that bytes fields are valid UTF-8.
 func exactText(p *point.Point, utf8On, ctl bool) bool {
 	bad := func(s string, text bool) bool {
-		return utf8On && !utf8.ValidString(s) || ctl && text && hasControl(s)
+		return utf8On && !utf8.ValidString(s) || ctl && text && (hasControl(s) || s != "" && s[len(s)-1] == '\\')
 	}
 	if bad(p.Name, true) {
 		return false
@@ -140,10 +164,11 @@ func exactText(p *point.Point, utf8On, ctl bool) bool {
 }
 
 // Lanes of the words keyBits and tokenBits return: a byte that is not
-// ASCII or is a control character (below 0x20, or DEL) sets a 0x80 lane
-// (then exactText checks the strings one by one); a '.' sets a 0x40 lane
-// (keys only). Carries and borrows may set lanes above a byte that
-// matches, so only whether a kind of lane is set at all means anything.
+// ASCII or is a control character (below 0x20, or DEL), or a last byte
+// that is a backslash, sets a 0x80 lane (then exactText checks the
+// strings one by one); a '.' sets a 0x40 lane (keyBits only). Carries and
+// borrows may set lanes above a byte that matches, so only whether a kind
+// of lane is set at all means anything.
 const (
 	highLanes = 0x8080808080808080
 	dotLanes  = highLanes >> 1
@@ -168,29 +193,28 @@ func laneBits(w uint64) uint64 {
 	return oddBits(w) | ((x-ones)&^x&highLanes)>>1
 }
 
-// tokenLaneBits is tokenBits of 8 bytes packed in w.
+// tokenLaneBits is tokenBits of 8 bytes packed in w: the '.' lanes are
+// not needed.
 func tokenLaneBits(w uint64) uint64 { return oddBits(w) }
 
 // pad fills the bytes before a short string: spaces, which set no lane.
 const pad = 0x20 * ones
 
-// tailLane is set by keyBits and tokenBits when s ends in a backslash,
-// which would escape the separator after it in line protocol.
-const tailLane = 1 << 60
-
-// tailBit is tailLane if the top byte of w, the last word of a string
-// (which ends in that byte), is a backslash.
+// tailBit has the 0x80 lane of the top byte set if that byte of w, the
+// last word of a string (which ends in that byte), is a backslash, which
+// would escape the separator after it in line protocol. Only the top lane
+// of x-1<<56 differs from x, so the others cancel out.
 func tailBit(w uint64) uint64 {
 	x := w ^ '\\'<<56 // top byte zero where it is a backslash
-	return ((x - 1<<56) &^ x & (1 << 63)) >> 3
+	return (x - 1<<56) &^ x
 }
 
-// keyBits ORs laneBits over s: bit 7 of some byte if s is not all ASCII
-// or has a control character, bit 6 of some byte if it contains a '.',
-// and tailLane if it ends in a backslash. Short strings are
-// read as one or two overlapping words, or padded with spaces in front,
-// so that the last word always ends with the last byte.
-func keyBits(s string) uint64 {
+// keyBits ORs laneBits over s: bit 7 of some byte if s is not all ASCII,
+// has a control character or ends in a backslash, bit 6 of some byte if
+// it contains a '.'; and the last word it read, which holds the last
+// byte of s in its top lane (strings shorter than a word are padded with
+// spaces in front; from 4 to 7 bytes, two overlapping halves are read).
+func keyBits(s string) (lanes, last uint64) {
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	switch n := len(b); {
 	case n >= 8:
@@ -199,16 +223,16 @@ func keyBits(s string) uint64 {
 			acc |= laneBits(binary.LittleEndian.Uint64(b[i:]))
 		}
 		w := binary.LittleEndian.Uint64(b[n-8:])
-		return acc | laneBits(w) | tailBit(w)
+		return acc | laneBits(w) | tailBit(w)&highLanes, w
 	case n >= 4:
 		w := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
-		return laneBits(w) | tailBit(w)
+		return laneBits(w) | tailBit(w)&highLanes, w
 	default:
 		w := uint64(pad) >> (8 * n)
 		for i, c := range b {
 			w |= uint64(c) << (8 * (8 - n + i))
 		}
-		return laneBits(w) | tailBit(w)
+		return laneBits(w) | tailBit(w)&highLanes, w
 	}
 }
 
@@ -222,16 +246,16 @@ func tokenBits(s string) uint64 {
 			acc |= tokenLaneBits(binary.LittleEndian.Uint64(b[i:]))
 		}
 		w := binary.LittleEndian.Uint64(b[n-8:])
-		return acc | tokenLaneBits(w) | tailBit(w)
+		return acc | tokenLaneBits(w) | tailBit(w)&highLanes
 	case n >= 4:
 		w := uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
-		return tokenLaneBits(w) | tailBit(w)
+		return tokenLaneBits(w) | tailBit(w)&highLanes
 	default:
 		w := uint64(pad) >> (8 * n)
 		for i, c := range b {
 			w |= uint64(c) << (8 * (8 - n + i))
 		}
-		return tokenLaneBits(w) | tailBit(w)
+		return tokenLaneBits(w) | tailBit(w)&highLanes
 	}
 }
 
@@ -266,23 +290,17 @@ func valueBits(s string) uint64 {
 	}
 }
 
-// sig is a one-byte signature of a key (its length and three of its
-// bytes): equal keys have equal signatures.
-func sig(k string) uint8 {
-	n := len(k)
-	if n == 0 {
-		return 0
-	}
-	h := uint32(n)*0x9E3779B1 ^ uint32(k[0])*0x85EBCA77 ^ uint32(k[n-1])*0xC2B2AE3D ^ uint32(k[n/2])*0x27D4EB2F
-	return uint8(h >> 24)
+// sig is a one-byte signature of a key of n bytes whose last word (as
+// keyBits reads it) is last: equal keys have equal signatures.
+func sig(last uint64, n int) uint8 {
+	return uint8(((last ^ uint64(n)) * 0x9E3779B97F4A7C15) >> 56)
 }
 
-// sigClash reports whether up to smallSet tags and smallSet fields have a
-// duplicate key (if dup) or a key in both (if conflict). Keys are compared
-// only when their signatures match, which a bit set finds.
-func sigClash(tags []point.Tag, fields []point.Field, dup, conflict bool) bool {
-	var sigs [2 * smallSet]uint8
-	var seen [4]uint64
+// sigClash reports whether up to smallSet tags and smallSet fields, the
+// signatures of whose keys are sigs (tags first), have a duplicate key (if
+// dup) or a key in both (if conflict). Keys are compared only when their
+// signatures are equal.
+func sigClash(tags []point.Tag, fields []point.Field, sigs *[2 * smallSet]uint8, dup, conflict bool) bool {
 	nt := len(tags)
 	key := func(i int) string {
 		if i < nt {
@@ -290,16 +308,10 @@ func sigClash(tags []point.Tag, fields []point.Field, dup, conflict bool) bool {
 		}
 		return fields[i-nt].Key
 	}
-	for i := range nt + len(fields) {
-		k := key(i)
-		s := sig(k)
-		sigs[i] = s
-		if bit := uint64(1) << (s & 63); seen[s>>6]&bit == 0 {
-			seen[s>>6] |= bit
-			continue
-		}
+	for i := 1; i < nt+len(fields); i++ {
+		s := sigs[i]
 		for j := range i {
-			if sigs[j] != s || key(j) != k {
+			if sigs[j] != s || key(j) != key(i) {
 				continue
 			}
 			if (j < nt) == (i < nt) {
