@@ -86,7 +86,7 @@ func (l Limits) Validate() error {
 // Options configure a Normalizer. The zero Options give DataKit's defaults:
 // DataKit's limits and every rule set to Fix, which includes the rules
 // collectkit adds beyond DataKit (non-finite floats, invalid UTF-8, nil
-// fields, empty keys).
+// fields, empty keys, characters line protocol cannot carry).
 type Options struct {
 	// Limits are the counts and lengths; the zero Limits are DataKit's.
 	Limits Limits
