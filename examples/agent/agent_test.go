@@ -380,3 +380,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
 }
+
+func TestLastErrorIsLogged(t *testing.T) {
+	p := startAgent(t, "-listen", "127.0.0.1:0", "-config", writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n"))
+	code, body := p.post(t, "/v1/lasterror", "application/json", `{"input":"myinput","source":"mysrc","err_content":"disk on fire"}`)
+	require.Equal(t, http.StatusOK, code, body)
+	waitFor(t, 5*time.Second, "the last error in the log", func() bool {
+		return strings.Contains(p.stderr.String(), `error="disk on fire"`)
+	})
+	assert.Contains(t, p.stderr.String(), `input=myinput source=mysrc error="disk on fire"`)
+	assert.Equal(t, 0, p.stop(t))
+}

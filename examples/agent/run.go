@@ -26,6 +26,10 @@ var defaultConfig []byte
 //go:embed python.d
 var bundledPythonD embed.FS
 
+// pythondError marks the context of a last error the Python supervisor
+// reports, which it has already logged.
+type pythondError struct{}
+
 // version is reported by /v1/ping and the X-DataKit header.
 const version = "collectkit-agent/0.1.0"
 
@@ -73,6 +77,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Token:            cfg.Token,
 		AllowNonLoopback: cfg.AllowRemote,
 		Logger:           logger.With("component", "httpapi"),
+		Hooks: httpapi.Hooks{
+			// The handler keeps every reported error; the agent also logs
+			// those posted by external collectors (the Python supervisor
+			// logs its own).
+			OnLastError: func(ctx context.Context, e httpapi.LastError) {
+				if ctx.Value(pythondError{}) == nil {
+					logger.Warn("last error reported", "input", e.Input, "source", e.Source, "error", e.Content)
+				}
+			},
+		},
 	})
 	if err != nil {
 		return errors.Join(err, out.close())
@@ -80,8 +94,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var sup *pythond.Supervisor
 	if len(cfg.Inputs.Pythond) > 0 {
+		// Relative dirs are resolved against pythond_dir, which is itself
+		// relative to the configuration file (its directory when unset).
 		root := cfg.PythondDir
-		if root != "" && !filepath.IsAbs(root) {
+		if !filepath.IsAbs(root) {
 			root = filepath.Join(baseDir, root)
 		}
 		gitRepos := cfg.GitReposDir
@@ -95,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Sink:     out.sink,
 			Logger:   logger.With("component", "pythond"),
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
-				handler.ReportLastError(ctx, httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
+				handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
 			},
 		})
 		if err != nil {
