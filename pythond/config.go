@@ -54,7 +54,8 @@ type Input struct {
 	// restarted after it exits: the delay starts at RestartMin, doubles on
 	// each exit, and never exceeds RestartMax; ±20% jitter is applied. A
 	// process that ran for 10s (or RestartMax, if longer) before exiting
-	// starts the back-off over. Zero means 1s and 1m.
+	// starts the back-off over. Zero means 1s and 1m; when only
+	// RestartMax is set and it is below 1s, it is the minimum too.
 	RestartMin Duration `toml:"restart_min"`
 	RestartMax Duration `toml:"restart_max"`
 	// RunTimeout is how long one run() of a collector may take before it is
@@ -62,6 +63,13 @@ type Input struct {
 	// run goes on and the next run waits for it). Zero means the
 	// collector's interval; negative disables the check.
 	RunTimeout Duration `toml:"run_timeout"`
+	// ExactInts keeps Python ints exact: int64 fields (uint64 above the
+	// int64 range; beyond both the report is refused). False (the default)
+	// writes them as float fields, as DataKit does (its JSON write API
+	// reads every number as a float64), so a script writes the same field
+	// types here as under DataKit, in pipe and HTTP mode alike. bools
+	// stay bools either way.
+	ExactInts bool `toml:"exact_ints"`
 }
 
 // Duration is a time.Duration written in TOML as a string such as "1s" or
@@ -224,6 +232,9 @@ func (in Input) cmd() string {
 
 func (in Input) restartMin() time.Duration {
 	if in.RestartMin == 0 {
+		if in.RestartMax > 0 && time.Duration(in.RestartMax) < DefaultRestartMin {
+			return time.Duration(in.RestartMax)
+		}
 		return DefaultRestartMin
 	}
 	return time.Duration(in.RestartMin)

@@ -30,6 +30,7 @@ func TestParseConfig(t *testing.T) {
   restart_min = "500ms"
   restart_max = "30s"
   run_timeout = "-1s"
+  exact_ints = true
   [inputs.pythond.tags]
     env = "prod"
 `))
@@ -43,9 +44,34 @@ func TestParseConfig(t *testing.T) {
 		Name: "second", Dirs: []string{"a", "/abs/b"}, Workdir: "w",
 		RestartMin: Duration(500 * time.Millisecond), RestartMax: Duration(30 * time.Second),
 		RunTimeout: Duration(-time.Second), Tags: map[string]string{"env": "prod"},
+		ExactInts: true,
 	}, cfg.Inputs[1])
 	assert.Equal(t, time.Second, cfg.Inputs[0].restartMin())
 	assert.Equal(t, time.Minute, cfg.Inputs[0].restartMax())
+}
+
+func TestRestartBounds(t *testing.T) {
+	t.Parallel()
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name     string
+		min, max Duration
+		lo, hi   time.Duration
+	}{
+		{name: "defaults", lo: time.Second, hi: time.Minute},
+		{name: "only max below the default min", max: ms(500), lo: 500 * time.Millisecond, hi: 500 * time.Millisecond},
+		{name: "only max above the default min", max: ms(5000), lo: time.Second, hi: 5 * time.Second},
+		{name: "only min above the default max", min: ms(90000), lo: 90 * time.Second, hi: 90 * time.Second},
+		{name: "both", min: ms(100), max: ms(200), lo: 100 * time.Millisecond, hi: 200 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := Input{Name: "a", Dirs: []string{"d"}, RestartMin: tc.min, RestartMax: tc.max}
+			require.NoError(t, in.Validate())
+			assert.Equal(t, tc.lo, in.restartMin())
+			assert.Equal(t, tc.hi, in.restartMax())
+		})
+	}
 }
 
 func TestParseConfigErrors(t *testing.T) {
@@ -65,6 +91,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "missing name and dirs", doc: "[[inputs.pythond]]\ncmd = 'python3'\n", want: []string{"inputs.pythond[0].name", "inputs.pythond[0].dirs"}},
 		{name: "bad env and empty dir", doc: "[[inputs.pythond]]\nname='a'\ndirs=['']\nenvs=['NOEQUALS']\n", want: []string{"inputs.pythond[0].dirs[0]", "inputs.pythond[0].envs[0]"}, text: `"NOEQUALS" is not KEY=VALUE`},
 		{name: "restart bounds reversed", doc: "[[inputs.pythond]]\nname='a'\ndirs=['d']\nrestart_min='10s'\nrestart_max='1s'\n", want: []string{"inputs.pythond[0].restart_max"}},
+		{name: "restart_max below an explicit restart_min", doc: "[[inputs.pythond]]\nname='a'\ndirs=['d']\nrestart_min='1s'\nrestart_max='500ms'\n", want: []string{"inputs.pythond[0].restart_max"}, text: "restart_max 500ms is less than restart_min 1s"},
 		{name: "duplicate names", doc: "[[inputs.pythond]]\nname='a'\ndirs=['d']\n[[inputs.pythond]]\nname='a'\ndirs=['e']\n", want: []string{"inputs.pythond[1].name"}, text: "already used"},
 	}
 	for _, tc := range tests {
