@@ -19,7 +19,10 @@ const maxJSONDepth = 1000
 //
 //	[{"measurement": "cpu", "tags": {"host": "a"}, "fields": {"usage": 0.5}, "time": 1700000000}]
 //
-// "measurement" is a non-empty string. "tags" is an object of strings (or
+// "measurement" is a string; missing, null or empty, it is decoded as the
+// empty name, as DataKit does (its JSONPoint reads a missing measurement as "",
+// which its checker then replaces with "__default" and a warning;
+// constraint's RuleMeasurement does the same here). "tags" is an object of strings (or
 // null). A null tag value is dropped with a point.Warning{Code:
 // point.WarnNilField} (DataKit reads it as an empty value, which line
 // protocol cannot carry either, so Python's feed_object(name=None) works
@@ -182,13 +185,16 @@ func (s *jsonScanner) element() *DecodeError {
 	}
 	s.pos++
 	var (
-		name    string
-		hasName bool
-		t       = s.now
+		name string
+		t    = s.now
 	)
 	err := s.object(func(key string) *DecodeError {
 		switch key {
 		case "measurement":
+			if s.peek() == 'n' { // null: DataKit reads it as ""
+				name = ""
+				return s.literal("null")
+			}
 			if s.peek() != '"' {
 				s.semantic(key, fmt.Errorf("%w: measurement is not a string", ErrInvalidName))
 				return s.skipValue(0)
@@ -197,7 +203,7 @@ func (s *jsonScanner) element() *DecodeError {
 			if err != nil {
 				return err
 			}
-			name, hasName = v, true
+			name = v
 			return nil
 		case "tags":
 			return s.tags()
@@ -215,8 +221,6 @@ func (s *jsonScanner) element() *DecodeError {
 	}
 	switch {
 	case s.bad != nil:
-	case !hasName || name == "":
-		s.semantic("measurement", fmt.Errorf("%w: missing or empty measurement", ErrInvalidName))
 	case len(d.fields) == s.field0:
 		s.semantic("fields", ErrNoFields)
 	}
