@@ -194,6 +194,13 @@ func TestNewErrors(t *testing.T) {
 		_, err := New(Options{})
 		assert.ErrorContains(t, err, "Sink is required")
 	})
+	t.Run("global tags need keys and values", func(t *testing.T) {
+		in := []Input{{Name: "n", Dirs: []string{"ok"}}}
+		_, err := New(Options{Inputs: in, Root: root, Sink: point.Discard(), GlobalTags: map[string]string{"host": ""}})
+		assert.ErrorContains(t, err, `Options.GlobalTags: tag "host" has an empty value`)
+		_, err = New(Options{Inputs: in, Root: root, Sink: point.Discard(), GlobalTags: map[string]string{"": "x"}})
+		assert.ErrorContains(t, err, "Options.GlobalTags: empty tag key")
+	})
 }
 
 func TestGitRepoDirs(t *testing.T) {

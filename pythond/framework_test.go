@@ -51,12 +51,33 @@ func f(k string, v any) point.Field {
 // real interpreter and checks the exact batches the sink receives.
 func TestFrameworkReports(t *testing.T) {
 	t.Parallel()
+	for _, exact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exact_ints=%v", exact), func(t *testing.T) {
+			t.Parallel()
+			testFrameworkReports(t, exact)
+		})
+	}
+}
+
+func testFrameworkReports(t *testing.T, exact bool) {
+	// n is an int field as the sink gets it: a float as in DataKit, or
+	// exact with exact_ints.
+	n := func(k string, v int64) point.Field {
+		if exact {
+			return f(k, v)
+		}
+		return f(k, float64(v))
+	}
 	event := func(source string, extra ...point.Field) []point.Field {
-		fs := []point.Field{f("df_date_range", int64(10)), f("df_source", source)}
+		fs := []point.Field{n("df_date_range", 10), f("df_source", source)}
 		fs = append(fs, extra...)
 		return append(fs, f("df_status", "info"), f("df_event_id", "e1"), f("df_title", "title"), f("df_message", "msg"), f("k1", "v1"))
 	}
 	ms := time.UnixMilli(1700000000123).UTC()
+	big := f("big", float64(1<<63+5)) // rounded as DataKit's float64 does
+	if exact {
+		big = f("big", uint64(1<<63+5))
+	}
 	tests := []struct {
 		name string
 		code string // Python statements inside run(); r must be ""
@@ -66,43 +87,43 @@ func TestFrameworkReports(t *testing.T) {
 			name: "feed_metric with kwargs as fields",
 			code: `r = self.feed_metric(measurement="cpu", tags={"host": "a"}, fields={"usage": 1.5, "n": 3}, extra=7)`,
 			want: []wantBatch{{Category: point.Metric, Input: "Feeder", Points: []point.Point{
-				mkPoint("cpu", map[string]string{"host": "a", "cfg": "x"}, f("usage", 1.5), f("n", int64(3)), f("extra", int64(7)))}}},
+				mkPoint("cpu", map[string]string{"host": "a", "cfg": "x"}, f("usage", 1.5), n("n", 3), n("extra", 7))}}},
 		},
 		{
 			name: "feed_metric with input and time in seconds",
 			code: `r = self.feed_metric(input="myin", measurement="m", fields={"f": True}, time=1700000000)`,
 			want: []wantBatch{{Category: point.Metric, Input: "myin", Time: time.Unix(1700000000, 0).UTC(), Points: []point.Point{
-				mkPoint("m", map[string]string{"cfg": "x"}, f("f", true))}}},
+				mkPoint("m", map[string]string{"cfg": "x", "host": "h1"}, f("f", true))}}},
 		},
 		{
 			name: "feed_logging puts message and kwargs in fields",
 			code: `r = self.feed_logging(source="app", tags={"a": "b"}, message="hello", level="x")`,
 			want: []wantBatch{{Category: point.Logging, Input: "Feeder", Points: []point.Point{
-				mkPoint("app", map[string]string{"a": "b", "cfg": "x"}, f("message", "hello"), f("level", "x"), f("status", "info"))}}},
+				mkPoint("app", map[string]string{"a": "b", "cfg": "x", "host": "h1"}, f("message", "hello"), f("level", "x"), f("status", "info"))}}},
 		},
 		{
 			name: "feed_object makes name a tag",
 			code: `r = self.feed_object(cls="host", name="web01", tags={"os": "linux"}, fields={"cpus": 4}, extra="e")`,
 			want: []wantBatch{{Category: point.Object, Input: "Feeder", Points: []point.Point{
-				mkPoint("host", map[string]string{"os": "linux", "name": "web01", "cfg": "x"}, f("cpus", int64(4)), f("extra", "e"))}}},
+				mkPoint("host", map[string]string{"os": "linux", "name": "web01", "cfg": "x", "host": "h1"}, n("cpus", 4), f("extra", "e"))}}},
 		},
 		{
 			name: "feed_user_event with tags None",
 			code: `r = self.feed_user_event(df_user_id="u1", df_status="info", df_event_id="e1", df_title="title", df_message="msg", k1="v1")`,
 			want: []wantBatch{{Category: point.KeyEvent, Input: "Feeder", Points: []point.Point{
-				mkPoint("measurement", map[string]string{"cfg": "x"}, event("user", f("df_user_id", "u1"))...)}}},
+				mkPoint("measurement", map[string]string{"cfg": "x", "host": "h1"}, event("user", f("df_user_id", "u1"))...)}}},
 		},
 		{
 			name: "feed_monitor_event",
 			code: `r = self.feed_monitor_event(df_dimension_tags='{"host":"web01"}', tags={"t": "1"}, df_status="info", df_event_id="e1", df_title="title", df_message="msg", k1="v1")`,
 			want: []wantBatch{{Category: point.KeyEvent, Input: "Feeder", Points: []point.Point{
-				mkPoint("measurement", map[string]string{"t": "1", "cfg": "x"}, event("monitor", f("df_dimension_tags", `{"host":"web01"}`))...)}}},
+				mkPoint("measurement", map[string]string{"t": "1", "cfg": "x", "host": "h1"}, event("monitor", f("df_dimension_tags", `{"host":"web01"}`))...)}}},
 		},
 		{
 			name: "feed_system_event",
 			code: `r = self.feed_system_event(df_status="info", df_event_id="e1", df_title="title", df_message="msg", k1="v1")`,
 			want: []wantBatch{{Category: point.KeyEvent, Input: "Feeder", Points: []point.Point{
-				mkPoint("measurement", map[string]string{"cfg": "x"}, event("system")...)}}},
+				mkPoint("measurement", map[string]string{"cfg": "x", "host": "h1"}, event("system")...)}}},
 		},
 		{
 			name: "report with every category key in DataKit's order",
@@ -117,32 +138,42 @@ func TestFrameworkReports(t *testing.T) {
     'input': 'datakitpy', 'version': '1.2.3', 'precision': 'ms'})`,
 			want: []wantBatch{
 				{Category: point.Metric, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{
-					mkPoint("m1", map[string]string{"cfg": "x"}, f("f", int64(1))), mkPoint("m2", map[string]string{"cfg": "x"}, f("f", 2.0))}},
+					mkPoint("m1", map[string]string{"cfg": "x", "host": "h1"}, n("f", 1)), mkPoint("m2", map[string]string{"cfg": "x", "host": "h1"}, f("f", 2.0))}},
 				{Category: point.Logging, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{
-					mkPoint("l", map[string]string{"cfg": "x"}, f("message", "m"), f("status", "warn"))}},
-				{Category: point.RUM, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("r", map[string]string{"cfg": "x"}, f("f", int64(1)))}},
-				{Category: point.Object, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("o", map[string]string{"name": "n", "cfg": "x"}, f("f", int64(1)))}},
-				{Category: point.CustomObject, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("co", map[string]string{"name": "n", "cfg": "x"}, f("f", int64(1)))}},
-				{Category: point.KeyEvent, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("e", map[string]string{"cfg": "x"}, f("df_title", "t"))}},
+					mkPoint("l", map[string]string{"cfg": "x", "host": "h1"}, f("message", "m"), f("status", "warn"))}},
+				{Category: point.RUM, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("r", map[string]string{"cfg": "x", "host": "h1"}, n("f", 1))}},
+				{Category: point.Object, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("o", map[string]string{"name": "n", "cfg": "x", "host": "h1"}, n("f", 1))}},
+				{Category: point.CustomObject, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("co", map[string]string{"name": "n", "cfg": "x", "host": "h1"}, n("f", 1))}},
+				{Category: point.KeyEvent, Input: "datakitpy", Version: "1.2.3", Time: ms, Points: []point.Point{mkPoint("e", map[string]string{"cfg": "x", "host": "h1"}, f("df_title", "t"))}},
 			},
 		},
 		{
 			name: "report seed 000 demo drops the string field of a metric",
 			code: `r = self.report({'M': [{"measurement": "abc", "tags": {"t1": "b", "t2": "d"}, "fields": {"f1": 123, "f2": 3.4, "f3": "strval"}}], 'input': "datakitpy"})`,
 			want: []wantBatch{{Category: point.Metric, Input: "datakitpy", Points: []point.Point{
-				mkPoint("abc", map[string]string{"t1": "b", "t2": "d", "cfg": "x"}, f("f1", int64(123)), f("f2", 3.4))}}},
+				mkPoint("abc", map[string]string{"t1": "b", "t2": "d", "cfg": "x", "host": "h1"}, n("f1", 123), f("f2", 3.4))}}},
+		},
+		{
+			name: "tuples and generators are lists; a missing or empty measurement is __default",
+			code: `r = self.report({'M': ({"measurement": "", "fields": {"f": 1}}, {"fields": {"f": 2}}), 'L': ({"measurement": "l%d" % i, "fields": {"message": "x"}} for i in range(2))})`,
+			want: []wantBatch{
+				{Category: point.Metric, Input: "Feeder", Points: []point.Point{
+					mkPoint("__default", map[string]string{"cfg": "x", "host": "h1"}, n("f", 1)), mkPoint("__default", map[string]string{"cfg": "x", "host": "h1"}, n("f", 2))}},
+				{Category: point.Logging, Input: "Feeder", Points: []point.Point{
+					mkPoint("l0", map[string]string{"cfg": "x", "host": "h1"}, f("message", "x"), f("status", "info")), mkPoint("l1", map[string]string{"cfg": "x", "host": "h1"}, f("message", "x"), f("status", "info"))}},
+			},
 		},
 		{
 			name: "report with ignore_global_tags leaves out the input's tags",
 			code: `r = self.report({'M': [{"measurement": "m", "tags": {"cfg": "own"}, "fields": {"f": 1}}, {"measurement": "n", "fields": {"f": 1}}], 'ignore_global_tags': True})`,
 			want: []wantBatch{{Category: point.Metric, Input: "Feeder", Points: []point.Point{
-				mkPoint("m", map[string]string{"cfg": "own"}, f("f", int64(1))), mkPoint("n", nil, f("f", int64(1)))}}},
+				mkPoint("m", map[string]string{"cfg": "own"}, n("f", 1)), mkPoint("n", nil, n("f", 1))}}},
 		},
 		{
 			name: "a point's own tag wins over the input's tag; big ints and unicode survive",
 			code: `r = self.report({'M': [{"measurement": "m", "tags": {"cfg": "own", "city": "北京"}, "fields": {"big": 2**63 + 5, "neg": -2**62}}]})`,
 			want: []wantBatch{{Category: point.Metric, Input: "Feeder", Points: []point.Point{
-				mkPoint("m", map[string]string{"cfg": "own", "city": "北京"}, f("big", uint64(1<<63+5)), f("neg", int64(-1<<62)))}}},
+				mkPoint("m", map[string]string{"cfg": "own", "city": "北京", "host": "h1"}, big, n("neg", -1<<62))}}},
 		},
 	}
 
@@ -167,7 +198,9 @@ class Feeder(DataKitFramework):
 	script.WriteString("        print('all reported')\n")
 	h.write("feeder/feeder.py", script.String())
 	before := time.Now()
-	h.start(h.options(Input{Dirs: []string{"feeder"}, Tags: map[string]string{"cfg": "x"}}))
+	opts := h.options(Input{Dirs: []string{"feeder"}, Tags: map[string]string{"cfg": "x"}, ExactInts: exact})
+	opts.GlobalTags = map[string]string{"cfg": "global", "host": "h1"} // the input's cfg wins
+	h.start(opts)
 	h.logs.waitLog(t, "all reported", 1, 10*time.Second)
 	after := time.Now()
 	batches := h.rec.Batches()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -33,7 +34,9 @@ import (
 //	'[' list, '(' tuple, '<' set, '>' frozenset: uint32 count, then the items
 //	'{' dict: key, value, key, value ... then '0'
 //
-// A point is a dict with the str keys "measurement" (str), "tags" (dict of
+// A point is a dict with the str keys "measurement" (str; missing, None or
+// empty is the empty name, which normalization turns into "__default" as
+// DataKit does), "tags" (dict of
 // str, or None), "fields" (dict, or None) and "time" (int, float or None);
 // other keys are skipped, whatever their values. As in the JSON API, a
 // None tag or field value is dropped with a nil_field warning, and a time
@@ -145,6 +148,10 @@ type pointSpan struct {
 // str that needed repair), so the points are valid until the next decode
 // or until the payload is modified.
 type marshalDecoder struct {
+	// exactInts keeps ints as int64 (uint64 above its range) fields;
+	// false converts them to float64 as DataKit's JSON path does.
+	exactInts bool
+
 	buf   []byte
 	pos   int
 	prec  protocol.Precision
@@ -258,9 +265,8 @@ func (d *marshalDecoder) element() *pointError {
 	}
 	d.pos++
 	var (
-		name    string
-		hasName bool
-		t       = d.now
+		name string
+		t    = d.now
 	)
 	for {
 		key, end, err := d.key(1)
@@ -272,13 +278,16 @@ func (d *marshalDecoder) element() *pointError {
 		}
 		switch key {
 		case "measurement":
-			if c, _ := d.peek(); c != mStr {
-				d.semantic(key, fmt.Errorf("%w: measurement is %s, not str", protocol.ErrInvalidName, d.typeName()))
-				err = d.skip(2)
-			} else {
+			switch c, _ := d.peek(); c {
+			case mNone: // DataKit reads null as ""
+				d.pos++
+				name = ""
+			case mStr:
 				d.pos++
 				name, err = d.str()
-				hasName = true
+			default:
+				d.semantic(key, fmt.Errorf("%w: measurement is %s, not str", protocol.ErrInvalidName, d.typeName()))
+				err = d.skip(2)
 			}
 		case "tags":
 			err = d.tagDict()
@@ -295,8 +304,6 @@ func (d *marshalDecoder) element() *pointError {
 	}
 	switch {
 	case d.bad != nil:
-	case !hasName || name == "":
-		d.semantic("measurement", fmt.Errorf("%w: missing or empty measurement", protocol.ErrInvalidName))
 	case len(d.fields) == d.field0:
 		d.semantic("fields", protocol.ErrNoFields)
 	}
@@ -427,11 +434,25 @@ func (d *marshalDecoder) field(key string) *pointError {
 		d.pos++
 		v = point.BoolValue(c == mTrue)
 	case mInt, mLong:
+		start := d.pos
 		neg, mag, inRange, err := d.integer()
 		if err != nil {
 			return err
 		}
 		switch {
+		case !d.exactInts:
+			f := float64(mag) // rounds to nearest, as parsing its digits would
+			if !inRange {
+				f = bigIntFloat(d.buf[start:d.pos])
+			}
+			if math.IsInf(f, 0) {
+				d.semantic(key, fmt.Errorf("%w: an int too large for a float", errIntRange))
+				return nil
+			}
+			if neg {
+				f = -f
+			}
+			v = point.FloatValue(f)
 		case !inRange || (neg && mag > 1<<63):
 			d.semantic(key, fmt.Errorf("%w: %s", errIntRange, bigText(neg, mag, inRange)))
 			return nil
@@ -471,6 +492,23 @@ func (d *marshalDecoder) field(key string) *pointError {
 	}
 	d.fields = append(d.fields, point.Field{Key: key, Value: v})
 	return nil
+}
+
+// bigIntFloat returns the magnitude of the well-formed 'l' int in b
+// rounded to the nearest float64 (+Inf beyond its range).
+func bigIntFloat(b []byte) float64 {
+	n := int(int32(binary.LittleEndian.Uint32(b[1:])))
+	if n < 0 {
+		n = -n
+	}
+	x := new(big.Int)
+	digit := new(big.Int)
+	for i := n - 1; i >= 0; i-- {
+		x.Lsh(x, 15)
+		x.Or(x, digit.SetUint64(uint64(binary.LittleEndian.Uint16(b[5+2*i:]))))
+	}
+	f, _ := new(big.Float).SetInt(x).Float64()
+	return f
 }
 
 // bigText describes an integer that does not fit a field.

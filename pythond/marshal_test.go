@@ -233,10 +233,9 @@ func TestDecodeMarshal(t *testing.T) {
 			wantIs:  protocol.ErrInvalidKey,
 		},
 		{
-			name:    "missing measurement",
-			expr:    `[{"fields": {"f": 1}}]`,
-			wantErr: []string{`point 0, key "measurement"`, "missing or empty"},
-			wantIs:  protocol.ErrInvalidName,
+			name: "a missing, None or empty measurement is the empty name, as DataKit reads it",
+			expr: `[{"fields": {"f": 1}}, {"measurement": None, "fields": {"f": 2}}, {"measurement": "", "fields": {"f": 3}}]`,
+			want: []point.Point{pt("", nil, testNow, fl("f", point.IntValue(1))), pt("", nil, testNow, fl("f", point.IntValue(2))), pt("", nil, testNow, fl("f", point.IntValue(3)))},
 		},
 		{
 			name:    "measurement that is not a str",
@@ -331,7 +330,7 @@ func TestDecodeMarshal(t *testing.T) {
 	}
 	for _, python := range interpreters(t) {
 		payloads := pyEncode(t, python, exprs)
-		var d marshalDecoder
+		d := marshalDecoder{exactInts: true}
 		for i, tc := range tests {
 			t.Run(python+"/"+tc.name, func(t *testing.T) {
 				require.False(t, strings.HasPrefix(payloads[i], "!"), "python raised %s", payloads[i])
@@ -504,8 +503,8 @@ func FuzzDecodeMarshal(f *testing.F) {
 				continue
 			}
 			for i, p := range pts {
-				if p.Name == "" || len(p.Fields) == 0 {
-					t.Fatalf("point %d without a name or fields: %s", i, p)
+				if len(p.Fields) == 0 {
+					t.Fatalf("point %d without fields: %s", i, p)
 				}
 				if !utf8.ValidString(p.Name) {
 					t.Fatalf("point %d: invalid UTF-8 name %q", i, p.Name)
@@ -554,14 +553,25 @@ func TestFuzzSeeds(t *testing.T) {
 
 // TestDecodeMarshalMatchesJSON decodes the same points sent both ways,
 // marshal through this decoder and json.dumps through package protocol
-// (as the pipe did before), and expects the same points and warnings.
+// (DataKit's path: report, json.dumps, its JSON decoder), and expects the
+// same points and warnings: ints as floats by default, exact with
+// exact_ints.
 func TestDecodeMarshalMatchesJSON(t *testing.T) {
 	t.Parallel()
 	exprs := []string{
 		`[{"measurement": "cpu", "tags": {"host": "web%02d" % i, "k": "é😀"}, "fields": {"u": 12.5 + i / 7, "n": i * 7919, "big": 2**63 + i, "neg": -2**62 - i, "ok": i % 2 == 0, "s": "a\ud800b\ud83d\ude00", "none": None}, "time": 1700000000 + i / 3} for i in range(50)]`,
 		`[{"measurement": "m", "fields": {"f": 1}, "time": t} for t in (0, -1, 1700000000123, 1700000000123.25, 1700000000123456, 1700000000123456789, 1.5e15, -9999999999.75, 2**63 - 1)]`,
 		`[{"measurement": "m", "fields": {"f": float("nan"), "g": float("-inf"), "h": 1e308, "i": 5e-324}}]`,
+		`[{"fields": {"f": 1}}, {"measurement": "", "fields": {"f": 2}}, {"measurement": None, "fields": {"f": 3}}]`,
 	}
+	// Ints beyond 64 bits: only DataKit's float mode has a value for them.
+	floatOnly := []string{
+		`[{"measurement": "m", "fields": {"a": 2**53 + 1, "b": -2**53 - 1, "c": 2**64, "d": -2**64 - 1, "e": 2**70 + 2**17 + 1, "f": 3**200, "g": -(2**1023), "h": 2**64 - 1, "i": -2**63, "j": 0, "k": True}}]`,
+		`[{"measurement": "m", "fields": {"huge": 10**400}}]`,
+		`[{"measurement": "m", "fields": {"huge": -(2**1024)}}]`,
+	}
+	nExact := len(exprs)
+	exprs = append(exprs, floatOnly...)
 	script := `
 import sys, json, marshal
 for line in sys.stdin:
@@ -576,20 +586,28 @@ for line in sys.stdin:
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		require.Len(t, lines, len(exprs))
 		for i, line := range lines {
-			for _, prec := range []protocol.Precision{protocol.PrecisionAuto, protocol.Millisecond, protocol.Nanosecond} {
-				t.Run(fmt.Sprintf("%s/%d/%s", python, i, prec), func(t *testing.T) {
+			for _, tc := range []struct {
+				prec  protocol.Precision
+				exact bool
+			}{{protocol.PrecisionAuto, true}, {protocol.Millisecond, true}, {protocol.Nanosecond, true}, {protocol.PrecisionAuto, false}, {protocol.Second, false}} {
+				prec := tc.prec
+				if tc.exact && i >= nExact {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%d/%s/exact=%v", python, i, prec, tc.exact), func(t *testing.T) {
 					m, j, ok := strings.Cut(line, " ")
 					require.True(t, ok)
 					mb, err := hex.DecodeString(m)
 					require.NoError(t, err)
 					jb, err := hex.DecodeString(j)
 					require.NoError(t, err)
-					var md marshalDecoder
+					md := marshalDecoder{exactInts: tc.exact}
 					var jd protocol.Decoder
 					mpts, mwarns, merr := md.decode(mb, 0, prec, testNow)
-					jpts, jwarns, jerr := jd.DecodeJSON(jb, protocol.Options{Precision: prec, Now: testNow, ExactInts: true})
+					jpts, jwarns, jerr := jd.DecodeJSON(jb, protocol.Options{Precision: prec, Now: testNow, ExactInts: tc.exact})
 					if jerr != nil {
 						require.Error(t, merr, "JSON: %v", jerr)
+						assert.True(t, i == 1 || strings.Contains(exprs[i], "huge"), "only bad times and huge ints fail: %v", jerr)
 						return
 					}
 					require.NoError(t, merr)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/collectkit/collectkit/constraint"
@@ -34,6 +35,7 @@ type frameServer struct {
 	slots   []*chunkSlot
 	nslots  int
 	elems   int // points decoded so far, for the index in errors
+	bytes   int // payload bytes of the report so far
 	points  []point.Point
 	warns   []point.Warning
 	scratch []point.Warning // one point's warnings, reused
@@ -116,12 +118,18 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 	slot := fs.slots[fs.nslots]
 	fs.nslots++
 	cat, catErr := point.ParseCategory(meta.Category)
+	fs.bytes += h.PayloadLen
 	switch {
-	case h.PayloadLen > fs.s.maxReport:
+	case fs.bytes > fs.s.maxReport:
 		if err := fr.skip(h.PayloadLen); err != nil {
 			return err
 		}
-		fs.fail("datakit.requestEntityTooLarge", fmt.Errorf("report chunk of %d bytes; the limit is %d", h.PayloadLen, fs.s.maxReport))
+		fs.fail("datakit.requestEntityTooLarge", fmt.Errorf("report of %d bytes or more; the limit is %d", fs.bytes, fs.s.maxReport))
+	case fs.failure != nil:
+		// Refused already: read no more of it into memory.
+		if err := fr.skip(h.PayloadLen); err != nil {
+			return err
+		}
 	default:
 		if slot.payload, err = fr.payload(slot.payload, h.PayloadLen); err != nil {
 			return err
@@ -162,6 +170,9 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 			if err := fs.write(ctx, batch); err != nil {
 				fs.fail("collectkit.sinkFailed", err)
 			}
+		} else {
+			// DataKit answers a body left without points 400 noPoints.
+			fs.fail("datakit.noPoints", fs.noPoints())
 		}
 	}
 	failure := fs.failure
@@ -182,6 +193,32 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 	return nil
 }
 
+// noPoints explains a report left without points: how many it had and
+// the first warnings, which say why they were dropped.
+func (fs *frameServer) noPoints() error {
+	if fs.elems == 0 {
+		return errors.New("the report has no points")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "none of the %d points is left after checking", fs.elems)
+	for i, w := range fs.warns {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(fs.warns)-i)
+			break
+		}
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "point %d: %s: %s", w.Point, w.Code, w.Message)
+		if w.Key != "" {
+			fmt.Fprintf(&b, " (key %q)", w.Key)
+		}
+	}
+	return errors.New(b.String())
+}
+
 // reset forgets the report just answered; the slots are kept for reuse.
 func (fs *frameServer) reset() {
 	clear(fs.points) // let the payloads' strings go
@@ -190,6 +227,7 @@ func (fs *frameServer) reset() {
 	fs.failure = nil
 	fs.nslots = 0
 	fs.elems = 0
+	fs.bytes = 0
 }
 
 // decode decodes one chunk (see marshal.go) into slot, adds the input's tags, normalizes
@@ -200,6 +238,7 @@ func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category
 		fs.fail("datakit.invalidPrecision", err)
 		return
 	}
+	slot.dec.exactInts = fs.in.ExactInts
 	pts, warns, err := slot.dec.decode(slot.payload, fs.elems, prec, time.Now())
 	if err != nil {
 		// DataKit's code for such points sent to its JSON write API.

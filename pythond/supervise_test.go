@@ -85,9 +85,9 @@ class Hanger(DataKitFramework):
 	assert.Contains(t, errs[0].Traceback, "time.sleep(0.6)", "the stack of the hung run")
 	pts := h.waitPoints(3, 5*time.Second)
 	v, _ := pts[0].Field("run")
-	assert.Equal(t, int64(1), v.Int(), "the hung run finishes")
+	assert.Equal(t, 1.0, v.Float(), "the hung run finishes")
 	v, _ = pts[1].Field("run")
-	assert.Equal(t, int64(2), v.Int(), "runs never overlap; the next follows")
+	assert.Equal(t, 2.0, v.Float(), "runs never overlap; the next follows")
 	h.logs.waitLog(t, "run() finished after", 1, time.Second)
 	assert.Len(t, h.errs.kind(KindTimeout), 1, "one report per overrun")
 }
@@ -221,7 +221,7 @@ class Big(DataKitFramework):
 	require.Len(t, h.rec.Batches(), 1)
 	for i, p := range pts {
 		n, _ := p.Field("n")
-		if !assert.Equal(t, int64(i), n.Int()) {
+		if !assert.Equal(t, float64(i), n.Float()) {
 			break
 		}
 	}
@@ -262,7 +262,7 @@ class Stream(DataKitFramework):
 		for j, p := range b.Points {
 			v, ok := p.Field("i")
 			require.True(t, ok)
-			require.Equal(t, int64(j), v.Int())
+			require.Equal(t, float64(j), v.Float())
 			require.Len(t, p.Fields, 3) // i, pad, status
 		}
 	}
@@ -331,7 +331,7 @@ class Stubborn(DataKitFramework):
 	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "SIGTERM ignored: the grace period passes")
 	h.logs.waitLog(t, "did not stop after SIGTERM", 1, time.Second)
 	assert.Empty(t, groupAlive(t, pid))
-	assert.NotContains(t, alive(t), int(childPID.Int()), "the grandchild is gone (or a zombie)")
+	assert.NotContains(t, alive(t), int(childPID.Float()), "the grandchild is gone (or a zombie)")
 }
 
 func TestEnvs(t *testing.T) {
@@ -449,4 +449,50 @@ class Remote(DataKitFramework):
 	assert.Equal(t, point.Metric, b.Category)
 	assert.Equal(t, "remote in", b.Input, "query parameters are URL-encoded")
 	assert.Zero(t, h.rec.Len(), "nothing went through the pipe")
+}
+
+// TestReportLimits checks that MaxReportBytes bounds a whole report (not
+// each chunk), and that a report whose every point is dropped returns
+// DataKit's noPoints error instead of "".
+func TestReportLimits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("lim/lim.py", `
+import json
+from datakit_framework import DataKitFramework
+
+class Lim(DataKitFramework):
+    name = 'Lim'
+    interval = 60
+
+    def run(self):
+        # 1,000 points of ~120 bytes go in chunks of 128, 256, 512 and
+        # 104 points: each chunk is under the limit, the report is not.
+        pts = [{"measurement": "m", "fields": {"n": i, "pad": "x" * 60}} for i in range(1000)]
+        r = self.report({'M': pts})
+        print("big=" + json.loads(r)["error_code"])
+        r = self.report({'M': pts[:100]})
+        print("small=%r" % r)
+        r = self.report({'M': [{"measurement": "m", "fields": {"s": "only strings"}}, {"measurement": "m", "fields": {"t": "x"}}]})
+        e = json.loads(r)
+        print("nopoints=" + e["error_code"])
+        print("message=" + e["message"])
+`)
+	opts := h.options(Input{Dirs: []string{"lim"}})
+	opts.MaxReportBytes = 64 << 10
+	h.start(opts)
+	h.logs.waitLog(t, "message=", 1, 10*time.Second)
+	assert.Len(t, h.logs.find("big=datakit.requestEntityTooLarge"), 1, h.logs.dump())
+	assert.Len(t, h.logs.find("small=''"), 1)
+	assert.Len(t, h.logs.find("nopoints=datakit.noPoints"), 1)
+	msg := h.logs.find("message=")[0].Message
+	assert.Contains(t, msg, "none of the 2 points is left after checking")
+	assert.Contains(t, msg, `key "s"`)
+	refused := h.logs.find("report refused")
+	require.Len(t, refused, 2, "both refusals are logged")
+	assert.Contains(t, refused[0].Attrs["err"], "the limit is 65536")
+	assert.Contains(t, refused[1].Attrs["err"], "none of the 2 points")
+	assert.Equal(t, 100, h.rec.Len())
+	reports := h.errs.wait(t, KindReport, 2, 5*time.Second)
+	assert.Contains(t, reports[1].Message, "none of the 2 points")
 }

@@ -2,6 +2,7 @@ package pythond
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,6 +77,12 @@ type Options struct {
 	// Env is the environment the processes inherit before Input.Envs are
 	// added. Nil means os.Environ().
 	Env []string
+	// GlobalTags are the host's global tags, added to every point of every
+	// input (after Input.Tags, which win on a shared key) unless the point
+	// already has the tag or its report sets ignore_global_tags, as
+	// DataKit adds its global host tags to what comes through /v1/write.
+	// Collectors in HTTP mode post to a DataKit that adds its own.
+	GlobalTags map[string]string
 }
 
 // Supervisor runs the Python processes of its inputs. Create it with New
@@ -115,6 +122,14 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	if err := (Config{Inputs: opts.Inputs}).Validate(); err != nil {
 		return nil, err
+	}
+	for _, k := range sortedTagKeys(opts.GlobalTags) {
+		if k == "" {
+			return nil, fmt.Errorf("pythond: Options.GlobalTags: empty tag key")
+		}
+		if opts.GlobalTags[k] == "" {
+			return nil, fmt.Errorf("pythond: Options.GlobalTags: tag %q has an empty value", k)
+		}
 	}
 	if err := opts.Constraint.Validate(); err != nil {
 		return nil, fmt.Errorf("pythond: Options.Constraint: %w", err)
@@ -178,9 +193,22 @@ func New(opts Options) (*Supervisor, error) {
 		if fi, err := os.Stat(ri.workdir); err != nil || !fi.IsDir() {
 			errs = append(errs, &ConfigError{Key: prefix + ".workdir", Err: fmt.Errorf("%w: working directory %s is not a directory", ErrInvalidConfig, ri.workdir)})
 		}
-		ri.env = buildEnv(base, in.Envs)
+		tagsJSON := ""
+		if len(in.Tags) > 0 {
+			b, err := json.Marshal(in.Tags)
+			if err != nil {
+				errs = append(errs, &ConfigError{Key: prefix + ".tags", Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)})
+			}
+			tagsJSON = string(b)
+		}
+		ri.env = buildEnv(base, in.Envs, tagsJSON)
 		for _, k := range sortedTagKeys(in.Tags) {
 			ri.tags = append(ri.tags, point.Tag{Key: k, Value: in.Tags[k]})
+		}
+		for _, k := range sortedTagKeys(opts.GlobalTags) {
+			if _, ok := in.Tags[k]; !ok {
+				ri.tags = append(ri.tags, point.Tag{Key: k, Value: opts.GlobalTags[k]})
+			}
 		}
 		s.inputs = append(s.inputs, ri)
 	}
@@ -266,8 +294,10 @@ func (s *Supervisor) report(ctx context.Context, e CollectorError) {
 }
 
 // buildEnv returns base with envs set on top, each value's $VAR expanded
-// against what is set so far.
-func buildEnv(base, envs []string) []string {
+// against what is set so far, and collectkit's own variables: the pipe
+// descriptors and, when not empty, the input's tags as a JSON object for
+// collectors in HTTP mode.
+func buildEnv(base, envs []string, tagsJSON string) []string {
 	env := make([]string, 0, len(base)+len(envs)+3)
 	idx := make(map[string]int, len(base))
 	set := func(k, v string) {
@@ -300,11 +330,20 @@ func buildEnv(base, envs []string) []string {
 		set("PYTHONDONTWRITEBYTECODE", "1")
 	}
 	set(fdsEnv, "3,4")
+	if tagsJSON != "" {
+		set(tagsEnv, tagsJSON)
+	} else if i, ok := idx[tagsEnv]; ok {
+		env = slices.Delete(env, i, i+1)
+	}
 	return env
 }
 
-// fdsEnv names the data and ack descriptors for the Python side.
-const fdsEnv = "COLLECTKIT_PYTHOND_FDS"
+// fdsEnv names the data and ack descriptors for the Python side; tagsEnv
+// holds Input.Tags as a JSON object, which the HTTP mode adds to points.
+const (
+	fdsEnv  = "COLLECTKIT_PYTHOND_FDS"
+	tagsEnv = "COLLECTKIT_PYTHOND_TAGS"
+)
 
 func sortedTagKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
