@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -435,20 +437,71 @@ class Remote(DataKitFramework):
         super().__init__(ip=%q, port=%s)
 
     def run(self):
-        r = self.report({'M': [{"measurement": "m", "tags": {"t": "v"}, "fields": {"f": 1}}], 'input': 'remote in'})
+        r = self.report({'M': [{"measurement": "m", "tags": {"t": "v", "cfg": "own"}, "fields": {"f": 1}}], 'input': 'remote in'})
         print("ok=%%r" %% r)
-        r = self.report({'O': [{"measurement": "o", "tags": {}, "fields": {"f": 1}}]})
+        r = self.report({'M': ({"measurement": "tup", "fields": {"f": i}} for i in range(2)), 'ignore_global_tags': True})
+        print("generator=%%r" %% r)
+        r = self.report({'M': ({"measurement": "tup", "fields": {"f": 1}}, {"measurement": "tup", "fields": {"f": 2}})})
+        print("tuple=%%r" %% r)
+        for i in range(3):
+            r = self.report({'O': [{"measurement": "o", "tags": {}, "fields": {"f": 1}}]})
         print("object=%%s" %% r)
-`, u.Hostname(), u.Port()))
-	h.start(h.options(Input{Dirs: []string{"remote"}}))
+
+class Nowhere(DataKitFramework):
+    name = 'Nowhere'
+    interval = 60
+
+    def __init__(self, **kwargs):
+        super().__init__(ip="127.0.0.1", port=%d)
+
+    def run(self):
+        r = self.feed_metric(measurement="m", fields={"f": 1})
+        print("nowhere=%%s" %% r)
+`, u.Hostname(), u.Port(), closedPort(t)))
+	h.start(h.options(Input{Dirs: []string{"remote"}, Tags: map[string]string{"cfg": "x", "env": "prod"}}))
 	h.logs.waitLog(t, "ok=''", 1, 10*time.Second)
 	rec := h.logs.waitLog(t, "object=", 1, 5*time.Second)
 	assert.Contains(t, rec[0].Message, "datakit.", "the server's error document is returned")
-	require.Len(t, viaHTTP.Batches(), 1)
-	b := viaHTTP.Batches()[0]
+	assert.Len(t, h.logs.find("generator=''"), 1, h.logs.dump())
+	assert.Len(t, h.logs.find("tuple=''"), 1)
+	failed := h.logs.find("Remote: POST http://")
+	require.Len(t, failed, 1, "three failures with the same error are logged once")
+	assert.Equal(t, slog.LevelWarn, failed[0].Level)
+	assert.Contains(t, failed[0].Message, "/v1/write/object: HTTP 400")
+	assert.Contains(t, failed[0].Message, "datakit.")
+	h.logs.waitLog(t, "nowhere=", 1, 5*time.Second)
+	nowhere := h.logs.find("Nowhere: POST http://127.0.0.1:")
+	require.Len(t, nowhere, 1, h.logs.dump())
+	assert.Equal(t, slog.LevelWarn, nowhere[0].Level)
+	assert.Contains(t, nowhere[0].Message, "refused")
+
+	batches := viaHTTP.Batches()
+	require.Len(t, batches, 3)
+	b := batches[0]
 	assert.Equal(t, point.Metric, b.Category)
 	assert.Equal(t, "remote in", b.Input, "query parameters are URL-encoded")
+	require.Len(t, b.Points, 1)
+	cfg, _ := b.Points[0].Tag("cfg")
+	env, _ := b.Points[0].Tag("env")
+	assert.Equal(t, "own", cfg, "the point's own tag wins")
+	assert.Equal(t, "prod", env, "the input's tags are added in HTTP mode too")
+	require.Len(t, batches[1].Points, 2, "a generator is a list")
+	_, hasEnv := batches[1].Points[0].Tag("env")
+	assert.False(t, hasEnv, "ignore_global_tags leaves out the input's tags")
+	require.Len(t, batches[2].Points, 2, "a tuple is a list")
+	env, _ = batches[2].Points[1].Tag("env")
+	assert.Equal(t, "prod", env)
 	assert.Zero(t, h.rec.Len(), "nothing went through the pipe")
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
 }
 
 // TestReportLimits checks that MaxReportBytes bounds a whole report (not

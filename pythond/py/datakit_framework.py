@@ -31,6 +31,8 @@ import json
 import marshal
 import os
 import sys
+import threading
+import time as _time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -55,6 +57,72 @@ _HTTP_TIMEOUT = 30.0
 
 # Set by the collectkit runner; None when the module is used on its own.
 _channel = _collectkit_channel.Channel.from_env(os.environ)
+
+# The input's tags (its "tags" table), which collectkit adds to points that
+# come over the pipe; the HTTP mode adds them the same way: to every point
+# that lacks the tag, unless the report sets ignore_global_tags.
+_TAGS_ENV = "COLLECTKIT_PYTHOND_TAGS"
+
+
+def _load_input_tags():
+    text = os.environ.get(_TAGS_ENV, "")
+    if not text:
+        return {}
+    try:
+        tags = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(tags, dict):
+        return {}
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+_input_tags = _load_input_tags()
+
+# A failed HTTP post is logged to stderr at most once a minute per distinct
+# error, so a wrong port or a missing token is seen without flooding.
+_HTTP_LOG_EVERY = 60.0
+_http_logged = {}
+_http_log_lock = threading.Lock()
+
+
+def _log_http_failure(text):
+    now = _time.monotonic()
+    with _http_log_lock:
+        last = _http_logged.get(text)
+        if last is not None and now - last < _HTTP_LOG_EVERY:
+            return
+        if len(_http_logged) > 1000:
+            _http_logged.clear()
+        _http_logged[text] = now
+    print("W! " + text, file=sys.stderr, flush=True)
+
+
+def _as_list(points):
+    """Return the points of one report key as a list: a dict is one point,
+    a tuple, generator or other iterable is listed."""
+    if isinstance(points, list):
+        return points
+    if isinstance(points, dict):
+        return [points]
+    return list(points)
+
+
+def _with_tags(points, tags):
+    """Return points with tags added to each dict point that lacks them;
+    the caller's dicts are not changed."""
+    out = []
+    for p in points:
+        if isinstance(p, dict):
+            own = p.get("tags")
+            if own is None or isinstance(own, dict):
+                merged = dict(tags)
+                if own:
+                    merged.update(own)
+                p = dict(p)
+                p["tags"] = merged
+        out.append(p)
+    return out
 
 
 class ReportError(Exception):
@@ -176,12 +244,9 @@ class DataKitFramework(object):
         return failure
 
     def _send(self, category, points, opts):
+        points = _as_list(points)
         if self._ck_http is None and _channel is not None:
             try:
-                if isinstance(points, dict):
-                    points = [points]
-                elif not isinstance(points, list):
-                    points = list(points)
                 return _channel.send_points(
                     category, points, _encode_points,
                     input_name=opts.get("input") or "",
@@ -195,10 +260,11 @@ class DataKitFramework(object):
         for key in ("precision", "input", "ignore_global_tags", "version"):
             if opts.get(key):
                 query.append((key, str(opts[key])))
+        if _input_tags and not opts.get("ignore_global_tags"):
+            points = _with_tags(points, _input_tags)
         return self._http_post(
             "/v1/write/" + category, query,
-            json.dumps(points if isinstance(points, list) else [points],
-                       default=_json_default).encode("utf-8"))
+            json.dumps(points, default=_json_default).encode("utf-8"))
 
     def _http_address(self):
         return self._ck_http or (_DEFAULT_HOST, _DEFAULT_PORT)
@@ -212,8 +278,9 @@ class DataKitFramework(object):
         return url
 
     def _http_post(self, path, query, body):
+        url = self.construct_url(path, query)
         request = urllib.request.Request(
-            self.construct_url(path, query), data=body, method="POST",
+            url, data=body, method="POST",
             headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as r:
@@ -221,9 +288,14 @@ class DataKitFramework(object):
                 return ""
         except urllib.error.HTTPError as exc:
             text = exc.read().decode("utf-8", "replace")
+            _log_http_failure("%s: POST %s: HTTP %d: %s" % (
+                self._collector_name(), url.split("?")[0], exc.code,
+                text.strip() or exc.reason))
             return text or _error_text("collectkit.httpError",
                                        "HTTP %d" % exc.code)
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            _log_http_failure("%s: POST %s: %s" % (
+                self._collector_name(), url.split("?")[0], exc))
             return _error_text("collectkit.httpError",
                                "POST %s: %s" % (path, exc))
 
