@@ -75,11 +75,11 @@ class InitFails(DataKitFramework):
 `)
 	h.write("other/single.py", collector("Single"))
 	h.write("other/ignored.py", collector("NotListed"))
-	h.write("third/dup.py", collector("Dup")) // same module name as below: first wins
-	h.write("fourth/dup.py", collector("DupShadowed"))
+	h.write("third/dup.py", collector("Dup")) // same file name as below: both load
+	h.write("fourth/dup.py", collector("DupToo"))
 
 	h.start(h.options(Input{Dirs: []string{"d", "other/single.py", "third", "fourth"}}))
-	h.waitPoints(6, 10*time.Second)
+	h.waitPoints(7, 10*time.Second)
 	imports := h.errs.wait(t, KindImport, 2, 5*time.Second)
 	inits := h.errs.wait(t, KindInit, 1, 5*time.Second)
 	time.Sleep(200 * time.Millisecond) // let a wrong extra collector show up
@@ -90,7 +90,7 @@ class InitFails(DataKitFramework):
 		names = append(names, p.Name)
 	}
 	sort.Strings(names)
-	assert.Equal(t, []string{"Derived", "Dup", "Inner", "NoInterval", "Single", "Top"}, names)
+	assert.Equal(t, []string{"Derived", "Dup", "DupToo", "Inner", "NoInterval", "Single", "Top"}, names)
 
 	require.Len(t, imports, 2)
 	var sawMissing, sawSyntax bool
@@ -109,7 +109,109 @@ class InitFails(DataKitFramework):
 	assert.Equal(t, "InitFails", inits[0].Collector)
 	assert.Contains(t, inits[0].Traceback, "RuntimeError: no config")
 	assert.NotEmpty(t, h.logs.find("does not override run()"))
-	assert.NotEmpty(t, h.logs.find("running 6 collector(s)"))
+	assert.NotEmpty(t, h.logs.find("running 7 collector(s)"))
+}
+
+// seedMyTest is the complete example of DataKit's pythond documentation,
+// unchanged: python.d/mytest/test.py with class MyTest.
+const seedMyTest = `from datakit_framework import DataKitFramework
+
+class MyTest(DataKitFramework):
+    name = 'MyTest'
+    interval = 10 # triggered interval seconds.
+
+    # if your datakit ip is 127.0.0.1 and port is 9529, you won't need use this,
+    # just comment it.
+    # def __init__(self, **kwargs):
+    #     super().__init__(ip = '127.0.0.1', port = 9529)
+
+    def run(self):
+        print("MyTest")
+        data = [
+                {
+                    "measurement": "abc",
+                    "tags": {
+                      "t1": "b",
+                      "t2": "d"
+                    },
+                    "fields": {
+                      "f1": 123,
+                      "f2": 3.4,
+                      "f3": "strval"
+                    },
+                    # "time": 1624550216 # you don't need this
+                },
+
+                {
+                    "measurement": "def",
+                    "tags": {
+                      "t1": "b",
+                      "t2": "d"
+                    },
+                    "fields": {
+                      "f1": 123,
+                      "f2": 3.4,
+                      "f3": "strval"
+                    },
+                    # "time": 1624550216 # you don't need this
+                }
+            ]
+
+        in_data = {
+            'M':data,
+            'input': "datakitpy"
+        }
+
+        return self.report(in_data) # you must call self.report here
+`
+
+// TestModuleLoading checks that user files are loaded by path: the seed's
+// own example (mytest/test.py, which the standard library's test package
+// would shadow), two dirs with a main.py each, sibling and relative
+// imports, and a package's __init__.py run as its import would.
+func TestModuleLoading(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("mytest/test.py", seedMyTest)
+	h.write("a/main.py", "from helper import NAME\n"+strings.ReplaceAll(collector("MainA"), "measurement='MainA'", "measurement=NAME"))
+	h.write("a/helper.py", "NAME = 'from_helper_a'\n")
+	h.write("b/main.py", collector("MainB"))
+	h.write("c/pkg/__init__.py", "PKG_INIT = 'ran'\n")
+	h.write("c/pkg/util.py", "VALUE = 'rel'\n")
+	h.write("c/pkg/json.py", `
+from . import util, PKG_INIT
+from pkg.util import VALUE  # as under DataKit, with c on sys.path
+import json as stdjson      # the standard library's, not this file
+from datakit_framework import DataKitFramework
+
+class Rel(DataKitFramework):
+    name = 'Rel'
+    interval = 60
+
+    def run(self):
+        self.feed_metric(measurement='Rel', tags={'v': util.VALUE + VALUE, 'init': PKG_INIT + stdjson.dumps([1])}, fields={'n': 1})
+`)
+	h.start(h.options(Input{Dirs: []string{"mytest", "a", "b", "c"}}))
+	pts := h.waitPoints(5, 10*time.Second)
+	got := map[string]string{}
+	for _, p := range pts {
+		v, _ := p.Tag("v")
+		init, _ := p.Tag("init")
+		got[p.Name] = v + init
+	}
+	assert.Equal(t, map[string]string{"abc": "", "def": "", "from_helper_a": "", "MainB": "", "Rel": "relrelran[1]"}, got, h.logs.dump())
+	for _, p := range pts {
+		if p.Name == "abc" {
+			assert.Equal(t, "datakitpy", h.rec.Batches()[0].Input)
+			f1, _ := p.Field("f1")
+			assert.Equal(t, 123.0, f1.Float(), "an int is a float, as in DataKit")
+			_, hasStr := p.Field("f3")
+			assert.False(t, hasStr, "a metric's string field is dropped")
+		}
+	}
+	assert.Empty(t, h.errs.kind(KindImport))
+	assert.Empty(t, h.errs.kind(KindExit))
+	assert.NotEmpty(t, h.logs.find("MyTest"), "the seed's print is logged")
 }
 
 // TestNoCollectors checks that a dir without collectors is an error that

@@ -5,7 +5,10 @@
 
 Discovers collectors the way DataKit does: for every directory, the .py
 files in it and in its immediate subdirectories (as "subdir.module"),
-skipping __init__.py; a path to a file names that one module. Every
+skipping __init__.py; a path to a file names that one module. Each file
+is loaded by path under a private module name (see Loader), so no module
+of the standard library or of site-packages can shadow it, and files of
+the same name in different dirs are all loaded. Every
 DataKitFramework subclass defined in a module (not merely imported into it)
 that overrides run() is instantiated once and runs on its own thread at a
 fixed rate of ``interval`` seconds. Runs of one collector never overlap; a
@@ -16,7 +19,7 @@ Exit status: 0 never (the runner runs until stopped), 2 for bad arguments,
 """
 
 import argparse
-import importlib
+import importlib.util
 import os
 import sys
 import threading
@@ -70,10 +73,78 @@ def find_modules(paths):
     return found
 
 
-def import_module(name):
-    """Import name, logging why it failed; return the module or None."""
+# User files are loaded by path under private module names, so that a
+# file named like a standard or installed module (test.py, json.py) is
+# still the one loaded, and two dirs may each have a main.py. A module of
+# a package directory gets a private parent package (running the
+# directory's __init__.py when there is one, as an import of
+# "subdir.module" would), so its relative imports work.
+_PRIVATE_PREFIX = "_collectkit_user_"
+
+
+class Loader(object):
+    """Loads the discovered files of one runner under private names."""
+
+    def __init__(self):
+        self.count = 0
+        self.packages = {}  # package dir -> private package name
+
+    def _name(self, stem):
+        self.count += 1
+        safe = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
+        return "%s%d_%s" % (_PRIVATE_PREFIX, self.count, safe)
+
+    def _package(self, pkg_dir):
+        name = self.packages.get(pkg_dir)
+        if name is not None:
+            return name
+        name = self._name(os.path.basename(pkg_dir))
+        init = os.path.join(pkg_dir, "__init__.py")
+        if os.path.isfile(init):
+            spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[pkg_dir])
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        else:
+            spec = importlib.util.spec_from_loader(name, None,
+                                                  is_package=True)
+            module = importlib.util.module_from_spec(spec)
+            module.__path__ = [pkg_dir]
+            sys.modules[name] = module
+        self.packages[pkg_dir] = name
+        return name
+
+    def load(self, root, display):
+        """Load the file that root/display names ("mod" for root/mod.py,
+        "pkg.mod" for root/pkg/mod.py) and return the module."""
+        parts = display.split(".")
+        path = os.path.join(root, *parts) + ".py"
+        if len(parts) > 1:
+            parent = self._package(os.path.join(root, *parts[:-1]))
+            name = parent + "." + parts[-1]
+        else:
+            name = self._name(parts[-1])
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+
+
+def import_module(loader, root, name):
+    """Load module name of root, logging why it failed; return the module
+    or None."""
     try:
-        return importlib.import_module(name)
+        return loader.load(root, name)
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if missing and missing != name and not name.startswith(missing + "."):
@@ -91,7 +162,7 @@ def import_module(name):
     return None
 
 
-def find_collectors(module, base, seen):
+def find_collectors(module, display, base, seen):
     """Return the collector classes defined in module."""
     classes = []
     for value in list(vars(module).values()):
@@ -103,7 +174,7 @@ def find_collectors(module, base, seen):
         if value.run is base.run:
             log("warning", value.__name__, "discover",
                 "class %s in %s does not override run(); skipped"
-                % (value.__name__, module.__name__))
+                % (value.__name__, display))
             continue
         classes.append(value)
     return classes
@@ -206,27 +277,27 @@ def main(argv):
     base = datakit_framework.DataKitFramework
 
     modules = find_modules(args.paths)
-    for root, _ in modules:
-        if root not in sys.path:
-            sys.path.append(root)
-    collectors = []
-    seen_modules = set()
-    seen_classes = set()
+    # Each collector's dir stays importable for sibling imports ("import
+    # helper", or "from pkg import helper" as under DataKit).
     for root, name in modules:
-        if name in seen_modules:
+        for d in (root, os.path.join(root, *name.split(".")[:-1])):
+            d = os.path.abspath(d)
+            if d not in sys.path:
+                sys.path.append(d)
+    collectors = []
+    seen_files = set()
+    seen_classes = set()
+    loader = Loader()
+    for root, name in modules:
+        path = os.path.realpath(os.path.join(root, *name.split("."))
+                                + ".py")
+        if path in seen_files:
             continue
-        seen_modules.add(name)
-        module = import_module(name)
-        where = os.path.abspath(getattr(module, "__file__", None) or "")
-        if module is not None and not where.startswith(
-                os.path.abspath(root) + os.sep):
-            log("warning", "", "discover",
-                "module %s in %s is shadowed by %s; rename the file"
-                % (name, root, where or "a built-in module"))
-            continue
+        seen_files.add(path)
+        module = import_module(loader, root, name)
         if module is None:
             continue
-        for cls in find_collectors(module, base, seen_classes):
+        for cls in find_collectors(module, name, base, seen_classes):
             try:
                 instance = cls()
             except BaseException as exc:
