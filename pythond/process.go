@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -43,11 +44,21 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 		return s.startFailed(ctx, in, fmt.Errorf("creating pipes: %w", err))
 	}
 
+	// Processes the collectors fork share the pipes; they take turns
+	// through flock on this file (see _collectkit_channel.py).
+	lock, err := os.CreateTemp("", "collectkit-pythond-*.lock")
+	if err != nil {
+		closeAll()
+		return s.startFailed(ctx, in, fmt.Errorf("creating the channel lock file: %w", err))
+	}
+	lock.Close()
+	defer os.Remove(lock.Name())
+
 	growPipe(dataW)
 	args := []string{filepath.Join(pyDir, runnerScript), "--name", in.Name, "--run-timeout", strconv.FormatFloat(in.runTimeoutSeconds(), 'g', -1, 64), "--"}
 	args = append(args, in.dirs...)
 	cmd := exec.Command(in.cmdPath, args...)
-	cmd.Env = in.env
+	cmd.Env = append(slices.Clip(in.env), lockEnv+"="+lock.Name())
 	cmd.Dir = in.workdir
 	cmd.Stdout = outW
 	cmd.Stderr = errW

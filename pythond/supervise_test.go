@@ -549,3 +549,57 @@ class Lim(DataKitFramework):
 	reports := h.errs.wait(t, KindReport, 2, 5*time.Second)
 	assert.Contains(t, reports[1].Message, "none of the 2 points")
 }
+
+// TestMultiprocessingPool runs a collector whose run() reports from the
+// four workers of a multiprocessing.Pool and then from itself: forked
+// processes share the channel without mixing up frames or answers.
+func TestMultiprocessingPool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("mp/mp.py", `
+import multiprocessing
+import os
+from datakit_framework import DataKitFramework
+
+class Pooled(DataKitFramework):
+    name = 'Pooled'
+    interval = 60
+
+    def work(self, i):
+        rs = []
+        for j in range(10):
+            rs.append(self.feed_metric(measurement="worker", tags={"pid": str(os.getpid())}, fields={"i": i, "j": j}))
+        # a large report too, sent in several chunks
+        rs.append(self.report({'M': [{"measurement": "bulk", "fields": {"i": i, "k": k}} for k in range(700)]}))
+        return [r for r in rs if r]
+
+    def run(self):
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(4) as pool:
+            errors = pool.map(self.work, range(16))
+        r = self.feed_metric(measurement="parent", fields={"n": 16})
+        print("pool done errors=%r parent=%r" % (sum(errors, []), r))
+`)
+	h.start(h.options(Input{Dirs: []string{"mp"}}))
+	h.logs.waitLog(t, "pool done", 1, 20*time.Second)
+	assert.Len(t, h.logs.find("pool done errors=[] parent=''"), 1, h.logs.dump())
+	pts := h.waitPoints(16*10+16*700+1, 5*time.Second)
+	counts := map[string]int{}
+	pids := map[string]bool{}
+	seen := map[[2]float64]bool{}
+	for _, p := range pts {
+		counts[p.Name]++
+		if p.Name == "worker" {
+			pid, _ := p.Tag("pid")
+			pids[pid] = true
+			i, _ := p.Field("i")
+			j, _ := p.Field("j")
+			seen[[2]float64{i.Float(), j.Float()}] = true
+		}
+	}
+	assert.Equal(t, map[string]int{"worker": 160, "bulk": 11200, "parent": 1}, counts)
+	assert.Len(t, seen, 160, "every worker report arrived once")
+	assert.Greater(t, len(pids), 1, "reports came from several processes")
+	assert.Empty(t, h.errs.kind(KindReport))
+	assert.Empty(t, h.errs.kind(KindExit))
+}

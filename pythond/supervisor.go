@@ -340,9 +340,12 @@ func buildEnv(base, envs []string, tagsJSON string) []string {
 
 // fdsEnv names the data and ack descriptors for the Python side; tagsEnv
 // holds Input.Tags as a JSON object, which the HTTP mode adds to points.
+// lockEnv names the file whose flock serializes the exchanges of
+// processes forked from the collectors.
 const (
 	fdsEnv  = "COLLECTKIT_PYTHOND_FDS"
 	tagsEnv = "COLLECTKIT_PYTHOND_TAGS"
+	lockEnv = "COLLECTKIT_PYTHOND_LOCK"
 )
 
 func sortedTagKeys(m map[string]string) []string {

@@ -28,6 +28,14 @@ The host answers the last b"D" frame of every report with a b"A" frame
 whose meta is "<seq>\\x1f<status>" (status "ok" or "error") and whose
 payload is the error text. A report waits for its answer, so a slow host
 slows the collectors down instead of losing data.
+
+Processes forked by a collector (multiprocessing.Pool workers) inherit the
+pipes, so every exchange (a report's frames and its answer, or one record)
+holds a lock across processes: a threading.Lock within the process and
+flock on the lock file the host names in COLLECTKIT_PYTHOND_LOCK, which a
+forked child reopens (os.register_at_fork) so that its flock is its own.
+Answers are read unbuffered, exactly one at a time, so no process reads
+another's; sequence numbers are "<pid>.<n>".
 """
 
 import json
@@ -35,7 +43,13 @@ import os
 import struct
 import threading
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: threads only
+    fcntl = None
+
 FDS_ENV = "COLLECTKIT_PYTHOND_FDS"
+LOCK_ENV = "COLLECTKIT_PYTHOND_LOCK"
 
 _HEADER = struct.Struct(">BHI")
 _SEP = "\x1f"
@@ -66,19 +80,59 @@ def _clean(text):
 class Channel(object):
     """A framed, acknowledged channel to the host.
 
-    It is safe for use by several threads. A report holds the report lock
-    from writing its frame to reading its answer, so answers need no
-    dispatching; records that need no answer only take the write lock,
-    which keeps frames whole.
+    It is safe for use by several threads and by processes forked from
+    the one that created it. An exchange holds the channel's lock from
+    writing its first frame to reading its answer, so answers need no
+    dispatching and frames are never interleaved.
     """
 
-    def __init__(self, write_fd, read_fd):
+    def __init__(self, write_fd, read_fd, lock_path=""):
         self._wfd = write_fd
-        self._rfile = os.fdopen(read_fd, "rb", buffering=64 * 1024)
-        self._wlock = threading.Lock()
-        self._rlock = threading.Lock()
+        self._rfd = read_fd
+        self._lock_path = lock_path
+        self._lock_fd = -1
+        self._open_lock()
+        self._tlock = threading.Lock()
         self._seq = 0
+        self._pid = os.getpid()
         self._closed = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _open_lock(self):
+        if fcntl is None or not self._lock_path:
+            return
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            fd = -1
+        old, self._lock_fd = self._lock_fd, fd
+        if old >= 0:
+            os.close(old)
+
+    def _after_fork(self):
+        # The parent's threads are gone: their lock state goes with them.
+        self._tlock = threading.Lock()
+        self._pid = os.getpid()
+        self._seq = 0
+        self._open_lock()
+
+    def _acquire(self):
+        self._tlock.acquire()
+        if self._lock_fd >= 0:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._tlock.release()
+                raise
+
+    def _release(self):
+        if self._lock_fd >= 0:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+        self._tlock.release()
 
     @classmethod
     def from_env(cls, environ):
@@ -88,21 +142,21 @@ class Channel(object):
         not try to use descriptors they do not have.
         """
         value = environ.pop(FDS_ENV, "")
+        lock_path = environ.pop(LOCK_ENV, "")
         if not value:
             return None
         write_fd, read_fd = (int(v) for v in value.split(","))
         os.set_inheritable(write_fd, False)
         os.set_inheritable(read_fd, False)
-        return cls(write_fd, read_fd)
+        return cls(write_fd, read_fd, lock_path)
 
     def _write(self, kind, meta, payload):
         header = _HEADER.pack(kind, len(meta), len(payload))
-        with self._wlock:
-            if len(payload) <= _SMALL:
-                self._write_all(header + meta + payload)
-            else:
-                self._write_all(header + meta)
-                self._write_all(payload)
+        if len(payload) <= _SMALL:
+            self._write_all(header + meta + payload)
+        else:
+            self._write_all(header + meta)
+            self._write_all(payload)
 
     def _write_all(self, data):
         view = memoryview(data)
@@ -126,11 +180,12 @@ class Channel(object):
         host's error text. Raises ChannelClosed if the host is gone, and
         what encode raises (after telling the host to drop the report).
         """
-        with self._rlock:
+        self._acquire()
+        try:
             if self._closed is not None:
                 raise ChannelClosed(self._closed)
             self._seq += 1
-            seq = str(self._seq)
+            seq = "%d.%d" % (self._pid, self._seq)
             head = _SEP.join((
                 seq, category, _clean(input_name), _clean(collector),
                 _clean(precision), _clean(version),
@@ -155,9 +210,11 @@ class Channel(object):
                     break
                 size = min(size * 2, _MAX_CHUNK)
             result = self._read_ack(seq)
-            if failure is not None:
-                raise failure
-            return result
+        finally:
+            self._release()
+        if failure is not None:
+            raise failure
+        return result
 
     def _read_ack(self, seq):
         try:
@@ -178,10 +235,20 @@ class Channel(object):
         """Send a record that needs no answer (a log line, a last error)."""
         payload = json.dumps(obj, ensure_ascii=False).encode(
             "utf-8", "surrogatepass")
-        self._write(kind, b"", payload)
+        self._acquire()
+        try:
+            self._write(kind, b"", payload)
+        finally:
+            self._release()
 
     def _read_exact(self, n):
-        data = self._rfile.read(n)
-        if data is None or len(data) < n:
-            raise EOFError
-        return data
+        """Read exactly n bytes from the answer pipe, unbuffered, so that
+        nothing past this answer is taken from the pipe."""
+        chunks = []
+        while n > 0:
+            data = os.read(self._rfd, n)
+            if not data:
+                raise EOFError
+            chunks.append(data)
+            n -= len(data)
+        return b"".join(chunks)
