@@ -31,9 +31,10 @@ slows the collectors down instead of losing data.
 
 Processes forked by a collector (multiprocessing.Pool workers) inherit the
 pipes, so every exchange (a report's frames and its answer, or one record)
-holds a lock across processes: a threading.Lock within the process and
-flock on the lock file the host names in COLLECTKIT_PYTHOND_LOCK, which a
-forked child reopens (os.register_at_fork) so that its flock is its own.
+holds a lock across processes: a threading.Lock within the process and,
+once the process has forked or is a forked child, flock on the lock file
+the host names in COLLECTKIT_PYTHOND_LOCK, which a forked child reopens
+(os.register_at_fork) so that its flock is its own.
 Answers are read unbuffered, exactly one at a time, so no process reads
 another's; sequence numbers are "<pid>.<n>".
 """
@@ -93,11 +94,15 @@ class Channel(object):
         self._lock_fd = -1
         self._open_lock()
         self._tlock = threading.Lock()
+        # True once this process has forked or is a forked child: only
+        # then can another process share the pipes, and exchanges flock.
+        self._shared = False
         self._seq = 0
         self._pid = os.getpid()
         self._closed = None
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
+            os.register_at_fork(before=self._before_fork,
+                                after_in_child=self._after_fork)
 
     def _open_lock(self):
         if fcntl is None or not self._lock_path:
@@ -110,24 +115,33 @@ class Channel(object):
         if old >= 0:
             os.close(old)
 
+    def _before_fork(self):
+        # Let an exchange that did not flock finish; every later one does.
+        with self._tlock:
+            self._shared = True
+
     def _after_fork(self):
         # The parent's threads are gone: their lock state goes with them.
         self._tlock = threading.Lock()
+        self._shared = True
         self._pid = os.getpid()
         self._seq = 0
         self._open_lock()
 
     def _acquire(self):
+        """Take the lock of an exchange; return whether it flocked."""
         self._tlock.acquire()
-        if self._lock_fd >= 0:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            except BaseException:
-                self._tlock.release()
-                raise
+        if not self._shared or self._lock_fd < 0:
+            return False
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._tlock.release()
+            raise
+        return True
 
-    def _release(self):
-        if self._lock_fd >= 0:
+    def _release(self, flocked):
+        if flocked:
             try:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             except OSError:
@@ -180,7 +194,7 @@ class Channel(object):
         host's error text. Raises ChannelClosed if the host is gone, and
         what encode raises (after telling the host to drop the report).
         """
-        self._acquire()
+        flocked = self._acquire()
         try:
             if self._closed is not None:
                 raise ChannelClosed(self._closed)
@@ -211,7 +225,7 @@ class Channel(object):
                 size = min(size * 2, _MAX_CHUNK)
             result = self._read_ack(seq)
         finally:
-            self._release()
+            self._release(flocked)
         if failure is not None:
             raise failure
         return result
@@ -221,8 +235,9 @@ class Channel(object):
             while True:
                 kind, meta_len, payload_len = _HEADER.unpack(
                     self._read_exact(_HEADER.size))
-                meta = self._read_exact(meta_len).decode("utf-8")
-                text = self._read_exact(payload_len).decode("utf-8", "replace")
+                rest = self._read_exact(meta_len + payload_len)
+                meta = rest[:meta_len].decode("utf-8")
+                text = rest[meta_len:].decode("utf-8", "replace")
                 ack_seq, _, status = meta.partition(_SEP)
                 if kind == KIND_ACK and ack_seq == seq:
                     return "" if status == "ok" else (text or status)
@@ -235,15 +250,17 @@ class Channel(object):
         """Send a record that needs no answer (a log line, a last error)."""
         payload = json.dumps(obj, ensure_ascii=False).encode(
             "utf-8", "surrogatepass")
-        self._acquire()
+        flocked = self._acquire()
         try:
             self._write(kind, b"", payload)
         finally:
-            self._release()
+            self._release(flocked)
 
     def _read_exact(self, n):
         """Read exactly n bytes from the answer pipe, unbuffered, so that
         nothing past this answer is taken from the pipe."""
+        if n == 0:
+            return b""
         chunks = []
         while n > 0:
             data = os.read(self._rfd, n)
