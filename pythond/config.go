@@ -45,7 +45,9 @@ type Input struct {
 	// inherited value (or an earlier entry of Envs).
 	Envs []string `toml:"envs"`
 	// Tags are added to every point the collectors report, unless the
-	// point already has the tag or the report sets ignore_global_tags.
+	// point already has the tag or the report sets ignore_global_tags;
+	// they win over Options.GlobalTags. Collectors in HTTP mode add them
+	// too (they get them in COLLECTKIT_PYTHOND_TAGS).
 	Tags map[string]string `toml:"tags"`
 	// Workdir is the working directory of the process, relative to the
 	// python.d root. Empty means the python.d root.

@@ -16,6 +16,7 @@
 //	  restart_min = "1s"           # collectkit: restart back-off bounds
 //	  restart_max = "1m"
 //	  run_timeout = "30s"          # collectkit: report a run() over this
+//	  exact_ints = false           # collectkit: true keeps ints as ints
 //
 // [ParseConfig] decodes such a document strictly (unknown keys are errors
 // naming key and line); a host with its own configuration embeds []Input
@@ -23,7 +24,34 @@
 // Options.Root, or first under GitRepos/<repo>/python.d in git-repo mode,
 // and may not leave their root through ".." or a symbolic link; absolute
 // paths are used as written. Envs add to the inherited environment with
-// $VAR expansion (DataKit replaced the environment).
+// $VAR expansion (DataKit replaced the environment). Setting only
+// restart_max below 1s makes it the minimum delay too.
+//
+// # Tags
+//
+// Options.GlobalTags are the host's global tags and Input.Tags the
+// input's; both are added to every point that lacks the key (the point's
+// own tag wins, then the input's, then the global one), unless the report
+// sets ignore_global_tags, as DataKit adds its global host tags to what
+// comes through /v1/write. A collector in HTTP mode gets the input's tags
+// as a JSON object in the environment variable COLLECTKIT_PYTHOND_TAGS
+// and adds them to its points the same way before posting; the DataKit it
+// posts to adds its own global tags.
+//
+// # Loading collectors
+//
+// Each .py file found is loaded by path (importlib's
+// spec_from_file_location) under a private module name, so a file named
+// like a module of the standard library or of site-packages (DataKit's
+// own example is mytest/test.py) is still the one loaded, and two dirs
+// may each have a main.py. A file of a package directory (dir/pkg/mod.py)
+// gets a private parent package, made by running dir/pkg/__init__.py when
+// there is one (as "import pkg.mod" would), so its relative imports work.
+// Every dir, and every package directory, is appended to sys.path, so
+// collectors import their siblings ("import helper", "from pkg import
+// helper") as under DataKit; such an import loads the file a second time,
+// under its plain name, and the classes it defines there are not
+// collectors.
 //
 // # Supervision
 //
@@ -66,13 +94,25 @@
 // report costs a script; version 2 of its format has no back-references
 // and writes every str as UTF-8, and the host reads exactly that subset
 // with a strict, bounded decoder of its own. Values map as DataKit's JSON
-// API maps them, integers kept exact: int to an int64 field (uint64 above
-// its range; beyond both an error naming the key), float, str, bool, and
-// bytes to a bytes field; a None field is dropped with a nil_field
-// warning; a tag that is not a str, a list or dict as a field and a bad
-// time refuse the report with an error naming the point and key.
-// Subclasses of the built-in types (OrderedDict, IntEnum, numpy.float64)
-// are converted first; other values raise TypeError in report().
+// API maps them. Every int becomes a float64 field, as in DataKit (whose
+// JSON decoder reads every number as a float64), so a script writes
+// f1=123 and not f1=123i, in pipe and HTTP mode alike: ints beyond 2^53
+// lose precision as they do there, those beyond the float range refuse
+// the report. With exact_ints = true an int becomes an int64 field
+// (uint64 above its range; beyond both an error naming the key). float,
+// str and bool map to their kinds (bools stay bools), bytes to a bytes
+// field. A None field or tag value is dropped with a nil_field warning. A
+// missing, None or empty measurement is the empty name, which
+// normalization turns into "__default" with an invalid_measurement
+// warning, as DataKit does. A time that is None, missing or 0 means now
+// (DataKit replaces a zero time); other times are in the report's
+// precision, detected from their magnitude when it has none. A tag that
+// is not a str or None, a list or dict as a field, a measurement that is
+// not a str and a bad time refuse the report with an error naming the
+// point and key. Subclasses of the built-in types (OrderedDict, IntEnum,
+// numpy.float64) are converted first; other values raise TypeError in
+// report(). A key's points may be a list, a tuple, a generator or a
+// single dict, in both modes.
 //
 // The host writes the report's points to the Sink as one point.Batch
 // (Input: the report's "input", else the collector's name) only once all
@@ -81,9 +121,23 @@
 // and a process killed mid-report leaves no partial report in the Sink.
 // report() returns "" on success and, on failure, DataKit's JSON error
 // document as text (or raises ReportError when the collector sets
-// raise_on_error). A collector that passes ip/port to
-// DataKitFramework.__init__, or that runs outside collectkit, posts to
-// that DataKit write API over HTTP instead, as DataKit's framework does.
+// raise_on_error); a report larger than Options.MaxReportBytes in all
+// (datakit.requestEntityTooLarge; its chunks are skipped, not kept) and a
+// report left without points after normalization (datakit.noPoints, as
+// DataKit answers a body without points) are refused and logged like the
+// others. A collector that passes ip/port to DataKitFramework.__init__,
+// or that runs outside collectkit, posts to that DataKit write API over
+// HTTP instead, as DataKit's framework does; a post that fails is logged
+// to stderr with the prefix "W! " (a warning in the host's log), at most
+// once a minute per distinct error, and report() returns the error text.
+//
+// Processes a collector forks (multiprocessing.Pool workers) inherit the
+// pipe and may report too: once a process has forked, each exchange (a
+// report's frames and its answer, or a log record) holds flock on a lock
+// file the host creates for the process, which a forked child reopens,
+// and answers are read exactly one at a time, so no process reads
+// another's. Processes started with the "spawn" or "forkserver" methods
+// do not inherit the pipe.
 //
 // # Concurrency
 //

@@ -71,8 +71,9 @@ type Options struct {
 	// at once.
 	StopGrace time.Duration
 	// MaxReportBytes bounds the encoded size of one category of one
-	// report; a larger one is refused with an error the script sees. Zero
-	// means DefaultMaxReportBytes.
+	// report, all its chunks together; a larger one is refused with an
+	// error the script sees, and the chunks past the limit are skipped
+	// rather than kept. Zero means DefaultMaxReportBytes.
 	MaxReportBytes int
 	// Env is the environment the processes inherit before Input.Envs are
 	// added. Nil means os.Environ().
