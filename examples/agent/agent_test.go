@@ -249,15 +249,15 @@ restart_min = "100ms"
 			break
 		}
 	}
-	assert.Regexp(t, `^e2e_metric,src=py ratio=0\.5,value=42i \d{19}$`, pyMetric)
+	assert.Regexp(t, `^e2e_metric,host=e2e-host,src=py ratio=0\.5,value=42 \d{19}$`, pyMetric)
 
 	logs := strings.Join(readLines(t, loggingFile), "\n")
 	assert.Contains(t, logs, `http_log,app=web,host=e2e-host message="json line",status="info" 1700000000000000000`)
-	assert.Regexp(t, `e2e_log,src=py message="hello from python",status="info" \d{19}`, logs)
+	assert.Regexp(t, `e2e_log,host=e2e-host,src=py message="hello from python",status="info" \d{19}`, logs)
 
 	events := strings.Join(readLines(t, keyeventFile), "\n")
 	assert.Contains(t, events, `http_event,host=e2e-host,kind=test df_title="posted" 1700000002000000000`)
-	assert.Regexp(t, `measurement,src=py df_date_range=10i,df_event_id="ev1",df_message="",df_source="user",df_status="ok",df_title="e2e event",df_user_id="u1" \d{19}`, events)
+	assert.Regexp(t, `measurement,host=e2e-host,src=py df_date_range=10,df_event_id="ev1",df_message="",df_source="user",df_status="ok",df_title="e2e event",df_user_id="u1" \d{19}`, events)
 
 	// Nothing went to stdout: -out was given and no [sink].
 	assert.Empty(t, p.stdout.String())

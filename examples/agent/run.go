@@ -105,11 +105,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			gitRepos = filepath.Join(baseDir, gitRepos)
 		}
 		sup, err = pythond.New(pythond.Options{
-			Inputs:   cfg.Inputs.Pythond,
-			Root:     root,
-			GitRepos: gitRepos,
-			Sink:     out.sink,
-			Logger:   logger.With("component", "pythond"),
+			Inputs:     cfg.Inputs.Pythond,
+			Root:       root,
+			GitRepos:   gitRepos,
+			GlobalTags: cfg.GlobalTags,
+			Sink:       out.sink,
+			Logger:     logger.With("component", "pythond"),
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
 				handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
 			},
