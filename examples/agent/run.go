@@ -291,7 +291,23 @@ func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, stdout 
 	if len(sinks) == 1 {
 		o.sink = sinks[0]
 	} else {
-		o.sink = point.MultiSink(sinks...)
+		o.sink = untilError(sinks)
 	}
 	return o, nil
+}
+
+// untilError writes a batch to each sink in order and stops at the first
+// error. Unlike point.MultiSink, which writes to every sink whatever fails,
+// it keeps a client's retry (after a busy forwarder, say) from storing the
+// batch twice in the sinks after the one that failed. The forwarder, the
+// sink most likely to be busy, comes first.
+func untilError(sinks []point.Sink) point.Sink {
+	return point.SinkFunc(func(ctx context.Context, b point.Batch) error {
+		for _, s := range sinks {
+			if err := s.Write(ctx, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -56,3 +56,17 @@ func TestFileSinkFlushesWithinASecond(t *testing.T) {
 		return string(b) == "m v=1.5 2000000000\n"
 	})
 }
+
+func TestUntilErrorStopsAtTheFirstFailure(t *testing.T) {
+	var first, second pointtest.Recorder
+	first.Err = point.Busy(nil, time.Second)
+	s := untilError([]point.Sink{&first, &second})
+	err := s.Write(context.Background(), point.Batch{Category: point.Metric, Points: []point.Point{{Name: "m"}}})
+	require.ErrorIs(t, err, point.ErrBusy)
+	assert.Equal(t, 1, first.Len())
+	assert.Zero(t, second.Len(), "a sink after a failing one is not written, so a retry does not duplicate")
+
+	first.Err = nil
+	require.NoError(t, s.Write(context.Background(), point.Batch{Category: point.Metric, Points: []point.Point{{Name: "m"}}}))
+	assert.Equal(t, 1, second.Len())
+}
