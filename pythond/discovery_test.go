@@ -200,9 +200,16 @@ class Rel(DataKitFramework):
 		got[p.Name] = v + init
 	}
 	assert.Equal(t, map[string]string{"abc": "", "def": "", "from_helper_a": "", "MainB": "", "Rel": "relrelran[1]"}, got, h.logs.dump())
+	for _, b := range h.rec.Batches() {
+		for _, p := range b.Points {
+			if p.Name == "abc" {
+				// Collectors run concurrently: find the seed's batch by its points.
+				assert.Equal(t, "datakitpy", b.Input)
+			}
+		}
+	}
 	for _, p := range pts {
 		if p.Name == "abc" {
-			assert.Equal(t, "datakitpy", h.rec.Batches()[0].Input)
 			f1, _ := p.Field("f1")
 			assert.Equal(t, 123.0, f1.Float(), "an int is a float, as in DataKit")
 			_, hasStr := p.Field("f3")
