@@ -249,6 +249,9 @@ func familiesToPoints(fams []*dto.MetricFamily, key []point.Tag, now time.Time) 
 	for _, mf := range fams {
 		name := mf.GetName()
 		for _, m := range mf.GetMetric() {
+			if m == nil {
+				continue
+			}
 			if m.TimestampMs != nil {
 				return nil, apiErr(http.StatusBadRequest, CodeBadRequest,
 					"pushed metrics must not have timestamps: metric %q has timestamp %d", name, m.GetTimestampMs())
@@ -281,13 +284,15 @@ func familiesToPoints(fams []*dto.MetricFamily, key []point.Tag, now time.Time) 
 				hg := m.GetHistogram()
 				for _, b := range hg.GetBucket() {
 					c := float64(b.GetCumulativeCount())
-					if b.CumulativeCountFloat != nil {
+					if b != nil && b.CumulativeCountFloat != nil {
 						c = b.GetCumulativeCountFloat()
 					}
 					one(name, &point.Tag{Key: "le", Value: formatFloat(b.GetUpperBound())}, f("bucket", c))
 				}
 				cnt := float64(hg.GetSampleCount())
-				if hg.SampleCountFloat != nil {
+				// hg is nil for a histogram family whose metric carries no
+				// histogram: the getters are nil-safe, the fields are not.
+				if hg != nil && hg.SampleCountFloat != nil {
 					cnt = hg.GetSampleCountFloat()
 				}
 				one(name, nil, f("sum", hg.GetSampleSum()), f("count", cnt))
