@@ -87,12 +87,18 @@ const (
 
 // noNameMessages are the problem and message of RuleObjectName by
 // category.
+// The two categories the rule applies to get constant messages, so the fix
+// builds no string.
 func noNameMessages(c point.Category) (problem, message string) {
+	const (
+		object       = "object" + msgNoName
+		customObject = "custom_object" + msgNoName
+	)
 	switch c {
 	case point.Object:
-		return point.Object.String() + msgNoName, point.Object.String() + msgNoName + msgNoNameFix
+		return object, object + msgNoNameFix
 	case point.CustomObject:
-		return point.CustomObject.String() + msgNoName, point.CustomObject.String() + msgNoName + msgNoNameFix
+		return customObject, customObject + msgNoNameFix
 	}
 	return c.String() + msgNoName, c.String() + msgNoName + msgNoNameFix
 }

@@ -122,15 +122,7 @@ func (n *Normalizer) makePlan(c point.Category) plan {
 // gives *p new slices. So a caller may normalize a shallow copy of a point
 // it must not modify, as the Sink middleware does.
 func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warning, error) {
-	if !c.IsValid() || int(c) >= maxCategories {
-		return nil, fmt.Errorf("constraint: cannot normalize a point of invalid category %s", c)
-	}
-	pl := &n.plans[c]
-	faults := n.scan(p, pl)
-	if faults == 0 {
-		return nil, nil
-	}
-	return n.fix(p, c, faults, false, nil)
+	return n.normalize(p, c, false, nil)
 }
 
 // NormalizeOwned is Normalize for a caller that owns the arrays behind
@@ -152,15 +144,20 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 // On error, dst is returned as it was and *p's slices are left in an
 // unspecified order: drop the point.
 func (n *Normalizer) NormalizeOwned(p *point.Point, c point.Category, dst []point.Warning) ([]point.Warning, error) {
+	return n.normalize(p, c, true, dst)
+}
+
+// normalize is Normalize (owned false, dst nil) and NormalizeOwned: the
+// read-only scan, and the fix path only for a point that breaks a rule.
+func (n *Normalizer) normalize(p *point.Point, c point.Category, owned bool, dst []point.Warning) ([]point.Warning, error) {
 	if !c.IsValid() || int(c) >= maxCategories {
 		return dst, fmt.Errorf("constraint: cannot normalize a point of invalid category %s", c)
 	}
-	pl := &n.plans[c]
-	faults := n.scan(p, pl)
+	faults := n.scan(p, &n.plans[c])
 	if faults == 0 {
 		return dst, nil
 	}
-	return n.fix(p, c, faults, true, dst)
+	return n.fix(p, c, faults, owned, dst)
 }
 
 // Normalize applies the constraints for category c to *p with opts. It is
