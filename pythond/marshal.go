@@ -358,16 +358,25 @@ func (d *marshalDecoder) key(depth int) (key string, end bool, err *pointError) 
 	}
 }
 
-func (d *marshalDecoder) tagDict() *pointError {
+// dictStart consumes the start of a point's "tags" or "fields" value: a
+// dict continues (more is true), None is an empty one, and anything else is
+// recorded as an error of kind (naming what) and skipped.
+func (d *marshalDecoder) dictStart(what string, kind error) (more bool, err *pointError) {
 	switch c, _ := d.peek(); c {
 	case mNone:
 		d.pos++
-		return nil
+		return false, nil
 	case mDict:
 		d.pos++
-	default:
-		d.semantic("tags", fmt.Errorf("%w: tags is %s, not a dict", protocol.ErrTagType, d.typeName()))
-		return d.skip(2)
+		return true, nil
+	}
+	d.semantic(what, fmt.Errorf("%w: %s is %s, not a dict", kind, what, d.typeName()))
+	return false, d.skip(2)
+}
+
+func (d *marshalDecoder) tagDict() *pointError {
+	if more, err := d.dictStart("tags", protocol.ErrTagType); !more {
+		return err
 	}
 	for {
 		key, end, err := d.key(2)
@@ -397,15 +406,8 @@ func (d *marshalDecoder) tagDict() *pointError {
 }
 
 func (d *marshalDecoder) fieldDict() *pointError {
-	switch c, _ := d.peek(); c {
-	case mNone:
-		d.pos++
-		return nil
-	case mDict:
-		d.pos++
-	default:
-		d.semantic("fields", fmt.Errorf("%w: fields is %s, not a dict", protocol.ErrFieldType, d.typeName()))
-		return d.skip(2)
+	if more, err := d.dictStart("fields", protocol.ErrFieldType); !more {
+		return err
 	}
 	for {
 		key, end, err := d.key(2)
