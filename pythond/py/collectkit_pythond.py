@@ -101,15 +101,8 @@ class Loader(object):
         name = self._name(os.path.basename(pkg_dir))
         init = os.path.join(pkg_dir, "__init__.py")
         if os.path.isfile(init):
-            spec = importlib.util.spec_from_file_location(
-                name, init, submodule_search_locations=[pkg_dir])
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[name]
-                raise
+            _exec_module(importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[pkg_dir]))
         else:
             spec = importlib.util.spec_from_loader(name, None,
                                                   is_package=True)
@@ -129,15 +122,20 @@ class Loader(object):
             name = parent + "." + parts[-1]
         else:
             name = self._name(parts[-1])
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        return module
+        return _exec_module(importlib.util.spec_from_file_location(name, path))
+
+
+def _exec_module(spec):
+    """Create, register and run the module spec describes; a module that
+    fails is taken out of sys.modules again."""
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    return module
 
 
 def import_module(loader, root, name):
