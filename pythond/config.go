@@ -31,6 +31,11 @@ const (
 type Input struct {
 	// Name identifies the input in logs and errors. Required.
 	Name string `toml:"name"`
+	// Framework is the collector API of the input's scripts (TOML
+	// "framework": "datakit", the default, "netdata" or
+	// "netdata-plugin"). Options of one framework are errors on an input
+	// of another.
+	Framework Framework `toml:"framework"`
 	// Cmd is the Python interpreter, a path or a name looked up in PATH.
 	// Empty means "python3".
 	Cmd string `toml:"cmd"`
@@ -72,6 +77,11 @@ type Input struct {
 	// types here as under DataKit, in pipe and HTTP mode alike. bools
 	// stay bools either way.
 	ExactInts bool `toml:"exact_ints"`
+
+	// The options of the netdata and netdata-plugin frameworks (see
+	// netdata.go and netdata_plugin.go).
+	NetdataOptions
+	NetdataPluginOptions
 }
 
 // Duration is a time.Duration written in TOML as a string such as "1s" or
@@ -187,10 +197,13 @@ func (in Input) validate(prefix string) error {
 	} else if strings.ContainsAny(in.Name, "\x00\n\x1f") {
 		bad("name", "name %q contains a control character", in.Name)
 	}
+	r := roomOf(in.Framework)
 	if strings.ContainsRune(in.Cmd, 0) {
 		bad("cmd", "cmd contains a NUL byte")
+	} else if in.Cmd == "" && r != nil && r.noDefaultCmd {
+		bad("cmd", "cmd is required for framework %s", r.name)
 	}
-	if len(in.Dirs) == 0 {
+	if len(in.Dirs) == 0 && (r == nil || !r.noDirs) {
 		bad("dirs", "at least one directory is required")
 	}
 	for i, d := range in.Dirs {
@@ -222,6 +235,7 @@ func (in Input) validate(prefix string) error {
 	if lo, hi := in.restartMin(), in.restartMax(); in.RestartMin >= 0 && in.RestartMax >= 0 && lo > hi {
 		bad("restart_max", "restart_max %s is less than restart_min %s", hi, lo)
 	}
+	validateFramework(&in, bad)
 	return errors.Join(errs...)
 }
 

@@ -245,10 +245,10 @@ func TestInstallPython(t *testing.T) {
 	require.NoError(t, os.WriteFile(user, []byte("mine"), 0o644))
 	dir, err := installPython(state)
 	require.NoError(t, err)
-	for _, name := range []string{"datakit_framework.py", "_collectkit_channel.py", runnerScript} {
+	for _, name := range []string{"datakit/datakit_framework.py", "runtime/_collectkit_channel.py", datakitRunner} {
 		want, err := pyFS.ReadFile("py/" + name)
 		require.NoError(t, err)
-		got, err := os.ReadFile(filepath.Join(dir, name))
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		require.NoError(t, err)
 		assert.Equal(t, want, got, name)
 	}

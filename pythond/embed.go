@@ -10,17 +10,19 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
-// pyFS holds the Python side: the datakit_framework module, its private
-// channel module and the runner.
+// pyFS holds the Python side: the private runtime (py/runtime: channel,
+// loader, scheduler, one runner per framework) and one folder per
+// framework (py/datakit, py/netdata). Compiled caches are left out when
+// it is installed.
 //
-//go:embed py/*.py
+//go:embed all:py
 var pyFS embed.FS
 
-// runnerScript is the file name of the runner inside the installed
-// directory.
-const runnerScript = "collectkit_pythond.py"
+// installedMarker is a file every complete installation has.
+const installedMarker = "runtime/_collectkit_channel.py"
 
 // installPython writes the embedded Python package to a directory under
 // stateDir named after the hash of its contents, and returns that
@@ -35,7 +37,7 @@ func installPython(stateDir string) (string, error) {
 	}
 	parent := filepath.Join(stateDir, "pythond")
 	final := filepath.Join(parent, "py-"+sum[:16])
-	if fi, err := os.Stat(filepath.Join(final, runnerScript)); err == nil && fi.Mode().IsRegular() {
+	if fi, err := os.Stat(filepath.Join(final, filepath.FromSlash(installedMarker))); err == nil && fi.Mode().IsRegular() {
 		return final, nil
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -47,7 +49,11 @@ func installPython(stateDir string) (string, error) {
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
 	for _, name := range sortedKeys(files) {
-		if err := os.WriteFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
+		path := filepath.Join(tmp, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", fmt.Errorf("pythond: installing %s: %w", name, err)
+		}
+		if err := os.WriteFile(path, files[name], 0o644); err != nil {
 			return "", fmt.Errorf("pythond: installing %s: %w", name, err)
 		}
 	}
@@ -56,7 +62,7 @@ func installPython(stateDir string) (string, error) {
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		// Another installer won the race: its copy is identical.
-		if _, serr := os.Stat(filepath.Join(final, runnerScript)); serr == nil {
+		if _, serr := os.Stat(filepath.Join(final, filepath.FromSlash(installedMarker))); serr == nil {
 			return final, nil
 		}
 		return "", fmt.Errorf("pythond: installing Python package: %w", err)
@@ -64,20 +70,34 @@ func installPython(stateDir string) (string, error) {
 	return final, nil
 }
 
-// embeddedFiles returns the embedded files by base name and the hex
-// SHA-256 of their names and contents.
+// embeddedFiles returns the embedded files by slash-separated path
+// under py/ and the hex SHA-256 of their names and contents. Compiled
+// caches (__pycache__, *.pyc) and dot files are not part of it.
 func embeddedFiles() (map[string][]byte, string, error) {
-	entries, err := fs.ReadDir(pyFS, "py")
+	files := map[string][]byte{}
+	err := fs.WalkDir(pyFS, "py", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != "py" && (strings.HasPrefix(name, ".") || name == "__pycache__") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || strings.HasSuffix(name, ".pyc") {
+			return nil
+		}
+		b, err := pyFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files[strings.TrimPrefix(p, "py/")] = b
+		return nil
+	})
 	if err != nil {
 		return nil, "", err
-	}
-	files := make(map[string][]byte, len(entries))
-	for _, e := range entries {
-		b, err := pyFS.ReadFile("py/" + e.Name())
-		if err != nil {
-			return nil, "", err
-		}
-		files[e.Name()] = b
 	}
 	h := sha256.New()
 	for _, name := range sortedKeys(files) {

@@ -54,7 +54,7 @@ func pyEncode(t testing.TB, python string, exprs []string) []string {
 	t.Helper()
 	script := `
 import sys, collections, enum
-sys.path.insert(0, "py")
+sys.path.insert(0, "py/datakit")
 from datakit_framework import _encode_points
 
 class Kind(enum.IntEnum):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,7 +28,15 @@ type frameServer struct {
 	s   *Supervisor
 	in  *resolvedInput
 	ack io.Writer
-	buf []byte // ack buffer
+	buf []byte // ack and payload buffer
+
+	// frames are the handlers of the framework's own frame kinds; meta is
+	// their meta buffer.
+	frames map[byte]func(ctx context.Context, meta, payload []byte)
+	meta   []byte
+	// noCollectors is set when the runner says it found nothing to run
+	// (before it exits); read once the server has returned.
+	noCollectors bool
 
 	// The report being received: its chunks, each decoded into its own
 	// slot (points alias the slot's payload and decoder), normalized as
@@ -55,25 +64,34 @@ type reportFailure struct {
 	err  error
 }
 
-// serveFrames reads frames from r until EOF, writes the points of each
-// report to the sink and answers it on ack. A frame cut short (the
-// process died while writing it) is dropped, and so is the report it
-// belongs to.
-func (s *Supervisor) serveFrames(ctx context.Context, in *resolvedInput, r io.Reader, ack io.Writer) {
-	fs := &frameServer{s: s, in: in, ack: ack}
+// serve reads frames from r until EOF, writes the points of each report
+// to the sink and answers it on ack; frames of the framework's own kinds
+// go to fs.frames. A frame cut short (the process died while writing it)
+// is dropped, and so is the report it belongs to.
+func (fs *frameServer) serve(ctx context.Context, r io.Reader) {
+	in := fs.in
 	fr := newFrameReader(r)
 	for {
 		h, err := fr.header()
 		if err == nil {
-			switch h.Kind {
-			case kindData:
+			handle, own := fs.frames[h.Kind]
+			switch {
+			case h.Kind == kindData:
 				err = fs.data(ctx, fr, h)
-			case kindLog, kindLastError:
-				var payload []byte
+			case h.Kind == kindLog || h.Kind == kindLastError || own:
+				var meta, payload []byte
+				if own {
+					meta = append(fs.meta[:0], h.Meta...)
+					fs.meta = meta
+				}
 				if payload, err = fr.payload(fs.buf, h.PayloadLen); err == nil {
-					if h.Kind == kindLog {
+					fs.buf = payload
+					switch {
+					case own:
+						fs.guard(ctx, "frame "+string(rune(h.Kind)), func() { handle(ctx, meta, payload) })
+					case h.Kind == kindLog:
 						fs.log(ctx, payload)
-					} else {
+					default:
 						fs.lastError(ctx, payload)
 					}
 				}
@@ -89,6 +107,18 @@ func (s *Supervisor) serveFrames(ctx context.Context, in *resolvedInput, r io.Re
 			return
 		}
 	}
+}
+
+// guard runs f, turning a panic into a logged error, which it returns.
+func (fs *frameServer) guard(ctx context.Context, what string, f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%s panicked: %v", what, v)
+			fs.in.logger.ErrorContext(ctx, "host callback panicked", "callback", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	f()
+	return nil
 }
 
 // reportError is the error text a script's report() returns, in the shape
@@ -160,13 +190,17 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 	if fs.failure == nil {
 		if len(fs.warns) > 0 {
 			if fs.s.onWarnings != nil {
-				fs.s.onWarnings(ctx, batch, fs.warns)
+				if err := fs.guard(ctx, "Constraint.OnWarnings", func() { fs.s.onWarnings(ctx, batch, fs.warns) }); err != nil {
+					fs.fail("collectkit.hostPanic", err)
+				}
 			}
 			if fs.in.logger.Enabled(ctx, slog.LevelDebug) {
 				fs.in.logger.Debug("points fixed", "collector", meta.Collector, "input", input, "warnings", fmt.Sprint(fs.warns))
 			}
 		}
-		if len(batch.Points) > 0 {
+		if fs.failure != nil {
+			// OnWarnings failed: nothing is written.
+		} else if len(batch.Points) > 0 {
 			if err := fs.write(ctx, batch); err != nil {
 				fs.fail("collectkit.sinkFailed", err)
 			}
@@ -306,7 +340,7 @@ func (fs *frameServer) write(ctx context.Context, b point.Batch) error {
 	wait := busyBackoffMin
 	logged := false
 	for {
-		err := fs.s.sink.Write(ctx, b)
+		err := fs.s.writeSink(ctx, fs.in, b)
 		if err == nil || !errors.Is(err, point.ErrBusy) {
 			return err
 		}
@@ -342,7 +376,8 @@ type logRecord struct {
 	Event     string `json:"event"`
 	Message   string `json:"message"`
 	Traceback string `json:"traceback"`
-	Input     string `json:"input"` // lasterror only
+	Input     string `json:"input"`  // lasterror only
+	Reason    string `json:"reason"` // "no_collectors": the runner exits as it found nothing to run
 }
 
 var eventKinds = map[string]ErrorKind{
@@ -376,6 +411,9 @@ func (fs *frameServer) log(ctx context.Context, payload []byte) {
 		attrs = append(attrs, "traceback", rec.Traceback)
 	}
 	fs.in.logger.Log(ctx, level, rec.Message, attrs...)
+	if rec.Reason == "no_collectors" {
+		fs.noCollectors = true
+	}
 	if kind, ok := eventKinds[rec.Event]; ok && level >= slog.LevelError {
 		fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: fs.in.Name, Collector: rec.Collector, Kind: kind, Message: rec.Message, Traceback: rec.Traceback})
 	}
@@ -393,4 +431,16 @@ func (fs *frameServer) lastError(ctx context.Context, payload []byte) {
 	}
 	fs.in.logger.Warn("collector set its last error", "collector", rec.Collector, "input", input, "message", rec.Message)
 	fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: input, Collector: rec.Collector, Kind: KindLastError, Message: rec.Message})
+}
+
+// writeSink calls the sink, turning a panic into an error (logged with
+// its stack) for that batch.
+func (s *Supervisor) writeSink(ctx context.Context, in *resolvedInput, b point.Batch) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("sink panicked: %v", v)
+			in.logger.ErrorContext(ctx, "host callback panicked", "callback", "Sink.Write", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	return s.sink.Write(ctx, b)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -105,6 +106,7 @@ type Supervisor struct {
 // resolvedInput is an Input with its paths and environment worked out.
 type resolvedInput struct {
 	Input
+	room    *room
 	cmdPath string
 	dirs    []string
 	workdir string
@@ -171,10 +173,14 @@ func New(opts Options) (*Supervisor, error) {
 	var errs []error
 	for i, in := range opts.Inputs {
 		prefix := fmt.Sprintf("inputs.pythond[%d]", i)
-		ri := &resolvedInput{Input: in, logger: logger.With("pythond", in.Name)}
+		ri := &resolvedInput{Input: in, room: roomOf(in.Framework), logger: logger.With("pythond", in.Name)}
 		path, err := exec.LookPath(in.cmd())
 		if err != nil {
-			errs = append(errs, &ConfigError{Key: prefix + ".cmd", Err: fmt.Errorf("%w: Python interpreter %q not found: %w", ErrInvalidConfig, in.cmd(), err)})
+			what := "Python interpreter"
+			if ri.room.noDefaultCmd {
+				what = "command"
+			}
+			errs = append(errs, &ConfigError{Key: prefix + ".cmd", Err: fmt.Errorf("%w: %s %q not found: %w", ErrInvalidConfig, what, in.cmd(), err)})
 		}
 		ri.cmdPath = path
 		for j, d := range in.Dirs {
@@ -209,6 +215,11 @@ func New(opts Options) (*Supervisor, error) {
 		for _, k := range sortedTagKeys(opts.GlobalTags) {
 			if _, ok := in.Tags[k]; !ok {
 				ri.tags = append(ri.tags, point.Tag{Key: k, Value: opts.GlobalTags[k]})
+			}
+		}
+		if ri.room.resolve != nil {
+			if err := ri.room.resolve(s, ri, prefix); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		s.inputs = append(s.inputs, ri)
@@ -266,7 +277,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			delay = lo // it ran long enough: start the back-off over
 		}
 		wait := jitter(delay, hi)
-		in.logger.Warn("python process exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
+		in.logger.Warn(in.noun()+" exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
 		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
 		t := time.NewTimer(wait)
 		select {
@@ -290,14 +301,19 @@ func (s *Supervisor) report(ctx context.Context, e CollectorError) {
 		e.Time = time.Now()
 	}
 	if s.onError != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				s.logger.ErrorContext(ctx, "host callback panicked", "callback", "OnError", "pythond", e.Name, "panic", fmt.Sprint(v), "error", e.Error(), "stack", string(debug.Stack()))
+			}
+		}()
 		s.onError(ctx, e)
 	}
 }
 
 // buildEnv returns base with envs set on top, each value's $VAR expanded
-// against what is set so far, and collectkit's own variables: the pipe
-// descriptors and, when not empty, the input's tags as a JSON object for
-// collectors in HTTP mode.
+// against what is set so far, and, when not empty, the input's tags as a
+// JSON object for collectors in HTTP mode. The channel's variables are
+// not in it (runProcess adds them).
 func buildEnv(base, envs []string, tagsJSON string) []string {
 	env := make([]string, 0, len(base)+len(envs)+3)
 	idx := make(map[string]int, len(base))
@@ -330,13 +346,19 @@ func buildEnv(base, envs []string, tagsJSON string) []string {
 	if _, ok := idx["PYTHONDONTWRITEBYTECODE"]; !ok {
 		set("PYTHONDONTWRITEBYTECODE", "1")
 	}
-	set(fdsEnv, "3,4")
 	if tagsJSON != "" {
 		set(tagsEnv, tagsJSON)
-	} else if i, ok := idx[tagsEnv]; ok {
-		env = slices.Delete(env, i, i+1)
+	} else {
+		set(tagsEnv, "")
 	}
-	return env
+	// The channel's variables are set per process, for frameworks that
+	// have the channel; inherited ones would name descriptors the process
+	// does not have.
+	set(fdsEnv, "")
+	set(lockEnv, "")
+	return slices.DeleteFunc(env, func(kv string) bool {
+		return kv == fdsEnv+"=" || kv == lockEnv+"=" || kv == tagsEnv+"="
+	})
 }
 
 // fdsEnv names the data and ack descriptors for the Python side; tagsEnv

@@ -23,6 +23,10 @@ Kinds sent to the host:
           is empty) drops the report.
     b"G"  a log record: empty meta, JSON payload.
     b"L"  set_lasterror: empty meta, JSON payload.
+    other kinds: frames of a framework (see send_frame), no answer.
+
+The byte layout of frames and payloads is specified once, in the Go
+package that reads them (pythond/internal/wire, its FORMAT.md).
 
 The host answers the last b"D" frame of every report with a b"A" frame
 whose meta is "<seq>\\x1f<status>" (status "ok" or "error") and whose
@@ -86,6 +90,13 @@ class Channel(object):
     writing its first frame to reading its answer, so answers need no
     dispatching and frames are never interleaved.
     """
+
+    # For framework modules, which get the channel from their runner and
+    # do not import this module themselves.
+    Closed = ChannelClosed
+    KIND_DATA = KIND_DATA
+    KIND_LOG = KIND_LOG
+    KIND_LASTERROR = KIND_LASTERROR
 
     def __init__(self, write_fd, read_fd, lock_path=""):
         self._wfd = write_fd
@@ -253,6 +264,31 @@ class Channel(object):
         flocked = self._acquire()
         try:
             self._write(kind, b"", payload)
+        finally:
+            self._release(flocked)
+
+    def send_frame(self, kind, meta, payload):
+        """Send one frame that needs no answer: kind is one byte (b"P") or
+        its code, meta and payload are bytes. Raises ChannelClosed if the
+        host is gone."""
+        if isinstance(kind, (bytes, bytearray)):
+            if len(kind) != 1:
+                raise ValueError("frame kind must be one byte, not %r"
+                                 % (kind,))
+            kind = kind[0]
+        if kind in (KIND_DATA, KIND_ACK):
+            raise ValueError("frame kind %r is reserved" % chr(kind))
+        if len(meta) > 0xFFFF:
+            raise ValueError("frame meta of %d bytes is over 65535"
+                             % len(meta))
+        if len(payload) > 0xFFFFFFFF:
+            raise ValueError("frame payload of %d bytes is over 4 GiB"
+                             % len(payload))
+        flocked = self._acquire()
+        try:
+            if self._closed is not None:
+                raise ChannelClosed(self._closed)
+            self._write(kind, bytes(meta), bytes(payload))
         finally:
             self._release(flocked)
 

@@ -37,8 +37,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import _collectkit_channel
-
 __all__ = ["DataKitFramework", "ReportError"]
 
 # report() keys and the categories DataKit sends them to, in DataKit's order.
@@ -55,8 +53,15 @@ _DEFAULT_HOST = "127.0.0.1"
 _DEFAULT_PORT = 9529
 _HTTP_TIMEOUT = 30.0
 
-# Set by the collectkit runner; None when the module is used on its own.
-_channel = _collectkit_channel.Channel.from_env(os.environ)
+# The host channel, set by collectkit's runner through _attach; None when
+# the module is used on its own. Importing this module has no side effects.
+_channel = None
+
+
+def _attach(channel):
+    """Send reports over channel (the runner's) from now on."""
+    global _channel
+    _channel = channel
 
 # The input's tags (its "tags" table), which collectkit adds to points that
 # come over the pipe; the HTTP mode adds them the same way: to every point
@@ -254,7 +259,7 @@ class DataKitFramework(object):
                     precision=opts.get("precision") or "",
                     version=opts.get("version") or "",
                     ignore_global_tags=bool(opts.get("ignore_global_tags")))
-            except _collectkit_channel.ChannelClosed as exc:
+            except _channel.Closed as exc:
                 return _error_text("collectkit.channelClosed", str(exc))
         query = []
         for key in ("precision", "input", "ignore_global_tags", "version"):
@@ -303,13 +308,13 @@ class DataKitFramework(object):
         """Make err_msg the last error of input_name, shown by the host."""
         if self._ck_http is None and _channel is not None:
             try:
-                _channel.send_json(_collectkit_channel.KIND_LASTERROR, {
+                _channel.send_json(_channel.KIND_LASTERROR, {
                     "input": str(input_name or ""),
                     "collector": self._collector_name(),
                     "message": str(err_msg),
                 })
                 return ""
-            except _collectkit_channel.ChannelClosed as exc:
+            except _channel.Closed as exc:
                 return _error_text("collectkit.channelClosed", str(exc))
         return self._http_post("/v1/lasterror", None, json.dumps({
             "input": str(input_name or ""), "err_content": str(err_msg),
@@ -398,16 +403,18 @@ class DataKitFramework(object):
                                 df_event_id, df_title, df_message, kwargs)
 
 
-def _log(level, collector, event, message, traceback_text=""):
+def _log(level, collector, event, message, traceback_text="", **extra):
     """Send a log record to the host, or write it to stderr on its own."""
     if _channel is not None:
         try:
-            _channel.send_json(_collectkit_channel.KIND_LOG, {
+            record = {
                 "level": level, "collector": collector, "event": event,
                 "message": message, "traceback": traceback_text,
-            })
+            }
+            record.update(extra)
+            _channel.send_json(_channel.KIND_LOG, record)
             return
-        except _collectkit_channel.ChannelClosed:
+        except _channel.Closed:
             pass
     line = "%s %s: %s" % (level.upper(), collector or "pythond", message)
     if traceback_text:
