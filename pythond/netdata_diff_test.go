@@ -1,0 +1,223 @@
+package pythond
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/pythond/internal/netdataconf"
+)
+
+// Differential tests: Debian's stock python.d modules, in place, under the
+// real python.d.plugin and under our runtime, with the loopback fixtures of
+// netdata_fixtures_test.go.
+
+// ndRunTime is how long each side runs: long enough for the plugin's start
+// (about 2 s) and a few updates at update_every 1.
+const ndRunTime = 6 * time.Second
+
+// ndChart is a chart as announced on plugins.d: its CHART words after the id
+// and its DIMENSION lines, in order.
+type ndChart struct {
+	Def  []string
+	Dims [][]string
+}
+
+// ndOutput is what a plugins.d stream says: the last definition of each
+// chart, and each chart's updates in order (dimension id → value as sent).
+type ndOutput struct {
+	Charts  map[string]*ndChart
+	Updates map[string][]map[string]string
+}
+
+// ndParse reads plugins.d text. It is deliberately independent of the chart
+// engine: it checks what each side sent, the engine is checked on top.
+func ndParse(t *testing.T, text string) ndOutput {
+	t.Helper()
+	out := ndOutput{Charts: map[string]*ndChart{}, Updates: map[string][]map[string]string{}}
+	var cur *ndChart
+	var begun string
+	var set map[string]string
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		w := ndWords(sc.Text())
+		if len(w) == 0 {
+			continue
+		}
+		switch w[0] {
+		case "CHART":
+			require.GreaterOrEqual(t, len(w), 2, "CHART line %q", sc.Text())
+			cur = &ndChart{Def: w[2:]}
+			out.Charts[w[1]] = cur
+		case "DIMENSION":
+			require.NotNil(t, cur, "DIMENSION before CHART: %q", sc.Text())
+			cur.Dims = append(cur.Dims, w[1:])
+		case "BEGIN":
+			begun, set = w[1], map[string]string{}
+		case "SET":
+			require.NotEmpty(t, begun, "SET outside BEGIN: %q", sc.Text())
+			if len(w) >= 4 && w[2] == "=" {
+				set[w[1]] = w[3]
+			} else if len(w) == 3 && w[2] == "=" {
+				set[w[1]] = ""
+			}
+		case "END":
+			if begun != "" {
+				out.Updates[begun] = append(out.Updates[begun], set)
+			}
+			begun = ""
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// ndWords splits a plugins.d line into words; single or double quotes group.
+func ndWords(line string) []string {
+	var words []string
+	for i := 0; i < len(line); {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		if i >= len(line) {
+			break
+		}
+		if q := line[i]; q == '\'' || q == '"' {
+			j := strings.IndexByte(line[i+1:], q)
+			if j < 0 {
+				words = append(words, line[i+1:])
+				break
+			}
+			words = append(words, line[i+1:i+1+j])
+			i += j + 2
+			continue
+		}
+		j := strings.IndexByte(line[i:], ' ')
+		if j < 0 {
+			words = append(words, line[i:])
+			break
+		}
+		words = append(words, line[i:i+j])
+		i += j
+	}
+	return words
+}
+
+// chartsWithData lists, sorted, the charts that got at least one value.
+func (o ndOutput) chartsWithData() []string {
+	var ids []string
+	for id, ups := range o.Updates {
+		for _, u := range ups {
+			if len(u) > 0 {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// TestNetdataRealPluginFixtures proves each fixture: under the real
+// python.d.plugin the module announces the expected charts and sends values.
+func TestNetdataRealPluginFixtures(t *testing.T) {
+	ndNeedNetdata(t)
+	for _, f := range ndFixtures() {
+		t.Run(f.module, func(t *testing.T) {
+			t.Parallel()
+			e := ndPrepare(t, f)
+			out := ndParse(t, ndRunReal(t, e, f.module, ndRunTime))
+			got := out.chartsWithData()
+			for _, id := range f.charts {
+				assert.Contains(t, got, id, "chart with data under python.d.plugin")
+				assert.GreaterOrEqual(t, len(out.Updates[id]), 2, "updates of %s", id)
+			}
+		})
+	}
+}
+
+// ndJobsFile resolves the fixture's config with netdataconf, the way our
+// framework does, and writes the jobs file.
+func ndJobsFile(t *testing.T, e ndEnv, module string) string {
+	t.Helper()
+	jf, err := netdataconf.Resolve(netdataconf.Options{
+		ModuleDirs: []string{ndStockDir},
+		ConfDir:    e.confDir,
+		Modules:    []string{module},
+	})
+	require.NoError(t, err)
+	require.Len(t, jf.Modules, 1, "module %s resolved", module)
+	p := filepath.Join(e.dir, "jobs.json")
+	fh, err := os.Create(p)
+	require.NoError(t, err)
+	_, err = jf.WriteTo(fh)
+	require.NoError(t, err)
+	require.NoError(t, fh.Close())
+	return p
+}
+
+// ndRunner is our runtime's Netdata runner script.
+func ndRunner(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("py", "runtime", "run_netdata.py"))
+	require.NoError(t, err)
+	if _, err := os.Stat(p); err != nil {
+		msg := "py/runtime/run_netdata.py is not in this tree yet"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// TestNetdataDifferential runs each fixture's module under the real
+// python.d.plugin and under our runner and compares what they send: same
+// charts, same definitions, same dimensions, same values for every update
+// both sides made.
+func TestNetdataDifferential(t *testing.T) {
+	ndNeedNetdata(t)
+	runner := ndRunner(t)
+	for _, f := range ndFixtures() {
+		t.Run(f.module, func(t *testing.T) {
+			t.Parallel()
+			e := ndPrepare(t, f)
+			jobs := ndJobsFile(t, e, f.module)
+			realOut := ndParse(t, ndRunReal(t, e, f.module, ndRunTime))
+			oursOut := ndParse(t, ndRunFor(t, ndRunTime, e.env, ndPython, runner, "--stdout", "--jobs-file", jobs))
+			ndCompare(t, f, realOut, oursOut)
+		})
+	}
+}
+
+func ndCompare(t *testing.T, f ndFixture, realOut, oursOut ndOutput) {
+	t.Helper()
+	require.NotEmpty(t, realOut.chartsWithData(), "python.d.plugin sent no data")
+	assert.Equal(t, realOut.chartsWithData(), oursOut.chartsWithData(), "charts with data")
+	for id, rc := range realOut.Charts {
+		if strings.HasPrefix(id, "netdata.runtime_") {
+			continue
+		}
+		oc, ok := oursOut.Charts[id]
+		if !assert.True(t, ok, "chart %s announced by ours", id) {
+			continue
+		}
+		assert.Equal(t, rc.Def, oc.Def, "definition of %s", id)
+		assert.Equal(t, rc.Dims, oc.Dims, "dimensions of %s", id)
+		ru, ou := realOut.Updates[id], oursOut.Updates[id]
+		n := min(len(ru), len(ou))
+		assert.GreaterOrEqual(t, n, 2, "updates of %s on both sides (real %d, ours %d)", id, len(ru), len(ou))
+		for i := 0; i < n; i++ {
+			assert.Equal(t, ru[i], ou[i], fmt.Sprintf("update %d of %s", i, id))
+		}
+	}
+}
