@@ -32,6 +32,7 @@ const (
 	WarnExceedMaxFieldValueInt                    // exceed_max_field_value_int
 	WarnDisabledKey                               // disabled_key
 	WarnNewLineOrTailEscape                       // found_new_line_or_tail_espace (DataKit's spelling)
+	WarnNegativeTime                              // negative_time (beyond DataKit): a time before 1970, kept as it is
 )
 
 var warningNames = [...]string{
@@ -40,7 +41,7 @@ var warningNames = [...]string{
 	"exceed_max_field_value_len", "key_name_conflict", "dot_in_key", "invalid_tag_key",
 	"invalid_field_value_type", "nil_field", "add_required_kv", "no_field",
 	"invalid_utf8_string", "non_finite_float", "exceed_max_field_value_int", "disabled_key",
-	"found_new_line_or_tail_espace",
+	"found_new_line_or_tail_espace", "negative_time",
 }
 
 // String returns the code's DataKit-style name, for example "dot_in_key".

@@ -36,7 +36,11 @@ const maxJSONDepth = 1000
 // or 0 means opts.Now (DataKit replaces a zero time with the time of the
 // request). A time with a fraction (Python's time.time()) is
 // converted through float64, which keeps about a microsecond for seconds.
-// Other keys are ignored.
+// Other keys are ignored. A key repeated in an element resolves
+// first-wins: the first "measurement" and "time" are used, as the
+// normalizer keeps the first of repeated tag and field keys. A negative
+// time (before 1970) is kept with a point.Warning{Code:
+// point.WarnNegativeTime}.
 //
 // Numbers become float64 values, as in DataKit, unless opts.ExactInts is
 // set: then integer literals become KindInt, or KindUint above
@@ -58,6 +62,9 @@ func (d *Decoder) DecodeJSON(body []byte, opts Options) ([]point.Point, []point.
 	d.lastLP = false
 	s := jsonScanner{d: d, buf: body, opts: &opts, now: now(&opts)}
 	s.decode()
+	if s.tooMany {
+		return nil, nil, d.tooManyErr("elements")
+	}
 	pts, err := d.finish(opts.KeepValid)
 	if err != nil && !opts.KeepValid {
 		return nil, nil, err
@@ -84,6 +91,8 @@ type jsonScanner struct {
 	// bad is the first semantic error of the current element; the element
 	// is scanned to its end and then dropped.
 	bad *DecodeError
+	// tooMany is set when the body has more elements than MaxPoints.
+	tooMany bool
 }
 
 func (s *jsonScanner) decode() {
@@ -105,6 +114,10 @@ func (s *jsonScanner) decode() {
 		return
 	}
 	for {
+		if d.tooMany() {
+			s.tooMany = true
+			return
+		}
 		if err := s.element(); err != nil {
 			d.fail(err, s.tag0, s.field0)
 			d.warns = d.warns[:s.warn0]
@@ -185,12 +198,19 @@ func (s *jsonScanner) element() *DecodeError {
 	}
 	s.pos++
 	var (
-		name string
-		t    = s.now
+		name             string
+		t                = s.now
+		haveName, haveTS bool
 	)
 	err := s.object(func(key string) *DecodeError {
 		switch key {
 		case "measurement":
+			// A repeated key resolves first-wins, as tags and fields do
+			// (the normalizer keeps the first of duplicate keys).
+			if haveName {
+				return s.skipValue(0)
+			}
+			haveName = true
 			if s.peek() == 'n' { // null: DataKit reads it as ""
 				name = ""
 				return s.literal("null")
@@ -210,6 +230,10 @@ func (s *jsonScanner) element() *DecodeError {
 		case "fields":
 			return s.fields()
 		case "time":
+			if haveTS {
+				return s.skipValue(0)
+			}
+			haveTS = true
 			var err *DecodeError
 			t, err = s.time()
 			return err
@@ -380,6 +404,9 @@ func (s *jsonScanner) time() (time.Time, *DecodeError) {
 				return s.now, nil
 			}
 			if t, ok := intTime(ts, s.opts.Precision); ok {
+				if ts < 0 {
+					s.d.warns = append(s.d.warns, negativeTime(s.elem, s.buf[start:s.pos]))
+				}
 				return t, nil
 			}
 		}
@@ -387,11 +414,16 @@ func (s *jsonScanner) time() (time.Time, *DecodeError) {
 		if f == 0 {
 			return s.now, nil
 		}
+		t, ok := time.Time{}, false
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-			if t, ok := intTime(int64(f), s.opts.Precision); ok {
-				return t, nil
+			t, ok = intTime(int64(f), s.opts.Precision)
+		} else {
+			t, ok = floatTime(f, s.opts.Precision)
+		}
+		if ok {
+			if f < 0 {
+				s.d.warns = append(s.d.warns, negativeTime(s.elem, s.buf[start:s.pos]))
 			}
-		} else if t, ok := floatTime(f, s.opts.Precision); ok {
 			return t, nil
 		}
 	}

@@ -26,7 +26,8 @@ import (
 // the returned *DecodeErrors, and decoding carries on with the next line.
 // With opts.KeepValid false any bad line means no points are returned.
 // DataKit's binary ("..."b) and array field values are not supported and
-// are syntax errors.
+// are syntax errors. A negative timestamp (before 1970) is kept, with a
+// point.Warning{Code: point.WarnNegativeTime} that Warnings returns.
 //
 // The returned points alias body and d's internal buffers: they are valid
 // until the next Decode call on d, or until body is modified. Callers that
@@ -38,6 +39,9 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 	dec := lineprotocol.NewDecoderWithBytes(body)
 	var pos lineCounter
 	for dec.Next() {
+		if d.tooMany() {
+			return nil, d.tooManyErr("lines")
+		}
 		tag0, field0 := len(d.tags), len(d.fields)
 		name, err := dec.Measurement()
 		if err != nil {
@@ -77,6 +81,9 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 				d.fail(&DecodeError{Line: line, Column: col, Element: -1, Err: cause}, tag0, field0)
 				continue
 			}
+			if ts < 0 {
+				d.warns = append(d.warns, negativeTime(len(d.pts), tb))
+			}
 		}
 		src := -1
 		if d.inBody(name) {
@@ -86,7 +93,11 @@ func (d *Decoder) DecodeLineProtocol(body []byte, opts Options) ([]point.Point, 
 		}
 		d.addPoint(nameStr, t, tag0, field0, src)
 	}
-	return d.finish(opts.KeepValid)
+	pts, err := d.finish(opts.KeepValid)
+	if err != nil && !opts.KeepValid {
+		d.warns = d.warns[:0]
+	}
+	return pts, err
 }
 
 func (d *Decoder) lpTags(dec *lineprotocol.Decoder) *DecodeError {

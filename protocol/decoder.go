@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"fmt"
 	"time"
 	"unsafe"
 
@@ -29,6 +30,9 @@ type Decoder struct {
 
 	errs      *DecodeErrors
 	maxErrors int
+	maxPoints int // 0: no limit
+	// entries counts the lines or elements read, for maxPoints.
+	entries int
 
 	// last is the body of the last call, for Source; lastLP tells how
 	// span.src is to be read.
@@ -60,6 +64,56 @@ func (d *Decoder) reset(body []byte, opts *Options) {
 	d.base = uintptr(unsafe.Pointer(unsafe.SliceData(body)))
 	d.errs = nil
 	d.maxErrors = opts.maxErrors()
+	d.maxPoints = max(opts.MaxPoints, 0)
+	d.entries = 0
+}
+
+// tooMany counts one more line or element and reports whether that is over
+// maxPoints.
+func (d *Decoder) tooMany() bool {
+	d.entries++
+	return d.maxPoints > 0 && d.entries > d.maxPoints
+}
+
+// tooManyErr is the error of a body over maxPoints. It clears what was
+// decoded, so that no points are returned.
+func (d *Decoder) tooManyErr(what string) error {
+	d.pts, d.spans, d.warns = d.pts[:0], d.spans[:0], d.warns[:0]
+	d.tags, d.fields = d.tags[:0], d.fields[:0]
+	d.body, d.base = nil, 0
+	return fmt.Errorf("protocol: %w: more than %d %s", ErrTooManyPoints, d.maxPoints, what)
+}
+
+// Warnings returns the warnings of the last Decode call: for line protocol
+// the negative timestamps (point.WarnNegativeTime, Point the index in the
+// returned points); for JSON the same warnings DecodeJSON returned. The
+// slice aliases d's buffers, like the points.
+func (d *Decoder) Warnings() []point.Warning {
+	if len(d.warns) == 0 {
+		return nil
+	}
+	return d.warns
+}
+
+// RetainedBytes tells how many bytes d's reusable buffers hold between
+// calls. A pool of Decoders uses it to drop one that grew for a single
+// large body instead of keeping that memory for every later call.
+func (d *Decoder) RetainedBytes() int {
+	return cap(d.pts)*int(unsafe.Sizeof(point.Point{})) +
+		cap(d.spans)*int(unsafe.Sizeof(span{})) +
+		cap(d.tags)*int(unsafe.Sizeof(point.Tag{})) +
+		cap(d.fields)*int(unsafe.Sizeof(point.Field{})) +
+		cap(d.warns)*int(unsafe.Sizeof(point.Warning{})) +
+		cap(d.arena)
+}
+
+// negativeTime is the warning for a point whose timestamp is before 1970.
+// Such times are valid (line protocol and the point model carry them), but
+// they are far more often a client's mistake (a sign error, a subtraction
+// gone wrong) than data from before 1970, so they are kept and reported.
+func negativeTime(i int, text []byte) point.Warning {
+	return point.Warning{Code: point.WarnNegativeTime, Point: i, Key: "time",
+		Message: "timestamp " + string(text) + " is before 1970 (negative); kept as it is"}
 }
 
 // now returns the time of points without a timestamp.

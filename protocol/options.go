@@ -24,6 +24,13 @@ type Options struct {
 	// only counts (and sets Truncated). Zero means 100; negative means
 	// no limit.
 	MaxErrors int
+	// MaxPoints bounds the lines (line protocol: every line the decoder
+	// reads, bad ones included, blank and comment lines not) or array
+	// elements (JSON) of one body, so that the cost of decoding is known
+	// before a body is decoded. Over it, decoding stops and the call
+	// returns no points and an error matching ErrTooManyPoints, whatever
+	// KeepValid says. Zero or negative means no limit.
+	MaxPoints int
 }
 
 func (o *Options) maxErrors() int {

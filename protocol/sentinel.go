@@ -28,4 +28,7 @@ var (
 	ErrNonFinite = errors.New("NaN or infinite float value")
 	// ErrInvalidUTF8: a string that is not valid UTF-8.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
+	// ErrTooManyPoints: a body with more lines or elements than
+	// Options.MaxPoints. Decoding stops there; no points are returned.
+	ErrTooManyPoints = errors.New("too many points in one body")
 )
