@@ -47,6 +47,8 @@ func ndNeedNetdata(t *testing.T) {
 // ndFixture is one stock module with what it needs to produce data.
 type ndFixture struct {
 	module string
+	// service is the framework class the module builds on.
+	service string
 	// setup starts servers, writes files and scripts (under dir, fake
 	// commands under bin) and returns the module's <module>.conf.
 	setup func(t *testing.T, dir, bin string) string
@@ -58,7 +60,8 @@ type ndFixture struct {
 func ndFixtures() []ndFixture {
 	return []ndFixture{
 		{
-			module: "example",
+			module:  "example",
+			service: "SimpleService",
 			setup: func(t *testing.T, dir, bin string) string {
 				// lower == upper makes the random values deterministic.
 				return "two_lines:\n  name: \"Two Lines\"\n  num_lines: 2\n  lower: 7\n  upper: 7\n" +
@@ -67,7 +70,8 @@ func ndFixtures() []ndFixture {
 			charts: []string{"example_Two_Lines.random", "example_one.random"},
 		},
 		{
-			module: "exim",
+			module:  "exim",
+			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
 				ndScript(t, bin, "exim", `[ "$1" = "-bpc" ] || exit 2; echo 7`)
 				return "local:\n  update_every: 1\n"
@@ -75,7 +79,8 @@ func ndFixtures() []ndFixture {
 			charts: []string{"exim_local.qemails"},
 		},
 		{
-			module: "postfix",
+			module:  "postfix",
+			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
 				ndScript(t, bin, "postqueue", `[ "$1" = "-p" ] || exit 2
 echo "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
@@ -88,7 +93,8 @@ echo "-- 12 Kbytes in 3 Requests."`)
 			charts: []string{"postfix_local.qemails", "postfix_local.qsize"},
 		},
 		{
-			module: "nsd",
+			module:  "nsd",
+			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
 				ndScript(t, bin, "nsd-control", `[ "$1" = "stats_noreset" ] || exit 2
 cat <<EOF
@@ -119,7 +125,8 @@ EOF`)
 			charts: []string{"nsd_local.queries", "nsd_local.zones", "nsd_local.protocol", "nsd_local.type", "nsd_local.rcode"},
 		},
 		{
-			module: "go_expvar",
+			module:  "go_expvar",
+			service: "UrlService",
 			setup: func(t *testing.T, dir, bin string) string {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.URL.Path != "/debug/vars" {
@@ -142,7 +149,8 @@ EOF`)
 			charts: []string{"go_expvar_app.memstats_heap", "go_expvar_app.memstats_sys", "go_expvar_app.memstats_gc_pauses", "go_expvar_app.runtime_goroutines", "go_expvar_app.temp"},
 		},
 		{
-			module: "fail2ban",
+			module:  "fail2ban",
+			service: "LogService",
 			setup: func(t *testing.T, dir, bin string) string {
 				log := filepath.Join(dir, "fail2ban.log")
 				ndWrite(t, log, "2026-12-01 10:00:00,000 fail2ban.actions [1]: NOTICE [sshd] Ban 192.0.2.1\n")
@@ -154,7 +162,8 @@ EOF`)
 			charts: []string{"fail2ban_local.jails_failed_attempts", "fail2ban_local.jails_bans", "fail2ban_local.jails_banned_ips"},
 		},
 		{
-			module: "memcached",
+			module:  "memcached",
+			service: "SocketService",
 			setup: func(t *testing.T, dir, bin string) string {
 				addr := ndTCPServer(t, func(c net.Conn) {
 					r := bufio.NewReader(c)
@@ -176,7 +185,8 @@ EOF`)
 			charts: []string{"memcached_local.cache", "memcached_local.net", "memcached_local.connections", "memcached_local.items", "memcached_local.get", "memcached_local.evicted_reclaimed"},
 		},
 		{
-			module: "dovecot",
+			module:  "dovecot",
+			service: "SocketService",
 			setup: func(t *testing.T, dir, bin string) string {
 				addr := ndTCPServer(t, func(c net.Conn) {
 					r := bufio.NewReader(c)
@@ -192,7 +202,8 @@ EOF`)
 			charts: []string{"dovecot_local.sessions", "dovecot_local.logins", "dovecot_local.commands", "dovecot_local.faults", "dovecot_local.context_switches", "dovecot_local.io", "dovecot_local.net", "dovecot_local.syscalls", "dovecot_local.lookup", "dovecot_local.cache", "dovecot_local.auth", "dovecot_local.auth_cache"},
 		},
 		{
-			module: "hddtemp",
+			module:  "hddtemp",
+			service: "SocketService",
 			setup: func(t *testing.T, dir, bin string) string {
 				addr := ndTCPServer(t, func(c net.Conn) {
 					_, _ = c.Write([]byte("|/dev/sda|WDC WD10EZEX|38|C||/dev/sdb|ST1000DM003|41|C||/dev/sdc|Samsung SSD|SLP|*|"))
