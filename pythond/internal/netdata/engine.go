@@ -413,7 +413,7 @@ func (e *Engine) end(dst []point.Point) ([]point.Point, error) {
 	}
 	e.open = nil
 	if c.obsolete {
-		c.clearSet()
+		c.dropUpdate()
 		return dst, nil
 	}
 	if p, ok := c.compute(e.openTime, e.openMicros, e.opts.DimensionIDs); ok {
@@ -425,13 +425,17 @@ func (e *Engine) end(dst []point.Point) ([]point.Point, error) {
 // closeUpdate drops the open update's collected values (FLUSH).
 func (e *Engine) closeUpdate() {
 	if e.open != nil {
-		e.open.clearSet()
+		e.open.dropUpdate()
 	}
 	e.open, e.discard = nil, false
 }
 
-func (c *chart) clearSet() {
+// dropUpdate forgets the values of the open update. It still counts as
+// an update, so that the next BEGIN's microseconds, which run from this
+// one, are not taken as the time since the dimensions' last values.
+func (c *chart) dropUpdate() {
 	for _, d := range c.dims {
 		d.set = false
 	}
+	c.rounds++
 }
