@@ -14,7 +14,12 @@ import (
 	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
+	"github.com/collectkit/collectkit/pythond/internal/wire"
 )
+
+// DefaultMaxReportBytes is the largest report payload accepted when
+// Options.MaxReportBytes is zero.
+const DefaultMaxReportBytes = 256 << 20
 
 // busyBackoff bounds the wait between retries of a sink that is busy.
 const (
@@ -53,7 +58,7 @@ type frameServer struct {
 
 // chunkSlot holds one decoded chunk of a report.
 type chunkSlot struct {
-	dec     marshalDecoder
+	dec     wire.Decoder
 	payload []byte
 	tags    []point.Tag // slab for points that get the input's tags
 }
@@ -70,26 +75,26 @@ type reportFailure struct {
 // is dropped, and so is the report it belongs to.
 func (fs *frameServer) serve(ctx context.Context, r io.Reader) {
 	in := fs.in
-	fr := newFrameReader(r)
+	fr := wire.NewReader(r)
 	for {
-		h, err := fr.header()
+		h, err := fr.Header()
 		if err == nil {
 			handle, own := fs.frames[h.Kind]
 			switch {
-			case h.Kind == kindData:
+			case h.Kind == wire.KindData:
 				err = fs.data(ctx, fr, h)
-			case h.Kind == kindLog || h.Kind == kindLastError || own:
+			case h.Kind == wire.KindLog || h.Kind == wire.KindLastError || own:
 				var meta, payload []byte
 				if own {
 					meta = append(fs.meta[:0], h.Meta...)
 					fs.meta = meta
 				}
-				if payload, err = fr.payload(fs.buf, h.PayloadLen); err == nil {
+				if payload, err = fr.Payload(fs.buf, h.PayloadLen); err == nil {
 					fs.buf = payload
 					switch {
 					case own:
 						fs.guard(ctx, "frame "+string(rune(h.Kind)), func() { handle(ctx, meta, payload) })
-					case h.Kind == kindLog:
+					case h.Kind == wire.KindLog:
 						fs.log(ctx, payload)
 					default:
 						fs.lastError(ctx, payload)
@@ -97,7 +102,7 @@ func (fs *frameServer) serve(ctx context.Context, r io.Reader) {
 				}
 			default:
 				in.logger.Warn("unknown frame from python process ignored", "kind", string(rune(h.Kind)))
-				err = fr.skip(h.PayloadLen)
+				err = fr.Skip(h.PayloadLen)
 			}
 		}
 		if err != nil {
@@ -136,11 +141,11 @@ func (fs *frameServer) fail(code string, err error) {
 
 // data receives one chunk of a report; after the last it writes the
 // report's points and answers.
-func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader) error {
-	meta, err := parseDataMeta(h.Meta)
+func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header) error {
+	meta, err := wire.ParseDataMeta(h.Meta)
 	if err != nil {
 		fs.in.logger.Error("malformed frame from python process ignored", "err", err)
-		return fr.skip(h.PayloadLen)
+		return fr.Skip(h.PayloadLen)
 	}
 	if fs.nslots == len(fs.slots) {
 		fs.slots = append(fs.slots, &chunkSlot{})
@@ -151,17 +156,17 @@ func (fs *frameServer) data(ctx context.Context, fr *frameReader, h frameHeader)
 	fs.bytes += h.PayloadLen
 	switch {
 	case fs.bytes > fs.s.maxReport:
-		if err := fr.skip(h.PayloadLen); err != nil {
+		if err := fr.Skip(h.PayloadLen); err != nil {
 			return err
 		}
 		fs.fail("datakit.requestEntityTooLarge", fmt.Errorf("report of %d bytes or more; the limit is %d", fs.bytes, fs.s.maxReport))
 	case fs.failure != nil:
 		// Refused already: read no more of it into memory.
-		if err := fr.skip(h.PayloadLen); err != nil {
+		if err := fr.Skip(h.PayloadLen); err != nil {
 			return err
 		}
 	default:
-		if slot.payload, err = fr.payload(slot.payload, h.PayloadLen); err != nil {
+		if slot.payload, err = fr.Payload(slot.payload, h.PayloadLen); err != nil {
 			return err
 		}
 		switch {
@@ -264,16 +269,16 @@ func (fs *frameServer) reset() {
 	fs.bytes = 0
 }
 
-// decode decodes one chunk (see marshal.go) into slot, adds the input's tags, normalizes
+// decode decodes one chunk (see internal/wire) into slot, adds the input's tags, normalizes
 // the points and appends them to the report.
-func (fs *frameServer) decode(slot *chunkSlot, meta dataMeta, cat point.Category) {
+func (fs *frameServer) decode(slot *chunkSlot, meta wire.DataMeta, cat point.Category) {
 	prec, err := protocol.ParsePrecision(meta.Precision)
 	if err != nil {
 		fs.fail("datakit.invalidPrecision", err)
 		return
 	}
-	slot.dec.exactInts = fs.in.ExactInts
-	pts, warns, err := slot.dec.decode(slot.payload, fs.elems, prec, time.Now())
+	slot.dec.ExactInts = fs.in.ExactInts
+	pts, warns, err := slot.dec.Decode(slot.payload, fs.elems, prec, time.Now())
 	if err != nil {
 		// DataKit's code for such points sent to its JSON write API.
 		fs.fail("datakit.invalidJsonPoint", err)
@@ -364,7 +369,7 @@ func (fs *frameServer) write(ctx context.Context, b point.Batch) error {
 }
 
 func (fs *frameServer) answer(seq, errText string) {
-	fs.buf = appendAck(fs.buf[:0], seq, errText == "", errText)
+	fs.buf = wire.AppendAck(fs.buf[:0], seq, errText == "", errText)
 	// A write error means the process is gone; serveFrames sees EOF next.
 	_, _ = fs.ack.Write(fs.buf)
 }

@@ -5,33 +5,11 @@ file descriptors in COLLECTKIT_PYTHOND_FDS ("<write fd>,<read fd>").
 Collectors write frames to the first and read acknowledgements from the
 second, so nothing a script prints can corrupt the data.
 
-A frame is a 7-byte header followed by two byte strings:
-
-    kind (1 byte) | meta length (uint16, big endian) |
-    payload length (uint32, big endian) | meta | payload
-
-Kinds sent to the host:
-
-    b"D"  points: meta is seq, category, input, collector, precision,
-          version, ignore_global_tags and a chunk flag joined by 0x1f; the
-          payload is a list of {"measurement", "tags", "fields", "time"}
-          dicts written by marshal.dumps(points, 2) (version 2 of the
-          format: no back-references, str as UTF-8; the host decodes
-          exactly this version). A report longer than one chunk is
-          several such frames with the same seq and the flag "1" on all
-          but the last; the flag "abort" on the last one (whose payload
-          is empty) drops the report.
-    b"G"  a log record: empty meta, JSON payload.
-    b"L"  set_lasterror: empty meta, JSON payload.
-    other kinds: frames of a framework (see send_frame), no answer.
-
-The byte layout of frames and payloads is specified once, in the Go
-package that reads them (pythond/internal/wire, its FORMAT.md).
-
-The host answers the last b"D" frame of every report with a b"A" frame
-whose meta is "<seq>\\x1f<status>" (status "ok" or "error") and whose
-payload is the error text. A report waits for its answer, so a slow host
-slows the collectors down instead of losing data.
+Frames (a kind, a meta and a payload), their kinds and the payload of a
+report are specified in FORMAT.md of the Go package that reads them
+(pythond/internal/wire); this module writes them. A report waits for the
+host's answer, so a slow host slows the collectors down instead of
+losing data; frames of other kinds (send_json, send_frame) need none.
 
 Processes forked by a collector (multiprocessing.Pool workers) inherit the
 pipes, so every exchange (a report's frames and its answer, or one record)

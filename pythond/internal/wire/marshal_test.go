@@ -1,4 +1,4 @@
-package pythond
+package wire
 
 import (
 	"bufio"
@@ -54,7 +54,7 @@ func pyEncode(t testing.TB, python string, exprs []string) []string {
 	t.Helper()
 	script := `
 import sys, collections, enum
-sys.path.insert(0, "py/datakit")
+sys.path.insert(0, "../../py/datakit")
 from datakit_framework import _encode_points
 
 class Kind(enum.IntEnum):
@@ -139,13 +139,13 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "an int above 2^64-1 names its key",
 			expr:    `[{"measurement": "m", "fields": {"ok": 1}}, {"measurement": "m", "fields": {"ok": 1, "huge": 2**64}}]`,
-			wantErr: []string{`point 1, key "huge"`, "above 2^64-1"},
+			wantErr: []string{`element 1, key "huge"`, "above 2^64-1"},
 			wantIs:  errIntRange,
 		},
 		{
 			name:    "an int below -2^63 names its key",
 			expr:    `[{"measurement": "m", "fields": {"low": -2**63-1}}]`,
-			wantErr: []string{`point 0, key "low"`, "-9223372036854775809 is below -2^63"},
+			wantErr: []string{`element 0, key "low"`, "-9223372036854775809 is below -2^63"},
 			wantIs:  errIntRange,
 		},
 		{
@@ -180,13 +180,13 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "only None fields is no fields",
 			expr:    `[{"measurement": "m", "fields": {"n": None}}]`,
-			wantErr: []string{`point 0, key "fields"`},
+			wantErr: []string{`element 0, key "fields"`},
 			wantIs:  protocol.ErrNoFields,
 		},
 		{
 			name:    "empty fields",
 			expr:    `[{"measurement": "m", "fields": {}}]`,
-			wantErr: []string{`point 0, key "fields"`},
+			wantErr: []string{`element 0, key "fields"`},
 			wantIs:  protocol.ErrNoFields,
 		},
 		{
@@ -199,7 +199,7 @@ func TestDecodeMarshal(t *testing.T) {
 			name:    "a non-string tag names the point and the key",
 			expr:    `[{"measurement": "m", "fields": {"f": 1}}, {"measurement": "m", "tags": {"good": "x", "port": 8080}, "fields": {"f": 1}}]`,
 			first:   256,
-			wantErr: []string{`point 257, key "port"`, "found int"},
+			wantErr: []string{`element 257, key "port"`, "found int"},
 			wantIs:  protocol.ErrTagType,
 		},
 		{
@@ -211,7 +211,7 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "a None tag's warning goes with a bad point",
 			expr:    `[{"measurement": "m", "tags": {"t": None, "n": 1}, "fields": {"f": 1}}]`,
-			wantErr: []string{`point 0, key "n"`, "found int"},
+			wantErr: []string{`element 0, key "n"`, "found int"},
 			wantIs:  protocol.ErrTagType,
 		},
 		{
@@ -223,13 +223,13 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "list, dict and complex fields are errors",
 			expr:    `[{"measurement": "m", "fields": {"l": [1]}}, {"measurement": "m", "fields": {"d": {}}}, {"measurement": "m", "fields": {"c": 1j}}]`,
-			wantErr: []string{"3 bad points", `point 0, key "l"`, `point 1, key "d"`, `point 2, key "c"`, "type complex"},
+			wantErr: []string{"3 bad entries", `element 0, key "l"`, `element 1, key "d"`, `element 2, key "c"`, "type complex"},
 			wantIs:  protocol.ErrFieldType,
 		},
 		{
 			name:    "a key that is not a str",
 			expr:    `[{"measurement": "m", "fields": {1: 2}}]`,
-			wantErr: []string{"point 0", "dict key of type int"},
+			wantErr: []string{"element 0", "dict key of type int"},
 			wantIs:  protocol.ErrInvalidKey,
 		},
 		{
@@ -240,13 +240,13 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "measurement that is not a str",
 			expr:    `[{"measurement": 5, "fields": {"f": 1}}]`,
-			wantErr: []string{`point 0, key "measurement"`, "measurement is int"},
+			wantErr: []string{`element 0, key "measurement"`, "measurement is int"},
 			wantIs:  protocol.ErrInvalidName,
 		},
 		{
 			name:    "a point that is not a dict",
 			expr:    `[["measurement", "m"]]`,
-			wantErr: []string{"point 0", "a point is a dict, not list"},
+			wantErr: []string{"element 0", "a point is a dict, not list"},
 		},
 		{
 			name: "unknown keys are skipped whatever they hold",
@@ -291,14 +291,14 @@ func TestDecodeMarshal(t *testing.T) {
 		{
 			name:    "a time beyond int64",
 			expr:    `[{"measurement": "m", "fields": {"f": 1}, "time": 2**70}]`,
-			wantErr: []string{`point 0, key "time"`},
+			wantErr: []string{`element 0, key "time"`},
 			wantIs:  protocol.ErrTimeRange,
 		},
 		{
 			name:    "a time that overflows its precision",
 			expr:    `[{"measurement": "m", "fields": {"f": 1}, "time": 2**62}]`,
 			prec:    protocol.Second,
-			wantErr: []string{`point 0, key "time"`, "in precision s"},
+			wantErr: []string{`element 0, key "time"`, "in precision s"},
 			wantIs:  protocol.ErrTimeRange,
 		},
 		{
@@ -330,13 +330,13 @@ func TestDecodeMarshal(t *testing.T) {
 	}
 	for _, python := range interpreters(t) {
 		payloads := pyEncode(t, python, exprs)
-		d := marshalDecoder{exactInts: true}
+		d := Decoder{ExactInts: true}
 		for i, tc := range tests {
 			t.Run(python+"/"+tc.name, func(t *testing.T) {
 				require.False(t, strings.HasPrefix(payloads[i], "!"), "python raised %s", payloads[i])
 				payload, err := hex.DecodeString(payloads[i])
 				require.NoError(t, err)
-				pts, warns, err := d.decode(payload, tc.first, tc.prec, testNow)
+				pts, warns, err := d.Decode(payload, tc.first, tc.prec, testNow)
 				if tc.wantErr != nil {
 					require.Error(t, err)
 					assert.Nil(t, pts)
@@ -399,8 +399,8 @@ func TestDecodeMarshalNonFinite(t *testing.T) {
 	payload := pyEncode(t, interpreters(t)[0], []string{`[{"measurement": "m", "fields": {"nan": float("nan"), "inf": float("-inf"), "ok": 1.0}}]`})[0]
 	b, err := hex.DecodeString(payload)
 	require.NoError(t, err)
-	var d marshalDecoder
-	pts, _, err := d.decode(b, 0, protocol.PrecisionAuto, testNow)
+	var d Decoder
+	pts, _, err := d.Decode(b, 0, protocol.PrecisionAuto, testNow)
 	require.NoError(t, err)
 	require.Len(t, pts, 1)
 	warns, err := constraint.Normalize(&pts[0], point.Metric, constraint.Options{})
@@ -440,10 +440,10 @@ func TestDecodeMarshalMalformed(t *testing.T) {
 		{name: "dict without its end", payload: list(1, "{"+str("measurement")+str("m")), want: "want a dict key or the end of the dict ('0'), found the end of the payload"},
 		{name: "nested too deeply", payload: list(1, "{"+str("x")+strings.Repeat("["+u32(1), 2000)+"N"), want: "values nested deeper than 1000"},
 	}
-	var d marshalDecoder
+	var d Decoder
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pts, warns, err := d.decode(tc.payload, 0, protocol.PrecisionAuto, testNow)
+			pts, warns, err := d.Decode(tc.payload, 0, protocol.PrecisionAuto, testNow)
 			require.Error(t, err)
 			assert.ErrorContains(t, err, tc.want)
 			assert.Nil(t, pts)
@@ -453,10 +453,10 @@ func TestDecodeMarshalMalformed(t *testing.T) {
 	t.Run("every truncation of a good payload", func(t *testing.T) {
 		whole := list(2, good, good)
 		for n := 0; n < len(whole); n++ {
-			_, _, err := d.decode(whole[:n], 0, protocol.PrecisionAuto, testNow)
+			_, _, err := d.Decode(whole[:n], 0, protocol.PrecisionAuto, testNow)
 			assert.Error(t, err, "prefix of %d bytes", n)
 		}
-		pts, _, err := d.decode(whole, 0, protocol.PrecisionAuto, testNow)
+		pts, _, err := d.Decode(whole, 0, protocol.PrecisionAuto, testNow)
 		require.NoError(t, err)
 		assert.Len(t, pts, 2)
 	})
@@ -468,13 +468,13 @@ func TestDecodeMarshalReuse(t *testing.T) {
 	exprs := []string{`[{"measurement": "cpu", "tags": {"host": "web%02d" % (i % 10), "cpu": "cpu%d" % (i % 8)}, "fields": {"u": 12.5 + i, "n": i, "big": 2**40, "ok": True, "s": "é"}, "time": 1700000000 + i} for i in range(500)]`}
 	b, err := hex.DecodeString(pyEncode(t, interpreters(t)[0], exprs)[0])
 	require.NoError(t, err)
-	var d marshalDecoder
-	pts, _, err := d.decode(b, 0, protocol.PrecisionAuto, testNow)
+	var d Decoder
+	pts, _, err := d.Decode(b, 0, protocol.PrecisionAuto, testNow)
 	require.NoError(t, err)
 	require.Len(t, pts, 500)
 	assert.Equal(t, "web07", pts[497].Tags[0].Value)
 	allocs := testing.AllocsPerRun(20, func() {
-		if _, _, err := d.decode(b, 0, protocol.PrecisionAuto, testNow); err != nil {
+		if _, _, err := d.Decode(b, 0, protocol.PrecisionAuto, testNow); err != nil {
 			panic(err)
 		}
 	})
@@ -488,15 +488,15 @@ func FuzzDecodeMarshal(f *testing.F) {
 	// output; a few hand-made ones here.
 	f.Add([]byte("[\x00\x00\x00\x00"))
 	f.Add([]byte("[\x01\x00\x00\x00{0"))
-	var d marshalDecoder
+	var d Decoder
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		for _, prec := range []protocol.Precision{protocol.PrecisionAuto, protocol.Nanosecond} {
-			pts, warns, err := d.decode(payload, 7, prec, testNow)
+			pts, warns, err := d.Decode(payload, 7, prec, testNow)
 			if err != nil {
 				if pts != nil || warns != nil {
 					t.Fatalf("points or warnings with an error: %v", err)
 				}
-				var pe *pointError
+				var pe *protocol.DecodeError
 				if !errors.As(err, &pe) {
 					t.Fatalf("error of type %T: %v", err, err)
 				}
@@ -601,9 +601,9 @@ for line in sys.stdin:
 					require.NoError(t, err)
 					jb, err := hex.DecodeString(j)
 					require.NoError(t, err)
-					md := marshalDecoder{exactInts: tc.exact}
+					md := Decoder{ExactInts: tc.exact}
 					var jd protocol.Decoder
-					mpts, mwarns, merr := md.decode(mb, 0, prec, testNow)
+					mpts, mwarns, merr := md.Decode(mb, 0, prec, testNow)
 					jpts, jwarns, jerr := jd.DecodeJSON(jb, protocol.Options{Precision: prec, Now: testNow, ExactInts: tc.exact})
 					if jerr != nil {
 						require.Error(t, merr, "JSON: %v", jerr)
@@ -629,12 +629,18 @@ func BenchmarkDecodeMarshal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d marshalDecoder
+	var d Decoder
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := d.decode(payload, 0, protocol.PrecisionAuto, testNow); err != nil {
+		if _, _, err := d.Decode(payload, 0, protocol.PrecisionAuto, testNow); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchPoints is the Python expression for n points like pythond's
+// BenchmarkReport reports: 3 tags and 4 numeric or boolean fields each.
+func benchPoints(n int) string {
+	return fmt.Sprintf(`[{"measurement": "cpu", "tags": {"host": "web%%02d" %% (i %% 10), "region": "eu-west-1", "cpu": "cpu%%d" %% (i %% 8)}, "fields": {"usage_user": 12.5 + i, "usage_system": 3.25, "count": i, "ok": True}} for i in range(%d)]`, n)
 }

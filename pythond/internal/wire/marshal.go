@@ -1,4 +1,4 @@
-package pythond
+package wire
 
 import (
 	"encoding/binary"
@@ -17,30 +17,7 @@ import (
 	"github.com/collectkit/collectkit/protocol"
 )
 
-// The payload of a data frame is a list of points written by Python's
-// marshal.dumps(points, 2). Version 2 of the format has no back-references
-// and writes every value as a one-byte type code and a fixed layout, all
-// integers little endian:
-//
-//	'N' None, 'T' True, 'F' False
-//	'i' int that fits int32: 4 bytes, two's complement
-//	'l' any other int: int32 n, then |n| uint16 digits of 15 bits, least
-//	    significant first; the sign of n is the sign of the number
-//	'g' float: 8 bytes, IEEE 754 binary64
-//	'y' complex: two binary64
-//	'u' str: uint32 length, then that many bytes of UTF-8 (lone
-//	    surrogates encoded as if they were code points)
-//	's' bytes, bytearray, memoryview: uint32 length, then the bytes
-//	'[' list, '(' tuple, '<' set, '>' frozenset: uint32 count, then the items
-//	'{' dict: key, value, key, value ... then '0'
-//
-// A point is a dict with the str keys "measurement" (str; missing, None or
-// empty is the empty name, which normalization turns into "__default" as
-// DataKit does), "tags" (dict of
-// str, or None), "fields" (dict, or None) and "time" (int, float or None);
-// other keys are skipped, whatever their values. As in the JSON API, a
-// None tag or field value is dropped with a nil_field warning, and a time
-// of None or 0 means now (DataKit replaces a zero time).
+// The type codes of marshal version 2 (see FORMAT.md).
 const (
 	mNone      = 'N'
 	mTrue      = 'T'
@@ -78,63 +55,6 @@ var marshalTypeNames = [256]string{
 // both the int64 and the uint64 range.
 var errIntRange = errors.New("integer outside the 64-bit range")
 
-// pointError is what was wrong with one point of a report.
-type pointError struct {
-	Point int    // index of the point in the report; -1 for the payload as a whole
-	Key   string // the key concerned, if any
-	Err   error  // the cause; protocol's sentinels for what the JSON API also rejects
-}
-
-func (e *pointError) Error() string {
-	var b strings.Builder
-	if e.Point >= 0 {
-		b.WriteString("point ")
-		b.WriteString(strconv.Itoa(e.Point))
-	} else {
-		b.WriteString("report")
-	}
-	if e.Key != "" {
-		b.WriteString(", key ")
-		b.WriteString(strconv.Quote(e.Key))
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-func (e *pointError) Unwrap() error { return e.Err }
-
-// pointErrors lists the bad points of a chunk.
-type pointErrors struct {
-	errs      []*pointError
-	truncated bool
-}
-
-func (e *pointErrors) Error() string {
-	if len(e.errs) == 1 && !e.truncated {
-		return e.errs[0].Error()
-	}
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(len(e.errs)))
-	if e.truncated {
-		b.WriteString(" or more")
-	}
-	b.WriteString(" bad points:")
-	for _, pe := range e.errs {
-		b.WriteString("\n\t")
-		b.WriteString(pe.Error())
-	}
-	return b.String()
-}
-
-func (e *pointErrors) Unwrap() []error {
-	out := make([]error, len(e.errs))
-	for i, pe := range e.errs {
-		out[i] = pe
-	}
-	return out
-}
-
 // pointSpan records where a point's tags and fields are in the slabs;
 // points get their slices only at the end, since the slabs may move while
 // they grow.
@@ -142,15 +62,15 @@ type pointSpan struct {
 	tag0, tag1, field0, field1 int
 }
 
-// marshalDecoder decodes payloads into points. Its slabs are kept between
+// Decoder decodes payloads into points. Its slabs are kept between
 // calls, so a decoder that is reused costs no allocation once they have
 // grown. Strings alias the payload (or the decoder's arena, for the rare
 // str that needed repair), so the points are valid until the next decode
 // or until the payload is modified.
-type marshalDecoder struct {
-	// exactInts keeps ints as int64 (uint64 above its range) fields;
+type Decoder struct {
+	// ExactInts keeps ints as int64 (uint64 above its range) fields;
 	// false converts them to float64 as DataKit's JSON path does.
-	exactInts bool
+	ExactInts bool
 
 	buf   []byte
 	pos   int
@@ -164,25 +84,26 @@ type marshalDecoder struct {
 	fields []point.Field
 	warns  []point.Warning
 	arena  []byte
-	errs   pointErrors
+	errs   protocol.DecodeErrors
 
 	// The point being decoded: its index in the chunk, slab lengths at its
 	// start, and its first semantic error (the point is read to its end,
 	// then dropped).
 	elem                int
 	tag0, field0, warn0 int
-	bad                 *pointError
+	bad                 *protocol.DecodeError
 }
 
-// decode decodes one chunk: payload in the format above, whose first
-// point is point first of its report, with timestamps in prec (detected
+// Decode decodes one chunk: a marshal payload as FORMAT.md specifies,
+// whose first point is point first of its report, with timestamps in prec (detected
 // from their magnitude when that is protocol.PrecisionAuto) and now for
 // points without one. It returns the chunk's points and the warnings of
-// the decoding (Point is the index in the chunk), or an error when any
-// point is bad, in which case no points are returned: a point that breaks
+// the decoding (Point is the index in the chunk), or a
+// *protocol.DecodeErrors (each Element the point's index in the report)
+// when any point is bad, in which case no points are returned: a point that breaks
 // the rules of DataKit's JSON API, or a payload that is not well formed
 // (which ends decoding, naming the offset and what was expected there).
-func (d *marshalDecoder) decode(payload []byte, first int, prec protocol.Precision, now time.Time) ([]point.Point, []point.Warning, error) {
+func (d *Decoder) Decode(payload []byte, first int, prec protocol.Precision, now time.Time) ([]point.Point, []point.Warning, error) {
 	d.buf, d.pos, d.first, d.prec, d.now = payload, 0, first, prec, now
 	d.pts = d.pts[:0]
 	d.spans = d.spans[:0]
@@ -190,7 +111,7 @@ func (d *marshalDecoder) decode(payload []byte, first int, prec protocol.Precisi
 	d.fields = d.fields[:0]
 	d.warns = d.warns[:0]
 	d.arena = d.arena[:0]
-	d.errs = pointErrors{}
+	d.errs = protocol.DecodeErrors{}
 	d.elem = -1
 	d.bad = nil
 
@@ -198,10 +119,10 @@ func (d *marshalDecoder) decode(payload []byte, first int, prec protocol.Precisi
 		d.addError(err)
 	}
 	d.buf = nil
-	if len(d.errs.errs) > 0 {
-		clear(d.pts) // let go of the strings
-		errs := &pointErrors{errs: d.errs.errs, truncated: d.errs.truncated}
-		d.errs = pointErrors{} // the error keeps its list
+	if len(d.errs.Errors) > 0 {
+		errs := &protocol.DecodeErrors{Errors: d.errs.Errors, Valid: len(d.pts), Invalid: d.errs.Invalid, Truncated: d.errs.Truncated}
+		clear(d.pts)                     // let go of the strings
+		d.errs = protocol.DecodeErrors{} // the error keeps its list
 		return nil, nil, errs
 	}
 	for i := range d.pts {
@@ -219,17 +140,18 @@ func (d *marshalDecoder) decode(payload []byte, first int, prec protocol.Precisi
 	return d.pts, d.warns, nil
 }
 
-func (d *marshalDecoder) addError(e *pointError) {
-	if len(d.errs.errs) < maxPointErrors {
-		d.errs.errs = append(d.errs.errs, e)
+func (d *Decoder) addError(e *protocol.DecodeError) {
+	d.errs.Invalid++
+	if len(d.errs.Errors) < maxPointErrors {
+		d.errs.Errors = append(d.errs.Errors, e)
 	} else {
-		d.errs.truncated = true
+		d.errs.Truncated = true
 	}
 }
 
 // list decodes the top-level list. It returns an error only for a payload
 // that is not well formed; bad points are recorded as they are met.
-func (d *marshalDecoder) list() *pointError {
+func (d *Decoder) list() *protocol.DecodeError {
 	if c, ok := d.peek(); !ok || c != mList {
 		return d.malformed("a list of points ('[')")
 	}
@@ -252,7 +174,7 @@ func (d *marshalDecoder) list() *pointError {
 }
 
 // element decodes point d.elem.
-func (d *marshalDecoder) element() *pointError {
+func (d *Decoder) element() *protocol.DecodeError {
 	d.tag0, d.field0, d.warn0 = len(d.tags), len(d.fields), len(d.warns)
 	d.bad = nil
 	if c, _ := d.peek(); c != mDict {
@@ -317,14 +239,14 @@ func (d *marshalDecoder) element() *pointError {
 }
 
 // semantic records the first problem of the current point.
-func (d *marshalDecoder) semantic(key string, err error) {
+func (d *Decoder) semantic(key string, err error) {
 	if d.bad == nil {
-		d.bad = &pointError{Point: d.first + d.elem, Key: key, Err: err}
+		d.bad = &protocol.DecodeError{Element: d.first + d.elem, Key: key, Err: err}
 	}
 }
 
 // drop forgets the current point and records why.
-func (d *marshalDecoder) drop() {
+func (d *Decoder) drop() {
 	d.tags = d.tags[:d.tag0]
 	d.fields = d.fields[:d.field0]
 	d.warns = d.warns[:d.warn0]
@@ -334,7 +256,7 @@ func (d *marshalDecoder) drop() {
 // key reads the next key of a dict whose '{' has been consumed, or its
 // end. A key that is not a str is skipped with its value and recorded as
 // the point's problem; key then goes on to the next one.
-func (d *marshalDecoder) key(depth int) (key string, end bool, err *pointError) {
+func (d *Decoder) key(depth int) (key string, end bool, err *protocol.DecodeError) {
 	for {
 		c, ok := d.peek()
 		switch {
@@ -361,7 +283,7 @@ func (d *marshalDecoder) key(depth int) (key string, end bool, err *pointError) 
 // dictStart consumes the start of a point's "tags" or "fields" value: a
 // dict continues (more is true), None is an empty one, and anything else is
 // recorded as an error of kind (naming what) and skipped.
-func (d *marshalDecoder) dictStart(what string, kind error) (more bool, err *pointError) {
+func (d *Decoder) dictStart(what string, kind error) (more bool, err *protocol.DecodeError) {
 	switch c, _ := d.peek(); c {
 	case mNone:
 		d.pos++
@@ -374,7 +296,7 @@ func (d *marshalDecoder) dictStart(what string, kind error) (more bool, err *poi
 	return false, d.skip(2)
 }
 
-func (d *marshalDecoder) tagDict() *pointError {
+func (d *Decoder) tagDict() *protocol.DecodeError {
 	if more, err := d.dictStart("tags", protocol.ErrTagType); !more {
 		return err
 	}
@@ -405,7 +327,7 @@ func (d *marshalDecoder) tagDict() *pointError {
 	}
 }
 
-func (d *marshalDecoder) fieldDict() *pointError {
+func (d *Decoder) fieldDict() *protocol.DecodeError {
 	if more, err := d.dictStart("fields", protocol.ErrFieldType); !more {
 		return err
 	}
@@ -421,7 +343,7 @@ func (d *marshalDecoder) fieldDict() *pointError {
 }
 
 // field decodes the value of field key.
-func (d *marshalDecoder) field(key string) *pointError {
+func (d *Decoder) field(key string) *protocol.DecodeError {
 	c, ok := d.peek()
 	if !ok {
 		return d.malformed("a field value")
@@ -442,7 +364,7 @@ func (d *marshalDecoder) field(key string) *pointError {
 			return err
 		}
 		switch {
-		case !d.exactInts:
+		case !d.ExactInts:
 			f := float64(mag) // rounds to nearest, as parsing its digits would
 			if !inRange {
 				f = bigIntFloat(d.buf[start:d.pos])
@@ -525,7 +447,7 @@ func bigText(neg bool, mag uint64, inRange bool) string {
 }
 
 // time decodes the value of "time" as the JSON API does.
-func (d *marshalDecoder) time() (time.Time, *pointError) {
+func (d *Decoder) time() (time.Time, *protocol.DecodeError) {
 	c, _ := d.peek()
 	switch c {
 	case mNone:
@@ -545,6 +467,9 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 				return d.now, nil
 			}
 			if t, ok := d.prec.Time(ts); ok {
+				if ts < 0 {
+					d.negativeTime(strconv.FormatInt(ts, 10))
+				}
 				return t, nil
 			}
 			d.semantic("time", fmt.Errorf("%w: %d in precision %s", protocol.ErrTimeRange, ts, d.prec))
@@ -564,9 +489,15 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 		}
 		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 			if t, ok := d.prec.Time(int64(f)); ok {
+				if f < 0 {
+					d.negativeTime(pyFloat(f))
+				}
 				return t, nil
 			}
 		} else if t, ok := d.prec.FloatTime(f); ok {
+			if f < 0 {
+				d.negativeTime(pyFloat(f))
+			}
 			return t, nil
 		}
 		d.semantic("time", fmt.Errorf("%w: %v in precision %s", protocol.ErrTimeRange, f, d.prec))
@@ -578,7 +509,7 @@ func (d *marshalDecoder) time() (time.Time, *pointError) {
 
 // integer decodes an 'i' or 'l' at d.pos into its sign and magnitude;
 // inRange is false when the magnitude exceeds uint64.
-func (d *marshalDecoder) integer() (neg bool, mag uint64, inRange bool, err *pointError) {
+func (d *Decoder) integer() (neg bool, mag uint64, inRange bool, err *protocol.DecodeError) {
 	start := d.pos
 	c := d.buf[d.pos]
 	d.pos++
@@ -639,7 +570,7 @@ func (d *marshalDecoder) integer() (neg bool, mag uint64, inRange bool, err *poi
 // surrogates (which Python writes as if they were code points): those are
 // repaired into the arena as package protocol repairs JSON \u escapes, a
 // pair into its character and a lone one into U+FFFD.
-func (d *marshalDecoder) str() (string, *pointError) {
+func (d *Decoder) str() (string, *protocol.DecodeError) {
 	n, err := d.length("str")
 	if err != nil {
 		return "", err
@@ -677,7 +608,7 @@ func validUTF8(b []byte) bool {
 
 // repair converts a str with surrogates to UTF-8 in the arena. Any other
 // invalid byte is an error: Python does not write it.
-func (d *marshalDecoder) repair(b []byte) (string, *pointError) {
+func (d *Decoder) repair(b []byte) (string, *protocol.DecodeError) {
 	start := len(d.arena)
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
@@ -690,7 +621,7 @@ func (d *marshalDecoder) repair(b []byte) (string, *pointError) {
 		if !ok {
 			d.arena = d.arena[:start]
 			d.pos += i
-			return "", &pointError{Point: d.index(), Err: fmt.Errorf("%w: byte %#x at offset %d of the payload", protocol.ErrInvalidUTF8, b[i], d.pos)}
+			return "", &protocol.DecodeError{Element: d.index(), Err: fmt.Errorf("%w: byte %#x at offset %d of the payload", protocol.ErrInvalidUTF8, b[i], d.pos)}
 		}
 		i += 3
 		r = utf8.RuneError
@@ -715,7 +646,7 @@ func surrogate(b []byte) (rune, bool) {
 }
 
 // skip moves past any value at depth, checking that it is well formed.
-func (d *marshalDecoder) skip(depth int) *pointError {
+func (d *Decoder) skip(depth int) *protocol.DecodeError {
 	if depth > maxMarshalDepth {
 		return d.malformedf("values nested deeper than %d", maxMarshalDepth)
 	}
@@ -778,7 +709,7 @@ func (d *marshalDecoder) skip(depth int) *pointError {
 
 // length reads the uint32 length of a str or bytes and checks that that
 // many bytes follow.
-func (d *marshalDecoder) length(what string) (int, *pointError) {
+func (d *Decoder) length(what string) (int, *protocol.DecodeError) {
 	n, err := d.u32(what, "length")
 	if err != nil {
 		return 0, err
@@ -792,7 +723,7 @@ func (d *marshalDecoder) length(what string) (int, *pointError) {
 
 // count reads the item count of a list, tuple or set and checks it
 // against the bytes that remain (an item takes at least one).
-func (d *marshalDecoder) count(what string) (int, *pointError) {
+func (d *Decoder) count(what string) (int, *protocol.DecodeError) {
 	n, err := d.u32(what, "item count")
 	if err != nil {
 		return 0, err
@@ -805,7 +736,7 @@ func (d *marshalDecoder) count(what string) (int, *pointError) {
 }
 
 // u32 reads the 4-byte signed length or count of a what.
-func (d *marshalDecoder) u32(what, field string) (int64, *pointError) {
+func (d *Decoder) u32(what, field string) (int64, *protocol.DecodeError) {
 	if len(d.buf)-d.pos < 4 {
 		return 0, d.malformed("the " + field + " of a " + what)
 	}
@@ -815,7 +746,7 @@ func (d *marshalDecoder) u32(what, field string) (int64, *pointError) {
 }
 
 // take returns the next n bytes.
-func (d *marshalDecoder) take(n int, what string) ([]byte, *pointError) {
+func (d *Decoder) take(n int, what string) ([]byte, *protocol.DecodeError) {
 	if len(d.buf)-d.pos < n {
 		return nil, d.malformed(what)
 	}
@@ -824,7 +755,7 @@ func (d *marshalDecoder) take(n int, what string) ([]byte, *pointError) {
 	return b, nil
 }
 
-func (d *marshalDecoder) peek() (byte, bool) {
+func (d *Decoder) peek() (byte, bool) {
 	if d.pos < len(d.buf) {
 		return d.buf[d.pos], true
 	}
@@ -832,7 +763,7 @@ func (d *marshalDecoder) peek() (byte, bool) {
 }
 
 // typeName names the Python type of the value at d.pos.
-func (d *marshalDecoder) typeName() string {
+func (d *Decoder) typeName() string {
 	c, ok := d.peek()
 	switch {
 	case !ok:
@@ -852,7 +783,7 @@ func codeText(c byte) string {
 }
 
 // index is the report index of the current point, or -1 outside points.
-func (d *marshalDecoder) index() int {
+func (d *Decoder) index() int {
 	if d.elem < 0 {
 		return -1
 	}
@@ -861,14 +792,35 @@ func (d *marshalDecoder) index() int {
 
 // malformed reports a payload that is not well formed at d.pos: want is
 // what was expected there.
-func (d *marshalDecoder) malformed(want string) *pointError {
+func (d *Decoder) malformed(want string) *protocol.DecodeError {
 	found := "the end of the payload"
 	if c, ok := d.peek(); ok {
 		found = "byte " + codeText(c)
 	}
-	return &pointError{Point: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: want %s, found %s", protocol.ErrSyntax, d.pos, want, found)}
+	return &protocol.DecodeError{Element: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: want %s, found %s", protocol.ErrSyntax, d.pos, want, found)}
 }
 
-func (d *marshalDecoder) malformedf(format string, args ...any) *pointError {
-	return &pointError{Point: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: %s", protocol.ErrSyntax, d.pos, fmt.Sprintf(format, args...))}
+func (d *Decoder) malformedf(format string, args ...any) *protocol.DecodeError {
+	return &protocol.DecodeError{Element: d.index(), Err: fmt.Errorf("%w: malformed payload at offset %d: %s", protocol.ErrSyntax, d.pos, fmt.Sprintf(format, args...))}
+}
+
+// negativeTime warns of a time before 1970 (kept), as protocol's JSON
+// decoder does; text is the time as Python writes it.
+func (d *Decoder) negativeTime(text string) {
+	d.warns = append(d.warns, point.Warning{Code: point.WarnNegativeTime, Point: d.elem, Key: "time",
+		Message: "timestamp " + text + " is before 1970 (negative); kept as it is"})
+}
+
+// pyFloat formats f as Python's repr does (and so json.dumps).
+func pyFloat(f float64) string {
+	if a := math.Abs(f); a != 0 && (a < 1e-4 || a >= 1e16) {
+		m, e, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+		exp, _ := strconv.Atoi(e)
+		return fmt.Sprintf("%se%+03d", m, exp)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }
