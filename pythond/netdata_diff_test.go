@@ -2,6 +2,7 @@ package pythond
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/pythond/internal/netdata"
 	"github.com/collectkit/collectkit/pythond/internal/netdataconf"
 )
 
@@ -205,19 +208,21 @@ func TestNetdataDifferential(t *testing.T) {
 		t.Run(f.module, func(t *testing.T) {
 			t.Parallel()
 			ndNeedService(t, runner, f.service)
-			e := ndPrepare(t, f)
-			jobs := ndJobsFile(t, e, f.module)
-			// Both sides at once, against the same fixture.
+			// Both sides at once, each against its own instance of the
+			// fixture (fixtures count requests to vary their values).
+			eReal, eOurs := ndPrepare(t, f), ndPrepare(t, f)
+			jobs := ndJobsFile(t, eOurs, f.module)
 			var realText string
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				realText = ndRunReal(t, e, f.module, ndRunTime)
+				realText = ndRunReal(t, eReal, f.module, ndRunTime)
 			}()
-			oursText := ndRunFor(t, ndRunTime, e.env, ndPython, runner, "--name", "netdata", "--stdout", "--jobs-file", jobs)
+			oursText := ndRunFor(t, ndRunTime, eOurs.env, ndPython, runner, "--name", "netdata", "--stdout", "--jobs-file", jobs)
 			<-done
 			realOut, oursOut := ndParse(t, realText), ndParse(t, oursText)
 			ndCompare(t, f, realOut, oursOut)
+			ndComparePoints(t, ndPoints(t, realText), ndPoints(t, oursText))
 		})
 	}
 }
@@ -244,4 +249,61 @@ func ndCompare(t *testing.T, f ndFixture, realOut, oursOut ndOutput) {
 			assert.Equal(t, ru[i], ou[i], fmt.Sprintf("update %d of %s", i, id))
 		}
 	}
+}
+
+// ndPoints feeds a plugins.d stream through the chart engine on a synthetic
+// clock (one second per round of updates, so both sides are timed alike) and
+// groups the points by their chart tag.
+func ndPoints(t *testing.T, text string) map[string][]point.Point {
+	t.Helper()
+	e := netdata.New(netdata.Options{})
+	now := time.Unix(1_700_000_000, 0)
+	begun := map[string]bool{}
+	var pts []point.Point
+	for _, line := range strings.Split(text, "\n") {
+		if w := ndWords(line); len(w) >= 2 && w[0] == "BEGIN" {
+			if begun[w[1]] { // a new round of updates
+				now = now.Add(time.Second)
+				clear(begun)
+			}
+			begun[w[1]] = true
+			// Without the measured microseconds the engine times
+			// incremental dimensions by the synthetic clock.
+			line = "BEGIN " + w[1]
+		}
+		var err error
+		pts, err = e.Feed(pts, []byte(line), now)
+		if err != nil && !errors.Is(err, netdata.ErrDisabled) {
+			t.Errorf("engine: %v", err)
+		}
+	}
+	by := map[string][]point.Point{}
+	for _, p := range pts {
+		for _, tag := range p.Tags {
+			if tag.Key == "chart" {
+				by[tag.Value] = append(by[tag.Value], p)
+			}
+		}
+	}
+	return by
+}
+
+// ndComparePoints checks that both sides give the same points (measurement,
+// tags, fields and values) for every update both made.
+func ndComparePoints(t *testing.T, realPts, oursPts map[string][]point.Point) {
+	t.Helper()
+	require.NotEmpty(t, realPts, "points from python.d.plugin")
+	for id, rp := range realPts {
+		op := oursPts[id]
+		n := min(len(rp), len(op))
+		if !assert.GreaterOrEqual(t, n, 2, "points of %s on both sides (real %d, ours %d)", id, len(rp), len(op)) {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			assert.Equal(t, rp[i].Name, op[i].Name, "measurement of point %d of %s", i, id)
+			assert.Equal(t, rp[i].Tags, op[i].Tags, "tags of point %d of %s", i, id)
+			assert.Equal(t, rp[i].Fields, op[i].Fields, "fields of point %d of %s", i, id)
+		}
+	}
+	assert.Len(t, oursPts, len(realPts), "charts with points")
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func ndFixtures() []ndFixture {
 			module:  "exim",
 			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
-				ndScript(t, bin, "exim", `[ "$1" = "-bpc" ] || exit 2; echo 7`)
+				ndScript(t, bin, "exim", `[ "$1" = "-bpc" ] || exit 2`+ndCounter+`echo $((6 + n))`)
 				return "local:\n  update_every: 1\n"
 			},
 			charts: []string{"exim_local.qemails"},
@@ -82,12 +83,12 @@ func ndFixtures() []ndFixture {
 			module:  "postfix",
 			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
-				ndScript(t, bin, "postqueue", `[ "$1" = "-p" ] || exit 2
+				ndScript(t, bin, "postqueue", `[ "$1" = "-p" ] || exit 2`+ndCounter+`
 echo "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
 echo "3F2A11C0A1     1234 Tue Dec  1 10:00:00  a@example.org"
 echo "                                         b@example.org"
 echo ""
-echo "-- 12 Kbytes in 3 Requests."`)
+echo "-- $((10 + 2 * n)) Kbytes in $n Requests."`)
 				return "local:\n  update_every: 1\n"
 			},
 			charts: []string{"postfix_local.qemails", "postfix_local.qsize"},
@@ -96,13 +97,13 @@ echo "-- 12 Kbytes in 3 Requests."`)
 			module:  "nsd",
 			service: "ExecutableService",
 			setup: func(t *testing.T, dir, bin string) string {
-				ndScript(t, bin, "nsd-control", `[ "$1" = "stats_noreset" ] || exit 2
+				ndScript(t, bin, "nsd-control", `[ "$1" = "stats_noreset" ] || exit 2`+ndCounter+`
 cat <<EOF
-num.queries=1500
+num.queries=$((1500 + 100 * n))
 zone.master=3
 zone.slave=2
-num.udp=1200
-num.tcp=300
+num.udp=$((1200 + 70 * n))
+num.tcp=$((300 + 30 * n))
 num.udp6=0
 num.tcp6=0
 num.type.A=1000
@@ -128,13 +129,14 @@ EOF`)
 			module:  "go_expvar",
 			service: "UrlService",
 			setup: func(t *testing.T, dir, bin string) string {
+				var n atomic.Int64
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.URL.Path != "/debug/vars" {
 						http.NotFound(w, r)
 						return
 					}
 					w.Header().Set("Content-Type", "application/json")
-					fmt.Fprint(w, ndExpvarJSON)
+					fmt.Fprintf(w, ndExpvarJSON, 16+n.Add(1))
 				}))
 				t.Cleanup(srv.Close)
 				return "app:\n  name: app\n  url: " + srv.URL + "/debug/vars\n  collect_memstats: true\n" +
@@ -167,13 +169,13 @@ EOF`)
 			setup: func(t *testing.T, dir, bin string) string {
 				addr := ndTCPServer(t, func(c net.Conn) {
 					r := bufio.NewReader(c)
-					for {
+					for n := 1; ; n++ {
 						line, err := r.ReadString('\n')
 						if err != nil {
 							return
 						}
 						if strings.TrimSpace(line) == "stats" {
-							if _, err := c.Write([]byte(ndMemcachedStats)); err != nil {
+							if _, err := fmt.Fprintf(c, ndMemcachedStats, 100+10*n, 40+n, 80+9*n, 100000+512*n, 200000+1024*n, 1048576+4096*n); err != nil {
 								return
 							}
 						}
@@ -188,13 +190,15 @@ EOF`)
 			module:  "dovecot",
 			service: "SocketService",
 			setup: func(t *testing.T, dir, bin string) string {
+				var n atomic.Int64
 				addr := ndTCPServer(t, func(c net.Conn) {
 					r := bufio.NewReader(c)
 					line, err := r.ReadString('\n')
 					if err != nil || line != "EXPORT\tglobal\r\n" {
 						return
 					}
-					_, _ = c.Write([]byte(ndDovecotExport))
+					k := n.Add(1)
+					fmt.Fprintf(c, ndDovecotExport, 300+7*k, 4096+1024*k, 8192+2048*k)
 				})
 				host, port, _ := net.SplitHostPort(addr)
 				return "localhost:\n  name: local\n  host: " + host + "\n  port: " + port + "\n"
@@ -205,8 +209,9 @@ EOF`)
 			module:  "hddtemp",
 			service: "SocketService",
 			setup: func(t *testing.T, dir, bin string) string {
+				var n atomic.Int64
 				addr := ndTCPServer(t, func(c net.Conn) {
-					_, _ = c.Write([]byte("|/dev/sda|WDC WD10EZEX|38|C||/dev/sdb|ST1000DM003|41|C||/dev/sdc|Samsung SSD|SLP|*|"))
+					fmt.Fprintf(c, "|/dev/sda|WDC WD10EZEX|%d|C||/dev/sdb|ST1000DM003|41|C||/dev/sdc|Samsung SSD|SLP|*|", 30+n.Add(1))
 				})
 				host, port, _ := net.SplitHostPort(addr)
 				return "localhost:\n  name: local\n  host: " + host + "\n  port: " + port + "\n"
@@ -216,25 +221,34 @@ EOF`)
 	}
 }
 
-const ndExpvarJSON = `{"cmdline":["app"],"runtime":{"goroutines":17},"sensor":{"temp":21.5},
+const ndExpvarJSON = `{"cmdline":["app"],"runtime":{"goroutines":%d},"sensor":{"temp":21.5},
 "memstats":{"Alloc":1048576,"HeapAlloc":2097152,"HeapInuse":3145728,"StackInuse":524288,
 "MSpanInuse":65536,"MCacheInuse":16384,"Sys":16777216,"Mallocs":5000,"Frees":3000,
 "PauseNs":[100000,300000,0,0]}}`
 
 const ndMemcachedStats = "STAT pid 1\r\nSTAT uptime 1000\r\nSTAT curr_connections 10\r\nSTAT total_connections 50\r\n" +
-	"STAT connection_structures 11\r\nSTAT cmd_get 100\r\nSTAT cmd_set 40\r\nSTAT cmd_flush 0\r\nSTAT cmd_touch 3\r\n" +
-	"STAT get_hits 80\r\nSTAT get_misses 20\r\nSTAT delete_misses 1\r\nSTAT delete_hits 2\r\nSTAT incr_misses 0\r\n" +
+	"STAT connection_structures 11\r\nSTAT cmd_get %d\r\nSTAT cmd_set %d\r\nSTAT cmd_flush 0\r\nSTAT cmd_touch 3\r\n" +
+	"STAT get_hits %d\r\nSTAT get_misses 20\r\nSTAT delete_misses 1\r\nSTAT delete_hits 2\r\nSTAT incr_misses 0\r\n" +
 	"STAT incr_hits 5\r\nSTAT decr_misses 0\r\nSTAT decr_hits 4\r\nSTAT cas_misses 0\r\nSTAT cas_hits 1\r\n" +
-	"STAT cas_badval 0\r\nSTAT touch_hits 2\r\nSTAT touch_misses 1\r\nSTAT bytes_read 100000\r\nSTAT bytes_written 200000\r\n" +
-	"STAT limit_maxbytes 67108864\r\nSTAT threads 4\r\nSTAT bytes 1048576\r\nSTAT curr_items 120\r\nSTAT total_items 300\r\n" +
+	"STAT cas_badval 0\r\nSTAT touch_hits 2\r\nSTAT touch_misses 1\r\nSTAT bytes_read %d\r\nSTAT bytes_written %d\r\n" +
+	"STAT limit_maxbytes 67108864\r\nSTAT threads 4\r\nSTAT bytes %d\r\nSTAT curr_items 120\r\nSTAT total_items 300\r\n" +
 	"STAT evictions 7\r\nSTAT reclaimed 9\r\nEND\r\n"
 
 const ndDovecotExport = "reset_timestamp\tlast_update\tnum_logins\tnum_cmds\tnum_connected_sessions\tuser_cpu\tsys_cpu\t" +
 	"clock_time\tmin_faults\tmaj_faults\tvol_cs\tinvol_cs\tdisk_input\tdisk_output\tread_count\tread_bytes\t" +
 	"write_count\twrite_bytes\tmail_lookup_path\tmail_lookup_attr\tmail_read_count\tmail_read_bytes\t" +
 	"mail_cache_hits\tauth_successes\tauth_master_successes\tauth_failures\tauth_db_tempfails\tauth_cache_hits\tauth_cache_misses\n" +
-	"1480000000\t1480000100.5\t20\t300\t4\t1.5\t0.5\t10.0\t1000\t2\t500\t40\t4096\t8192\t700\t65536\t" +
+	"1480000000\t1480000100.5\t20\t%d\t4\t1.5\t0.5\t10.0\t1000\t2\t500\t40\t%d\t%d\t700\t65536\t" +
 	"600\t32768\t30\t40\t50\t2048\t60\t15\t1\t3\t0\t25\t5\n"
+
+// ndCounter is a shell snippet that counts the script's runs in a file
+// beside it and leaves the count (1, 2, ...) in $n, so values change with
+// each update in the same way on both sides.
+const ndCounter = `
+c="$(dirname "$0")/.count-$(basename "$0")"
+n=$(( $(cat "$c" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$c"
+`
 
 // ndScript writes an executable sh script bin/name.
 func ndScript(t *testing.T, bin, name, body string) {
