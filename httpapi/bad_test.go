@@ -41,6 +41,7 @@ func TestBadRequests(t *testing.T) {
 		status  int
 		code    string // DataKit error code, checked when not empty
 		body    string // substring of the body, checked when not empty
+		absent  string // must not be in the body, checked when not empty
 		calls   int    // Sink calls (only the busy and failing sinks are called)
 	}{
 		{name: "GET on write", req: request(http.MethodGet, "/v1/write/metric", nil), status: 405, code: httpapi.CodeMethodNotAllowed},
@@ -84,7 +85,8 @@ func TestBadRequests(t *testing.T) {
 		{name: "wrong token header", opts: withToken, req: request(http.MethodPost, "/v1/write/metric", metricLP, "X-Token", "s3cret-not"), status: 403, code: httpapi.CodeInvalidToken},
 		{name: "busy sink", sinkErr: point.Busy(errors.New("queue full"), 3*time.Second), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 429, code: httpapi.CodeSinkBusy, calls: 1},
 		{name: "busy sink as 503", opts: httpapi.Options{BusyStatus: 503}, sinkErr: point.Busy(nil, 0), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 503, code: httpapi.CodeSinkBusy, calls: 1},
-		{name: "failing sink", sinkErr: errors.New("disk on fire"), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 500, code: httpapi.CodeSinkFailed, body: "disk on fire", calls: 1},
+		{name: "failing sink", sinkErr: errors.New("write /var/lib/collectkit/out/metric.lp: disk on fire"), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 500, code: httpapi.CodeSinkFailed, body: "sink failed", absent: "/var/lib", calls: 1},
+		{name: "busy sink shows no path", sinkErr: point.Busy(errors.New("segment /var/lib/collectkit/buffer/000001.seg full"), time.Second), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 429, code: httpapi.CodeSinkBusy, body: "busy", absent: "/var/lib", calls: 1},
 		{name: "strict logging without status", req: request(http.MethodPost, "/v1/write/logging?strict=1", []byte("app message=\"x\" 1717243200\n")), status: 400, code: httpapi.CodePointGotWarning, body: "add_required_kv"},
 		{name: "strict=false is still strict", req: request(http.MethodPost, "/v1/write/metric?strict=false", []byte("cpu v=1,s=\"x\" 1717243200\n")), status: 400, code: httpapi.CodePointGotWarning},
 		{name: "object without name", req: request(http.MethodPost, "/v1/write/object", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointRejected, body: "object_name"},
@@ -142,6 +144,9 @@ func TestBadRequests(t *testing.T) {
 			}
 			if tt.body != "" {
 				assert.Contains(t, w.Body.String(), tt.body)
+			}
+			if tt.absent != "" {
+				assert.NotContains(t, w.Body.String(), tt.absent)
 			}
 			if strings.HasPrefix(tt.req.URL.Path, "/v1/") && tt.code != "" {
 				assert.True(t, json.Valid(w.Body.Bytes()))

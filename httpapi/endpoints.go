@@ -148,12 +148,16 @@ var dialTaskTypes = []string{"http", "tcp", "icmp", "websocket", "dns", "udp", "
 
 // decodeJSON reads the request body into v.
 func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, what string, v any) error {
-	body, release, err := h.readJSONBody(w, r)
+	body, err := h.readJSONBody(w, r)
 	if err != nil {
 		return err
 	}
-	defer release()
-	if err := json.Unmarshal(body, v); err != nil {
+	defer body.close()
+	// encoding/json allocates about what it reads again.
+	if err := body.lease.grow(int64(len(body.data)), "decoding the body"); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body.data, v); err != nil {
 		return apiErr(http.StatusBadRequest, CodeBadRequest, "%s: invalid JSON body: %v", what, err)
 	}
 	return nil

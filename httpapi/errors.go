@@ -106,24 +106,28 @@ func (h *Handler) classify(err error) (status int, code, msg string, retryAfter 
 		if ae.Err != nil && msg == "" {
 			msg = ae.Err.Error()
 		}
+	// The messages below name the condition only: the error itself may
+	// carry a file path, an address or other details of the server (a
+	// Sink's buffer segment, say), and goes to the log instead.
 	case errors.Is(err, point.ErrBusy):
-		status, code, msg = h.opts.BusyStatus, CodeSinkBusy, err.Error()
 		ra, _ := point.RetryAfter(err)
 		if ra <= 0 {
 			ra = time.Second
 		}
 		retryAfter = ra
+		status, code = h.opts.BusyStatus, CodeSinkBusy
+		msg = fmt.Sprintf("the points cannot be taken now (the sink is busy); retry after %s", ra.Round(time.Second))
 	case errors.As(err, &mbe):
 		status, code = http.StatusRequestEntityTooLarge, CodeBodyTooLarge
 		msg = fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		status, code, msg = http.StatusServiceUnavailable, CodeRequestCanceled, err.Error()
+		status, code, msg = http.StatusServiceUnavailable, CodeRequestCanceled, "the request was canceled before it was answered"
 	default:
 		var se *sinkError
 		if errors.As(err, &se) {
-			status, code, msg = http.StatusInternalServerError, CodeSinkFailed, err.Error()
+			status, code, msg = http.StatusInternalServerError, CodeSinkFailed, "the points could not be stored (the sink failed; the server log has the cause)"
 		} else {
-			status, code, msg = http.StatusInternalServerError, CodeInternal, err.Error()
+			status, code, msg = http.StatusInternalServerError, CodeInternal, "internal error (the server log has the cause)"
 		}
 	}
 	return status, code, msg, retryAfter
@@ -134,10 +138,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 	status, code, msg, retryAfter := h.classify(err)
 	if status >= 500 {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", err.Error()))
+			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", excerpt(err.Error())))
 	} else {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "request rejected",
-			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", msg))
+			slog.String("path", r.URL.Path), slog.Int("status", status), slog.String("error", excerpt(err.Error())))
 	}
 	hdr := w.Header()
 	if retryAfter > 0 {
@@ -179,6 +183,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 		Message string `json:"message,omitempty"`
 	}{code, msg})
 	_, _ = w.Write(b)
+}
+
+// maxLoggedError bounds the error text of a log record: a decode error
+// can quote a client's line, and a client chooses how long that is.
+const maxLoggedError = 4 << 10
+
+// excerpt cuts s to maxLoggedError bytes, saying so.
+func excerpt(s string) string {
+	if len(s) <= maxLoggedError {
+		return s
+	}
+	return clip(s, maxLoggedError) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // influxV2Code maps a status to InfluxDB 2's error "code" strings.

@@ -37,10 +37,11 @@ type Handler struct {
 	electionTags []point.Tag
 
 	inflight chan struct{}
+	budget   *budget // nil: no in-flight memory budget
 
 	decoders sync.Pool  // *protocol.Decoder
-	bufs     bufferPool // bodies as received
-	decoded  bufferPool // bodies after decompression
+	bufs     bufferPool // bodies (decompressed when they were compressed)
+	bufrs    sync.Pool  // *bufio.Reader in front of decompressors
 	gzips    sync.Pool  // *gzip.Reader
 	zstds    sync.Pool  // *zstd.Decoder
 	work     sync.Pool  // *writeState
@@ -70,6 +71,15 @@ func New(opts Options) (*Handler, error) {
 	} else if opts.Limits.MaxDecodedBytes < 0 {
 		opts.Limits.MaxDecodedBytes = -1
 	}
+	lim := &opts.Limits
+	lim.MaxPoints = orDefault(lim.MaxPoints, DefaultMaxPoints)
+	lim.MaxInFlightBytes = orDefault(lim.MaxInFlightBytes, DefaultMaxInFlightBytes)
+	lim.BodyReadTimeout = orDefault(lim.BodyReadTimeout, DefaultBodyReadTimeout)
+	lim.MinBodyRate = orDefault(lim.MinBodyRate, DefaultMinBodyRate)
+	lim.MaxPushLabels = orDefault(lim.MaxPushLabels, DefaultMaxPushLabels)
+	lim.MaxPushLabelBytes = orDefault(lim.MaxPushLabelBytes, DefaultMaxPushLabelBytes)
+	opts.LastErrorMaxBytes = orDefault(opts.LastErrorMaxBytes, DefaultLastErrorMaxBytes)
+	opts.LastErrorMaxTotalBytes = orDefault(opts.LastErrorMaxTotalBytes, DefaultLastErrorMaxTotalBytes)
 	if opts.TokenHeader == "" {
 		opts.TokenHeader = DefaultTokenHeader
 	}
@@ -98,6 +108,10 @@ func New(opts Options) (*Handler, error) {
 	}
 	h.lastErrs.perInput = opts.LastErrorsPerInput
 	h.lastErrs.inputs = DefaultLastErrorInputs
+	h.lastErrs.maxTotal = opts.LastErrorMaxTotalBytes
+	if lim.MaxInFlightBytes > 0 {
+		h.budget = &budget{limit: lim.MaxInFlightBytes}
+	}
 	if opts.Limits.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.Limits.MaxInFlight)
 	}
@@ -120,6 +134,18 @@ func New(opts Options) (*Handler, error) {
 
 	h.routes()
 	return h, nil
+}
+
+// orDefault returns def for zero, -1 for negative (no limit) and v
+// otherwise.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return -1
+	}
+	return v
 }
 
 func sortedTags(m map[string]string) []point.Tag {
@@ -155,17 +181,8 @@ func (h *Handler) handle(pattern string, spec routeSpec, fn func(w http.Response
 			return
 		}
 		if !spec.public {
-			if !h.opts.AllowNonLoopback && !isLoopback(r) {
-				h.fail(w, r, spec.dialect, apiErr(http.StatusForbidden, CodePublicAccessDisabled,
-					"api %s disabled from external IP, only loopback(localhost) allowed", r.URL.Path))
-				return
-			}
-			if h.opts.Token != "" && !h.tokenOK(r, spec.route) {
-				status := http.StatusForbidden
-				if spec.dialect != dialectDataKit {
-					status = http.StatusUnauthorized
-				}
-				h.fail(w, r, spec.dialect, apiErr(status, CodeInvalidToken, "missing or wrong token on %s", r.URL.Path))
+			if err := h.guard(r, spec.dialect, spec.route); err != nil {
+				h.fail(w, r, spec.dialect, err)
 				return
 			}
 		}
@@ -182,6 +199,39 @@ func (h *Handler) handle(pattern string, spec routeSpec, fn func(w http.Response
 		if err := fn(w, r); err != nil {
 			h.fail(w, r, spec.dialect, err)
 		}
+	})
+}
+
+// guard applies the loopback and token checks of every non-public route.
+func (h *Handler) guard(r *http.Request, d dialect, route Route) error {
+	if !h.opts.AllowNonLoopback && !isLoopback(r) {
+		return apiErr(http.StatusForbidden, CodePublicAccessDisabled,
+			"api %s disabled from external IP, only loopback(localhost) allowed", r.URL.Path)
+	}
+	if h.opts.Token != "" && !h.tokenOK(r, route) {
+		status := http.StatusForbidden
+		if d != dialectDataKit {
+			status = http.StatusUnauthorized
+		}
+		return apiErr(status, CodeInvalidToken, "missing or wrong token on %s", r.URL.Path)
+	}
+	return nil
+}
+
+// Protect wraps a host's own handler (a /metrics page, a status API) in the
+// checks every non-public route of h has: a client that is not loopback
+// gets 403 datakit.publicAccessDisabled unless Options.AllowNonLoopback
+// is set, and, when Options.Token is set, a request without it gets 403
+// datakit.invalidToken. The token is accepted wherever the write routes
+// accept it. Answers carry X-DataKit like h's own.
+func (h *Handler) Protect(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.guard(r, dialectDataKit, RouteUnknown); err != nil {
+			w.Header().Set("X-DataKit", h.opts.Version)
+			h.fail(w, r, dialectDataKit, err)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -317,4 +367,16 @@ func (h *Handler) decoder() *protocol.Decoder {
 		return d
 	}
 	return new(protocol.Decoder)
+}
+
+// maxPooledDecoder is the most memory a decoder put back into the pool may
+// hold; one that grew bigger for one large body is dropped, so that memory
+// goes back to the system after the request.
+const maxPooledDecoder = 16 << 20
+
+// putDecoder gives d back to the pool unless it has grown large.
+func (h *Handler) putDecoder(d *protocol.Decoder) {
+	if d.RetainedBytes() <= maxPooledDecoder {
+		h.decoders.Put(d)
+	}
 }

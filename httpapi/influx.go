@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -55,16 +56,26 @@ func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision 
 	if err != nil {
 		return err
 	}
-	body, release, err := h.readBody(w, r, r.Header.Get("Content-Encoding"))
+	rb, err := h.readBody(w, r, r.Header.Get("Content-Encoding"), true)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer rb.close()
+	if err := rb.lease.grow(decodeCost(rb.data, rb.lines, false, h.opts.Limits.MaxPoints), "decoding the body"); err != nil {
+		return err
+	}
 	dec := h.decoder()
-	defer h.decoders.Put(dec)
-	pts, err := dec.DecodeLineProtocol(body, protocol.Options{Precision: prec, Now: h.now(), MaxErrors: h.opts.MaxDecodeErrors})
+	defer h.putDecoder(dec)
+	pts, err := dec.DecodeLineProtocol(rb.data, protocol.Options{Precision: prec, Now: h.now(),
+		MaxErrors: h.opts.MaxDecodeErrors, MaxPoints: h.opts.Limits.MaxPoints})
+	if errors.Is(err, protocol.ErrTooManyPoints) {
+		return tooManyPoints(err, h.opts.Limits.MaxPoints)
+	}
 	if err != nil {
 		return decodeErr(err, false)
+	}
+	if err := r.Context().Err(); err != nil {
+		return err
 	}
 	if len(pts) == 0 {
 		if info.Route == RouteInfluxV2 {
@@ -75,6 +86,7 @@ func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision 
 	}
 	st := h.state()
 	defer h.release(st)
+	st.warns = append(st.warns, dec.Warnings()...)
 	spec := batchSpec{category: point.Metric, input: info.Route.String(), extraTags: h.hostTags, info: info,
 		norm: h.influx, dec: dec}
 	if _, err := h.ingest(r.Context(), st, pts, &spec); err != nil {

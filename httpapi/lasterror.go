@@ -3,11 +3,13 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // LastError is an error an external collector reported: DataKit's
@@ -17,14 +19,37 @@ type LastError struct {
 	Source  string    `json:"source,omitempty"`
 	Content string    `json:"err_content"`
 	Time    time.Time `json:"time"`
+	// Truncated is set when Content was cut to Options.LastErrorMaxBytes;
+	// Content then ends in a note saying so, and Size is the length in
+	// bytes of the content as reported.
+	Truncated bool `json:"truncated,omitempty"`
+	Size      int  `json:"size,omitempty"`
 }
 
-// lastErrorStore keeps the newest reports per input, bounded both per input
-// and in the number of inputs.
+// truncate cuts e's content to at most max bytes (at a UTF-8 boundary)
+// plus a note, copying the part kept so that the long original is not
+// kept alive through it.
+func (e *LastError) truncate(max int) {
+	if e.Truncated || max < 0 || len(e.Content) <= max {
+		return
+	}
+	keep := max
+	for keep > 0 && !utf8.RuneStart(e.Content[keep]) {
+		keep--
+	}
+	e.Size = len(e.Content)
+	e.Truncated = true
+	e.Content = e.Content[:keep] + fmt.Sprintf(" [truncated: %d bytes reported, the first %d kept]", e.Size, keep)
+}
+
+// lastErrorStore keeps the newest reports per input, bounded per input, in
+// the number of inputs and in the content bytes of all of them.
 type lastErrorStore struct {
 	mu       sync.Mutex
 	perInput int
 	inputs   int
+	maxTotal int // content bytes over all reports; < 0: no bound
+	total    int
 	byInput  map[string][]LastError
 }
 
@@ -39,17 +64,23 @@ func (s *lastErrorStore) add(e LastError) {
 	}
 	list, ok := s.byInput[e.Input]
 	if !ok && len(s.byInput) >= s.inputs {
-		s.evictOldest()
+		s.evictOldestInput()
 	}
 	if len(list) >= s.perInput {
+		s.total -= len(list[0].Content)
 		copy(list, list[1:])
+		list[len(list)-1] = LastError{}
 		list = list[:len(list)-1]
 	}
 	s.byInput[e.Input] = append(list, e)
+	s.total += len(e.Content)
+	for s.maxTotal >= 0 && s.total > s.maxTotal && s.total > len(e.Content) {
+		s.evictOldestReport()
+	}
 }
 
-// evictOldest forgets the input whose newest report is the oldest.
-func (s *lastErrorStore) evictOldest() {
+// evictOldestInput forgets the input whose newest report is the oldest.
+func (s *lastErrorStore) evictOldestInput() {
 	var victim string
 	var oldest time.Time
 	first := true
@@ -59,7 +90,31 @@ func (s *lastErrorStore) evictOldest() {
 			victim, oldest, first = in, t, false
 		}
 	}
+	for _, e := range s.byInput[victim] {
+		s.total -= len(e.Content)
+	}
 	delete(s.byInput, victim)
+}
+
+// evictOldestReport forgets the oldest report of all inputs.
+func (s *lastErrorStore) evictOldestReport() {
+	var victim string
+	var oldest time.Time
+	first := true
+	for in, list := range s.byInput {
+		if t := list[0].Time; first || t.Before(oldest) {
+			victim, oldest, first = in, t, false
+		}
+	}
+	list := s.byInput[victim]
+	s.total -= len(list[0].Content)
+	if len(list) == 1 {
+		delete(s.byInput, victim)
+		return
+	}
+	copy(list, list[1:])
+	list[len(list)-1] = LastError{}
+	s.byInput[victim] = list[:len(list)-1]
 }
 
 func (s *lastErrorStore) all() []LastError {
@@ -87,10 +142,14 @@ func (h *Handler) LastErrors() []LastError { return h.lastErrs.all() }
 // set to the current time. Hosts use it for errors of their other inputs
 // (for example a Python collector supervisor), so all of them reach the same
 // hook and store.
+//
+// A content longer than Options.LastErrorMaxBytes is truncated first, so
+// the hook and the store both see the bounded report.
 func (h *Handler) ReportLastError(ctx context.Context, e LastError) {
 	if e.Time.IsZero() {
 		e.Time = h.now()
 	}
+	e.truncate(h.opts.LastErrorMaxBytes)
 	h.lastErrs.add(e)
 	if h.opts.Hooks.OnLastError != nil {
 		h.opts.Hooks.OnLastError(ctx, e)
@@ -99,17 +158,21 @@ func (h *Handler) ReportLastError(ctx context.Context, e LastError) {
 
 // serveLastError handles POST /v1/lasterror.
 func (h *Handler) serveLastError(w http.ResponseWriter, r *http.Request) error {
-	body, release, err := h.readJSONBody(w, r)
+	body, err := h.readJSONBody(w, r)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer body.close()
+	// encoding/json allocates about what it reads again.
+	if err := body.lease.grow(int64(len(body.data)), "decoding the body"); err != nil {
+		return err
+	}
 	var req struct {
 		Input      string `json:"input"`
 		Source     string `json:"source"`
 		ErrContent string `json:"err_content"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(body.data, &req); err != nil {
 		return apiErr(http.StatusBadRequest, CodeBadRequest, "lasterror body is not the JSON object {\"input\",\"source\",\"err_content\"}: %v", err)
 	}
 	var missing []string
@@ -122,7 +185,37 @@ func (h *Handler) serveLastError(w http.ResponseWriter, r *http.Request) error {
 	if len(missing) > 0 {
 		return apiErr(http.StatusBadRequest, CodeInputOrErrContentNil, "lasterror body: %s must not be empty", strings.Join(missing, " and "))
 	}
-	h.ReportLastError(r.Context(), LastError{Input: req.Input, Source: req.Source, Content: req.ErrContent, Time: h.now()})
+	// Input and source are short names; keep them short.
+	e := LastError{Input: clip(req.Input, maxLastErrorName), Source: clip(req.Source, maxLastErrorName), Content: req.ErrContent, Time: h.now()}
+	e.truncate(h.opts.LastErrorMaxBytes)
+	h.ReportLastError(r.Context(), e)
+	if e.Truncated {
+		return writeContent(w, LastErrorTruncated{Truncated: true, Size: e.Size, Kept: h.opts.LastErrorMaxBytes})
+	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// maxLastErrorName caps the input and source names of a lasterror report.
+const maxLastErrorName = 256
+
+// clip cuts s to at most n bytes at a UTF-8 boundary, copying the part kept.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.Clone(s[:n])
+}
+
+// LastErrorTruncated is the body of the 200 answer to a POST
+// /v1/lasterror whose err_content was truncated, wrapped as
+// {"content": LastErrorTruncated}. A report that fits is answered with an
+// empty 200, as DataKit does.
+type LastErrorTruncated struct {
+	Truncated bool `json:"truncated"`
+	Size      int  `json:"size"` // bytes of err_content as posted
+	Kept      int  `json:"kept"` // at most this many were kept
 }

@@ -15,16 +15,39 @@ import (
 // Default limits. Options fields left at zero take these values.
 const (
 	// DefaultMaxBodyBytes caps the request body as sent on the wire
-	// (compressed or not): 32 MiB, the largest string field DataKit allows.
-	DefaultMaxBodyBytes = 32 << 20
-	// DefaultMaxDecodedBytes caps a body after decompression: 128 MiB.
-	DefaultMaxDecodedBytes = 128 << 20
+	// (compressed or not): 64 MiB, so that a body carrying one string
+	// field of DataKit's largest size (32 MiB) passes with room to spare.
+	DefaultMaxBodyBytes = 64 << 20
+	// DefaultMaxDecodedBytes caps a body after decompression: 64 MiB.
+	DefaultMaxDecodedBytes = 64 << 20
+	// DefaultMaxPoints caps the lines, elements or samples of one request.
+	DefaultMaxPoints = 100_000
+	// DefaultMaxInFlightBytes is the memory budget shared by all requests
+	// in flight: 160 MiB.
+	DefaultMaxInFlightBytes = 160 << 20
+	// DefaultBodyReadTimeout is how long a body may go without progress,
+	// and the grace before DefaultMinBodyRate applies: 30 seconds.
+	DefaultBodyReadTimeout = 30 * time.Second
+	// DefaultMinBodyRate is the slowest average rate, in bytes per second,
+	// at which a body may arrive once DefaultBodyReadTimeout has passed.
+	DefaultMinBodyRate = 1024
+	// DefaultMaxPushLabels caps the labels of one Pushgateway sample.
+	DefaultMaxPushLabels = 64
+	// DefaultMaxPushLabelBytes caps the bytes of one Pushgateway sample's
+	// label set (between the braces): 16 KiB.
+	DefaultMaxPushLabelBytes = 16 << 10
 	// DefaultLastErrorsPerInput is how many lasterror reports are kept per
 	// input.
 	DefaultLastErrorsPerInput = 8
 	// DefaultLastErrorInputs is how many distinct inputs the lasterror store
 	// keeps before it forgets the one reported least recently.
 	DefaultLastErrorInputs = 1024
+	// DefaultLastErrorMaxBytes caps the err_content of one lasterror
+	// report: 16 KiB. Longer reports are truncated, and say so.
+	DefaultLastErrorMaxBytes = 16 << 10
+	// DefaultLastErrorMaxTotalBytes caps the err_content bytes the whole
+	// lasterror store keeps: 4 MiB. Over it, the oldest reports go first.
+	DefaultLastErrorMaxTotalBytes = 4 << 20
 	// DefaultTokenHeader is the header checked for the token on every route.
 	DefaultTokenHeader = "X-Token"
 	// DefaultPushgatewayTokenHeader is the extra header checked on the
@@ -33,20 +56,65 @@ const (
 	DefaultPushgatewayTokenHeader = "X-BK-TOKEN"
 )
 
-// Limits bound what one request may cost. The zero Limits are the defaults.
+// Limits bound what one request, and all requests together, may cost. The
+// zero Limits are the defaults. Package doc's "Limits" section tells how
+// they work together.
 type Limits struct {
 	// MaxBodyBytes caps the body as received. Zero means
 	// DefaultMaxBodyBytes; negative means no limit. Over it: 413.
 	MaxBodyBytes int64
-	// MaxDecodedBytes caps the body after Content-Encoding is undone, so a
-	// small compressed "zip bomb" cannot exhaust memory. Zero means
-	// DefaultMaxDecodedBytes; negative means no limit. Over it: 413.
+	// MaxDecodedBytes caps the body after Content-Encoding is undone (and
+	// a plain body too), so a small compressed "zip bomb" cannot exhaust
+	// memory: the body is decompressed as it arrives and refused as soon
+	// as it passes the limit. Zero means DefaultMaxDecodedBytes; negative
+	// means no limit. Over it: 413.
 	MaxDecodedBytes int64
+	// MaxPoints caps the points of one request: the lines of a
+	// line-protocol body (every line counts, blank and comment lines too,
+	// because they are counted as the body arrives, before decoding), the
+	// elements of a JSON body, the samples of a Pushgateway push. Zero
+	// means DefaultMaxPoints; negative means no limit. Over it: 413.
+	MaxPoints int
+	// MaxInFlightBytes is the memory budget of all requests in flight
+	// together: each request takes the buffers it grows for its body as
+	// they grow, and before decoding an estimate of what decoding will
+	// allocate (from its count of lines and key=value pairs), and gives
+	// all of it back when it is answered. A request that needs more than
+	// is left is answered Options.BusyStatus (429 by default)
+	// datakit.reachMaxAPILimit with Retry-After; one that needs more than
+	// the whole budget is answered 413. Zero means
+	// DefaultMaxInFlightBytes; negative means no budget.
+	MaxInFlightBytes int64
 	// MaxInFlight caps how many write requests (DataKit, InfluxDB and
 	// Pushgateway routes) are processed at once; one more is answered 429
 	// datakit.reachMaxAPILimit with Retry-After. Zero or negative means no
 	// limit.
 	MaxInFlight int
+	// BodyReadTimeout is how long reading a body may go without receiving
+	// a byte, and the grace period after which MinBodyRate applies. Over
+	// it: 408 datakit.HTTPReadError, and the connection is closed. It
+	// needs a server connection that supports read deadlines
+	// (http.ResponseController); while the body is read it replaces
+	// http.Server.ReadTimeout. Zero means DefaultBodyReadTimeout;
+	// negative means none.
+	BodyReadTimeout time.Duration
+	// MinBodyRate is the slowest average rate, in bytes per second, at
+	// which a body may arrive: a body gets BodyReadTimeout plus one second
+	// for every MinBodyRate bytes it has delivered (as Apache's
+	// mod_reqtimeout does), so a trickle of a byte a second is cut off
+	// while a large body on a slow link is not. Zero means
+	// DefaultMinBodyRate; negative means no rate is required.
+	MinBodyRate int64
+	// MaxPushLabels caps the labels of one Pushgateway text-format sample,
+	// checked before the body is parsed (the parser's cost grows with the
+	// square of a sample's labels). Zero means DefaultMaxPushLabels;
+	// negative means no limit. Over it: 400 naming the line.
+	MaxPushLabels int
+	// MaxPushLabelBytes caps the bytes of one Pushgateway text-format
+	// sample's label set, braces excluded. Zero means
+	// DefaultMaxPushLabelBytes; negative means no limit. Over it: 400
+	// naming the line.
+	MaxPushLabelBytes int
 }
 
 // Hooks are the host's answers to the DataKit endpoints that need more than
@@ -99,7 +167,10 @@ type Options struct {
 	// "Authorization: Token <t>" or "Bearer <t>", as a Basic-auth password,
 	// from the ?token= parameter, and on the InfluxDB v1 route from ?p=.
 	// Compared in constant time. Empty: no authentication (DataKit's
-	// behaviour).
+	// behaviour). Prefer the header: a token in the URL ends up in the
+	// access logs of proxies and servers on the way, and in shell
+	// history. ?token= and ?p= are accepted because DataKit and InfluxDB
+	// 1.x clients send them.
 	Token string
 	// TokenHeader names the header carrying the token. Empty means
 	// DefaultTokenHeader.
@@ -131,6 +202,17 @@ type Options struct {
 	// LastErrorsPerInput is how many lasterror reports are kept per input.
 	// Zero means DefaultLastErrorsPerInput; negative keeps none.
 	LastErrorsPerInput int
+	// LastErrorMaxBytes caps the err_content of one lasterror report (from
+	// POST /v1/lasterror or ReportLastError). A longer one is cut at a
+	// UTF-8 boundary, ends in a note saying how long it was, and has
+	// LastError.Truncated set; the POST is answered with the same
+	// facts. Zero means DefaultLastErrorMaxBytes; negative means no limit.
+	LastErrorMaxBytes int
+	// LastErrorMaxTotalBytes caps the err_content bytes the lasterror
+	// store keeps over all inputs; over it the oldest reports are
+	// forgotten. Zero means DefaultLastErrorMaxTotalBytes; negative means
+	// no limit (LastErrorsPerInput and the number of inputs still bound it).
+	LastErrorMaxTotalBytes int
 	// Hooks are the host's answers for endpoints beyond writing.
 	Hooks Hooks
 	// Logger receives request failures (Error for 5xx, Debug for 4xx) and,

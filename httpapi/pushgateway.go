@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -113,13 +114,16 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 		w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	body, release, err := h.readBody(w, r, r.Header.Get("Content-Encoding"))
+	rb, err := h.readBody(w, r, r.Header.Get("Content-Encoding"), false)
 	if err != nil {
 		return err
 	}
-	defer release()
-	families, err := parseExposition(body, r.Header)
+	defer rb.close()
+	families, err := h.parseExposition(r.Context(), rb, r.Header)
 	if err != nil {
+		return err
+	}
+	if err := r.Context().Err(); err != nil {
 		return err
 	}
 	st := h.state()
@@ -149,16 +153,37 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// What parsing a push allocates, for the budget: prometheus/common's
+// dto.Metric with its family bookkeeping per sample, a dto.LabelPair (two
+// strings behind pointers) and a point.Tag per label, and the points.
+const (
+	pushCostPerSample = 512 + costPerPoint
+	pushCostPerLabel  = 160
+)
+
 // parseExposition parses the text format 0.0.4 or, by Content-Type,
-// length-delimited protobuf MetricFamily messages.
-func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) {
+// length-delimited protobuf MetricFamily messages. A text body is checked
+// first (prescanText) and parsed with ctx checked between reads, so that
+// a client that has gone stops the work.
+func (h *Handler) parseExposition(ctx context.Context, rb *reqBody, hdr http.Header) ([]*dto.MetricFamily, error) {
+	body := rb.data
 	var fams []*dto.MetricFamily
 	if expfmt.ResponseFormat(hdr).FormatType() == expfmt.TypeProtoDelim {
-		if err := checkDelimited(body); err != nil {
+		n, err := checkDelimited(body, h.opts.Limits.MaxPoints)
+		if err != nil {
+			return nil, err
+		}
+		// A message's size bounds its samples and labels; decoding
+		// allocates a few times the bytes.
+		if err := rb.lease.grow(4*int64(len(body))+int64(n)*pushCostPerSample, "decoding the push"); err != nil {
 			return nil, err
 		}
 		dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeProtoDelim))
+		samples := 0
 		for {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			mf := new(dto.MetricFamily)
 			if err := dec.Decode(mf); err != nil {
 				if errors.Is(err, io.EOF) {
@@ -166,10 +191,20 @@ func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) 
 				}
 				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid protobuf push body: %v", err)
 			}
+			if samples += len(mf.GetMetric()); h.opts.Limits.MaxPoints > 0 && samples > h.opts.Limits.MaxPoints {
+				return nil, tooManyPoints(nil, h.opts.Limits.MaxPoints)
+			}
 			fams = append(fams, mf)
 		}
 	} else {
-		m, err := parseText(body)
+		samples, labels, err := h.prescanText(body)
+		if err != nil {
+			return nil, err
+		}
+		if err := rb.lease.grow(int64(samples)*pushCostPerSample+int64(labels)*pushCostPerLabel, "parsing the push"); err != nil {
+			return nil, err
+		}
+		m, err := parseText(ctx, body)
 		if err != nil {
 			return nil, err
 		}
@@ -182,42 +217,139 @@ func parseExposition(body []byte, hdr http.Header) ([]*dto.MetricFamily, error) 
 	return fams, nil
 }
 
+// ctxReader fails its reads once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
 // parseText parses a text format 0.0.4 body. The text parser of
 // prometheus/common panics on some malformed input (a line starting with
 // "{" without a metric name, for one); that is the body's fault, so it is
 // answered 400 like any other parse error.
-func parseText(body []byte) (m map[string]*dto.MetricFamily, err error) {
+func parseText(ctx context.Context, body []byte) (m map[string]*dto.MetricFamily, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: the parser failed on it (%v)", r)
 		}
 	}()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	m, err = parser.TextToMetricFamilies(bytes.NewReader(body))
+	m, err = parser.TextToMetricFamilies(ctxReader{ctx, bytes.NewReader(body)})
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %v", err)
 	}
 	return m, nil
 }
 
+// maxPushLabelWork bounds the sum over a push's samples of n*(n+1)/2 for a
+// sample of n labels: the text parser checks each new label against all
+// before it, so that sum is its cost (8M such steps take about a second).
+const maxPushLabelWork = 8 << 20
+
+// prescanText checks a text-format body in one linear pass before the
+// parser sees it: at most MaxPoints samples, at most MaxPushLabels labels
+// and MaxPushLabelBytes bytes of labels per sample, and a bounded total
+// parser cost. It counts samples and labels for the budget. A sample's
+// labels are the '=' outside quotes between its braces; a line the
+// prescan cannot make sense of is left to the parser to reject.
+func (h *Handler) prescanText(body []byte) (samples, labels int, err error) {
+	lim := &h.opts.Limits
+	work := 0
+	for line, rest := 0, body; len(rest) > 0; {
+		line++
+		var l []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			l, rest = rest, nil
+		}
+		l = bytes.TrimLeft(l, " \t")
+		if len(l) == 0 || l[0] == '#' {
+			continue
+		}
+		samples++
+		if lim.MaxPoints > 0 && samples > lim.MaxPoints {
+			return 0, 0, tooManyPoints(nil, lim.MaxPoints)
+		}
+		open := bytes.IndexByte(l, '{')
+		if open < 0 {
+			continue
+		}
+		n, size := countLabels(l[open+1:])
+		labels += n
+		work += n * (n + 1) / 2
+		name := l[:open]
+		if len(name) > 64 {
+			name = name[:64]
+		}
+		switch {
+		case lim.MaxPushLabels >= 0 && n > lim.MaxPushLabels:
+			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
+				"line %d: sample %q has %d labels, more than the limit of %d per sample", line, name, n, lim.MaxPushLabels)
+		case lim.MaxPushLabelBytes >= 0 && size > lim.MaxPushLabelBytes:
+			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
+				"line %d: sample %q has %d bytes of labels, more than the limit of %d per sample", line, name, size, lim.MaxPushLabelBytes)
+		case work > maxPushLabelWork:
+			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
+				"line %d: the push has too many labels in total for one request (samples with many labels cost the parser the square of their count); send it in smaller pushes", line)
+		}
+	}
+	return samples, labels, nil
+}
+
+// countLabels counts the '=' outside quoted strings in b up to the first
+// '}' outside quotes, and tells how many bytes come before that brace.
+func countLabels(b []byte) (n, size int) {
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\\' && in:
+			i++
+		case c == '"':
+			in = !in
+		case in:
+		case c == '=':
+			n++
+		case c == '}':
+			return n, i
+		}
+	}
+	return n, len(b)
+}
+
 // checkDelimited walks the varint length prefixes of a length-delimited
 // protobuf body and rejects a malformed prefix or a message longer than
 // the rest of the body, before the decoder allocates the declared length.
-func checkDelimited(body []byte) error {
+// It returns the number of messages (metric families).
+func checkDelimited(body []byte, maxMessages int) (int, error) {
+	msgs := 0
 	for off := 0; off < len(body); {
 		n, size := binary.Uvarint(body[off:])
 		if size <= 0 {
-			return apiErr(http.StatusBadRequest, CodeBadRequest,
+			return 0, apiErr(http.StatusBadRequest, CodeBadRequest,
 				"invalid protobuf push body: bad varint length prefix at byte %d", off)
 		}
 		off += size
 		if rest := uint64(len(body) - off); n > rest {
-			return apiErr(http.StatusBadRequest, CodeBadRequest,
+			return 0, apiErr(http.StatusBadRequest, CodeBadRequest,
 				"invalid protobuf push body: message at byte %d declares %d bytes but only %d remain", off-size, n, rest)
 		}
 		off += int(n)
+		if msgs++; maxMessages > 0 && msgs > maxMessages {
+			return 0, tooManyPoints(nil, maxMessages)
+		}
 	}
-	return nil
+	return msgs, nil
 }
 
 // familiesToPoints maps pushed samples to metric points, all at time now:

@@ -325,6 +325,12 @@ func first(q map[string][]string, name string) string {
 	return ""
 }
 
+// tooManyPoints is the answer to a body over Limits.MaxPoints.
+func tooManyPoints(err error, limit int) error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeBodyTooLarge,
+		Message: fmt.Sprintf("body has more than %d points, the limit per request; send it in smaller batches", limit), Err: err}
+}
+
 // decodeErr turns a decoder error into the DataKit error of its format.
 func decodeErr(err error, isJSON bool) error {
 	code, what := CodeInvalidLinePoint, "line protocol"
@@ -384,18 +390,25 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength == 0 {
 		return apiErr(http.StatusBadRequest, CodeEmptyBody, "request body is empty")
 	}
-	body, release, err := h.readBody(w, r, enc)
+	isJSON := strings.Contains(r.Header.Get("Content-Type"), "application/json")
+	rb, err := h.readBody(w, r, enc, !isJSON)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer rb.close()
+	body := rb.data
 	if len(body) == 0 {
 		return apiErr(http.StatusBadRequest, CodeEmptyBody, "request body is empty")
 	}
+	if err := rb.lease.grow(decodeCost(body, rb.lines, isJSON, h.opts.Limits.MaxPoints), "decoding the body"); err != nil {
+		return err
+	}
+	if err := r.Context().Err(); err != nil {
+		return err
+	}
 
-	isJSON := strings.Contains(r.Header.Get("Content-Type"), "application/json")
 	dec := h.decoder()
-	defer h.decoders.Put(dec)
+	defer h.putDecoder(dec)
 	st := h.state()
 	defer h.release(st)
 
@@ -405,6 +418,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		KeepValid: spec.loose,
 		ExactInts: h.opts.JSONExactInts,
 		MaxErrors: h.opts.MaxDecodeErrors,
+		MaxPoints: h.opts.Limits.MaxPoints,
 	}
 	spec.dec = dec
 	var pts []point.Point
@@ -415,6 +429,10 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		spec.elemWarns = len(warns)
 	} else {
 		pts, err = dec.DecodeLineProtocol(body, dopts)
+		st.warns = append(st.warns, dec.Warnings()...)
+	}
+	if errors.Is(err, protocol.ErrTooManyPoints) {
+		return tooManyPoints(err, h.opts.Limits.MaxPoints)
 	}
 	decodeDropped := 0
 	if err != nil {
@@ -434,6 +452,9 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		return apiErr(http.StatusBadRequest, CodeNoPoints, "the body has no points")
 	}
 	decoded := len(pts)
+	if err := r.Context().Err(); err != nil {
+		return err
+	}
 	pts, err = h.ingest(r.Context(), st, pts, &spec)
 	if err != nil {
 		return err
