@@ -14,7 +14,9 @@
 //		return sink.Write(ctx, point.Batch{Category: point.Metric, Input: name, Points: pts})
 //	})
 //
-// Only END lines give points, one per chart and update. Points alias
+// [Engine.FeedLines] feeds a block of lines collected at one time, such as
+// one update a plugin wrote at once. Only END lines give points, one per
+// chart and update. Points alias
 // nothing the Engine keeps: their tag and field slices are new for each
 // point and their strings never change, so a caller may keep them. Read
 // reuses the slice it hands to emit once emit returns (the points in it
@@ -60,7 +62,9 @@
 // what hostile output can make the Engine keep: the length of a line,
 // the number of charts, of dimensions over all charts and of labels per
 // chart; lines beyond a limit are errors (ErrLineTooLong,
-// ErrTooManyCharts, ...).
+// ErrTooManyCharts, ...). At the chart or dimension limit an obsolete
+// chart is forgotten first, if there is one, to make room: plugins whose
+// charts come and go (containers, disks) obsolete old ones for good.
 //
 // # Values
 //

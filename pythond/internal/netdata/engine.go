@@ -2,6 +2,7 @@ package netdata
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -191,7 +192,7 @@ func (e *Engine) chart(w [][]byte) error {
 	full := string(w[1])
 	c := e.charts[full]
 	if c == nil {
-		if over(len(e.charts)+1, e.maxCharts) {
+		if over(len(e.charts)+1, e.maxCharts) && !e.evictObsolete(c) {
 			return e.errorf(cmd, "%w: chart %q would be number %d, the limit is %d", ErrTooManyCharts, full, len(e.charts)+1, e.maxCharts)
 		}
 		c = &chart{typ: typ, id: id, full: full, byID: make(map[string]*dim)}
@@ -269,8 +270,10 @@ func (e *Engine) dimension(w [][]byte) error {
 	}
 	d := c.byID[id]
 	if d == nil {
-		if over(e.ndims+1, e.maxDims) {
-			return e.errorf(cmd, "%w: dimension %q of chart %q would be number %d, the limit is %d", ErrTooManyDimensions, id, c.full, e.ndims+1, e.maxDims)
+		for over(e.ndims+1, e.maxDims) {
+			if !e.evictObsolete(c) {
+				return e.errorf(cmd, "%w: dimension %q of chart %q would be number %d, the limit is %d", ErrTooManyDimensions, id, c.full, e.ndims+1, e.maxDims)
+			}
 		}
 		d = &dim{id: id}
 		c.byID[id] = d
@@ -438,4 +441,66 @@ func (c *chart) dropUpdate() {
 		d.set = false
 	}
 	c.rounds++
+}
+
+// evictObsolete forgets one obsolete chart other than keep, to make room
+// for a new chart or dimension at a limit: plugins with changing charts
+// (containers, disks) obsolete old ones for good, and those must not
+// fill the limits forever. A forgotten chart that comes back starts
+// afresh. It reports whether there was one.
+func (e *Engine) evictObsolete(keep *chart) bool {
+	for full, c := range e.charts {
+		if !c.obsolete || c == keep {
+			continue
+		}
+		delete(e.charts, full)
+		e.ndims -= len(c.dims)
+		if e.cur == c {
+			e.cur = nil
+		}
+		if e.open == c {
+			e.open, e.discard = nil, true
+		}
+		return true
+	}
+	return false
+}
+
+// maxJoined is how many line errors FeedLines returns at most.
+const maxJoined = 10
+
+// FeedLines feeds each line of text (the last one may lack its "\n") as
+// [Engine.Feed] does, all collected at now, such as the lines of one
+// update a plugin wrote at once. It appends the points to dst. The error
+// joins (errors.Join) the first 10 line errors and, when there were more,
+// one saying how many were left out. DISABLE stops it: the error then
+// also matches ErrDisabled and the lines after it are not fed.
+func (e *Engine) FeedLines(dst []point.Point, text []byte, now time.Time) ([]point.Point, error) {
+	var errs []error
+	more := 0
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i+1], text[i+1:]
+		} else {
+			text = nil
+		}
+		var err error
+		dst, err = e.Feed(dst, line, now)
+		if err == nil {
+			continue
+		}
+		if len(errs) < maxJoined || errors.Is(err, ErrDisabled) {
+			errs = append(errs, err)
+		} else {
+			more++
+		}
+		if errors.Is(err, ErrDisabled) {
+			break
+		}
+	}
+	if more > 0 {
+		errs = append(errs, fmt.Errorf("netdata: %d more bad lines", more))
+	}
+	return dst, errors.Join(errs...)
 }

@@ -353,3 +353,31 @@ func TestTimeIsTheBeginTime(t *testing.T) {
 	require.Len(t, pts, 1)
 	assert.Equal(t, t0.Add(2*time.Minute), pts[0].Time)
 }
+
+func TestObsoleteChartsMakeRoom(t *testing.T) {
+	e := New(Options{MaxCharts: 2, MaxDimensions: 3})
+	_, errs := feedAll(e, "CHART a.a\nDIMENSION x\nDIMENSION y\nCHART a.b\nDIMENSION x\n"+
+		"CHART a.a '' '' '' '' '' line 1 1 obsolete\nCHART a.c\nDIMENSION x\nDIMENSION y\nDIMENSION z\n")
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrTooManyDimensions)
+	assert.NotContains(t, e.charts, "a.a")
+	assert.Len(t, e.charts["a.c"].dims, 2)
+	assert.Equal(t, 3, e.ndims)
+}
+
+func TestFeedLines(t *testing.T) {
+	e := New(Options{})
+	text := pythondTwoLines + strings.Repeat("BOGUS\n", 12) + "BEGIN example_Two_Lines.random 1000000\nSET random1 = 1\nEND\nDISABLE\nBEGIN example_Two_Lines.random 1000000\nSET random1 = 2\nEND"
+	pts, err := e.FeedLines(nil, []byte(text), t0)
+	require.Len(t, pts, 2)
+	assert.ErrorIs(t, err, ErrDisabled)
+	assert.ErrorIs(t, err, ErrUnknownCommand)
+	assert.Contains(t, err.Error(), "2 more bad lines")
+	var le *LineError
+	require.True(t, errors.As(err, &le))
+	assert.Equal(t, 11, le.Line)
+
+	pts, err = New(Options{}).FeedLines(nil, []byte("CHART a.b\nDIMENSION x\nBEGIN a.b\nSET x = 4\nEND"), t0)
+	require.NoError(t, err)
+	require.Len(t, pts, 1)
+}
