@@ -347,6 +347,9 @@ def serve_group(host, jobs):
         pending = still
     if winner is None:
         return
+    created = winner.create()
+    if created:
+        winner.set_state('active')
     for job in pending:
         if job is winner:
             continue
@@ -354,7 +357,7 @@ def serve_group(host, jobs):
                  '{0} : already served by another job, skipping it'
                  .format(job.collector))
         job.set_state('rejected', 'already served by another job')
-    if winner.create():
+    if created:
         winner.run()
 
 

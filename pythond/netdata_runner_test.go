@@ -1,0 +1,858 @@
+package pythond
+
+// Tests of the Netdata python.d runtime (py/netdata and
+// py/runtime/run_netdata.py) on its own: the runner is started with
+// --stdout, so it prints the plugins.d text as python.d.plugin does, and
+// job states and logs go to stderr. Where the real python.d.plugin is
+// installed, the same modules run under it too and the texts are
+// compared.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	ndrPython     = "/usr/bin/python3"
+	ndrRealPlugin = "/usr/lib/netdata/plugins.d/python.d.plugin"
+	ndrStockDir   = "/usr/lib/netdata/python.d"
+)
+
+// ndrSkip skips the test with msg, or fails it under CI.
+func ndrSkip(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+func ndrNeedPython(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(ndrPython); err != nil {
+		ndrSkip(t, "needs "+ndrPython+" (apt-get install python3)")
+	}
+}
+
+func ndrNeedRealPlugin(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(ndrRealPlugin); err != nil {
+		ndrSkip(t, "needs the real python.d.plugin (apt-get install netdata-plugins-python)")
+	}
+}
+
+// ndrJob is one job of the jobs file the runner reads.
+type ndrJob struct {
+	JobName            string         `json:"job_name"`
+	OverrideName       string         `json:"override_name"`
+	UpdateEvery        int            `json:"update_every"`
+	Priority           int            `json:"priority"`
+	AutodetectionRetry int            `json:"autodetection_retry"`
+	ChartCleanup       int            `json:"chart_cleanup"`
+	Penalty            bool           `json:"penalty"`
+	Explicit           []string       `json:"explicit"`
+	Config             map[string]any `json:"config"`
+}
+
+// ndrModule is one module of the jobs file.
+type ndrModule struct {
+	Name              string   `json:"name"`
+	Path              string   `json:"path"`
+	EnabledExplicitly bool     `json:"enabled_explicitly"`
+	Jobs              []ndrJob `json:"jobs"`
+}
+
+// ndrNewJob returns a job with python.d's base defaults; the keys of cfg
+// that are one of the five defaults are set explicitly.
+func ndrNewJob(name string, cfg map[string]any) ndrJob {
+	j := ndrJob{JobName: name, UpdateEvery: 1, Priority: 60000, ChartCleanup: 10, Penalty: true, Config: map[string]any{}}
+	for k, v := range cfg {
+		switch k {
+		case "name":
+			j.OverrideName = v.(string)
+			continue
+		case "update_every":
+			j.UpdateEvery = v.(int)
+		case "priority":
+			j.Priority = v.(int)
+		case "autodetection_retry":
+			j.AutodetectionRetry = v.(int)
+		case "chart_cleanup":
+			j.ChartCleanup = v.(int)
+		case "penalty":
+			j.Penalty = v.(bool)
+		}
+		if k == "update_every" || k == "priority" || k == "autodetection_retry" || k == "chart_cleanup" || k == "penalty" {
+			j.Explicit = append(j.Explicit, k)
+		}
+		j.Config[k] = v
+	}
+	return j
+}
+
+// ndrWriteJobs writes the jobs file into dir and returns its path.
+func ndrWriteJobs(t *testing.T, dir string, mods ...ndrModule) string {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"update_every_min": 1, "modules": mods})
+	require.NoError(t, err)
+	p := filepath.Join(dir, "jobs.json")
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	return p
+}
+
+// ndrWriteModule writes <name>.chart.py into dir and returns its path.
+func ndrWriteModule(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	p := filepath.Join(dir, name+".chart.py")
+	require.NoError(t, os.WriteFile(p, []byte(src), 0o644))
+	return p
+}
+
+func ndrRunnerPath(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("py", "runtime", "run_netdata.py"))
+	require.NoError(t, err)
+	return p
+}
+
+// ndrExec runs name args for d, then interrupts it; it returns stdout and
+// stderr.
+func ndrExec(t *testing.T, d time.Duration, env []string, name string, args ...string) (string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 3 * time.Second
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() == nil && err != nil {
+		t.Logf("%s exited early: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stdout of %s:\n%s\nstderr:\n%s", name, stdout.String(), stderr.String())
+		}
+	})
+	return stdout.String(), stderr.String()
+}
+
+// ndrRun runs our runtime on the jobs file for d.
+func ndrRun(t *testing.T, d time.Duration, jobsFile string) (string, string) {
+	t.Helper()
+	return ndrExec(t, d, append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), ndrPython, ndrRunnerPath(t), "--name", "netdata", "--stdout", "--jobs-file", jobsFile)
+}
+
+// ndrRunReal runs the real python.d.plugin on the modules of userDir
+// (<userDir>/python.d/*.chart.py, confs in <userDir>/conf/python.d) for d.
+func ndrRunReal(t *testing.T, d time.Duration, userDir string, modules ...string) string {
+	t.Helper()
+	for _, sub := range []string{"conf/python.d", "lib", "lock", "python.d"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(userDir, sub), 0o755))
+	}
+	conf := "enabled: yes\n"
+	for _, m := range modules {
+		conf += m + ": yes\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(userDir, "conf", "python.d.conf"), []byte(conf), 0o644))
+	env := append(os.Environ(),
+		"NETDATA_USER_PLUGINS_DIRS="+userDir,
+		"NETDATA_USER_CONFIG_DIR="+filepath.Join(userDir, "conf"),
+		"NETDATA_STOCK_CONFIG_DIR="+filepath.Join(userDir, "stock"),
+		"NETDATA_LIB_DIR="+filepath.Join(userDir, "lib"),
+		"NETDATA_LOCK_DIR="+filepath.Join(userDir, "lock"),
+		"NETDATA_PLUGINS_DIR=/usr/lib/netdata/plugins.d",
+		"NETDATA_INTERNALS_MONITORING=NO",
+		"PYTHONDONTWRITEBYTECODE=1",
+	)
+	out, _ := ndrExec(t, d, env, ndrPython, append([]string{ndrRealPlugin, "1"}, modules...)...)
+	return out
+}
+
+var ndrBeginRe = regexp.MustCompile(`^BEGIN (\S+) (\d+)$`)
+
+// ndrProtocol returns the protocol lines of out (no empty lines, none a
+// module printed), with BEGIN's microseconds replaced by "N" unless 0.
+func ndrProtocol(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		word, _, _ := strings.Cut(l, " ")
+		switch word {
+		case "CHART", "CLABEL", "CLABEL_COMMIT", "DIMENSION", "VARIABLE", "SET", "END", "DISABLE":
+		case "BEGIN":
+			if m := ndrBeginRe.FindStringSubmatch(l); m != nil && m[2] != "0" {
+				l = "BEGIN " + m[1] + " N"
+			}
+		default:
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+var ndrSetRe = regexp.MustCompile(`^SET '([^']*)' = (-?\d+)$`)
+
+// ndrValues returns the values SET for chart (type.id) and dimension, in
+// order.
+func ndrValues(out, chart, dim string) []int64 {
+	var vals []int64
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		if m := ndrBeginRe.FindStringSubmatch(l); m != nil {
+			in = m[1] == chart
+			continue
+		}
+		if l == "END" {
+			in = false
+			continue
+		}
+		if m := ndrSetRe.FindStringSubmatch(l); in && m != nil && m[1] == dim {
+			v, _ := strconv.ParseInt(m[2], 10, 64)
+			vals = append(vals, v)
+		}
+	}
+	return vals
+}
+
+// ndrShape returns the protocol lines with SET values replaced by "V",
+// for comparing modules with random values.
+func ndrShape(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if m := ndrSetRe.FindStringSubmatch(l); m != nil {
+			l = "SET '" + m[1] + "' = V"
+		}
+		out[i] = l
+	}
+	return out
+}
+
+// ndrPrefix returns the first n updates (BEGIN...END blocks, with the
+// CHART and DIMENSION lines before them) of lines.
+func ndrPrefix(lines []string, n int) []string {
+	blocks := 0
+	for i, l := range lines {
+		if l == "END" {
+			blocks++
+			if blocks == n {
+				return lines[:i+1]
+			}
+		}
+	}
+	return lines
+}
+
+// ndrState is a job state the runner logged in --stdout mode.
+type ndrState struct {
+	Module string `json:"module"`
+	Job    string `json:"job"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	Error  string `json:"error"`
+}
+
+var ndrStateRe = regexp.MustCompile(`job \S+ state (\{.*\})$`)
+
+// ndrStates returns the job states of stderr, in order.
+func ndrStates(t *testing.T, stderr string) []ndrState {
+	t.Helper()
+	var states []ndrState
+	for _, l := range strings.Split(stderr, "\n") {
+		m := ndrStateRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var s ndrState
+		require.NoError(t, json.Unmarshal([]byte(m[1]), &s), l)
+		states = append(states, s)
+	}
+	return states
+}
+
+// ndrStatesOf returns the state sequence of job name (chart type).
+func ndrStatesOf(states []ndrState, name string) []string {
+	var seq []string
+	for _, s := range states {
+		if s.Name == name {
+			seq = append(seq, s.State)
+		}
+	}
+	return seq
+}
+
+func ndrErrorOf(states []ndrState, name, state string) string {
+	for _, s := range states {
+		if s.Name == name && s.State == state {
+			return s.Error
+		}
+	}
+	return ""
+}
+
+func TestNetdataRunnerExampleMatchesPythonD(t *testing.T) {
+	ndrNeedPython(t)
+	ndrNeedRealPlugin(t)
+	example := filepath.Join(ndrStockDir, "example.chart.py")
+	if _, err := os.Stat(example); err != nil {
+		ndrSkip(t, "needs "+example+" (apt-get install netdata-plugins-python)")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	jobs := ndrWriteJobs(t, dir, ndrModule{Name: "example", Path: example, EnabledExplicitly: true, Jobs: []ndrJob{
+		ndrNewJob("two_lines", map[string]any{"name": "Two Lines", "num_lines": 2}),
+		ndrNewJob("three", map[string]any{"num_lines": 1, "update_every": 2}),
+	}})
+	// The real plugin reads the same jobs from YAML; example is stock,
+	// so it is found in its own dir.
+	real := filepath.Join(dir, "real")
+	require.NoError(t, os.MkdirAll(filepath.Join(real, "conf", "python.d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(real, "conf", "python.d", "example.conf"), []byte(
+		"two_lines:\n  name: \"Two Lines\"\n  num_lines: 2\nthree:\n  num_lines: 1\n  update_every: 2\n"), 0o644))
+
+	var realOut string
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		realOut = ndrRunReal(t, 7500*time.Millisecond, real, "example")
+	}()
+	ours, _ := ndrRun(t, 7500*time.Millisecond, jobs)
+	wg.Wait()
+
+	r, o := ndrProtocol(realOut), ndrProtocol(ours)
+	for _, chart := range []string{"example_Two_Lines.random", "example_three.random"} {
+		rc, oc := ndrChartLines(r, chart), ndrChartLines(o, chart)
+		require.NotEmpty(t, rc, "real plugin printed no %s:\n%s", chart, realOut)
+		n := min(ndrCount(rc, "END"), ndrCount(oc, "END"))
+		require.GreaterOrEqual(t, n, 2, "too few updates of %s:\nreal:\n%s\nours:\n%s", chart, realOut, ours)
+		assert.Equal(t, ndrShape(ndrPrefix(rc, n)), ndrShape(ndrPrefix(oc, n)), chart)
+	}
+	for _, v := range ndrValues(ours, "example_Two_Lines.random", "random0") {
+		assert.True(t, v >= 0 && v <= 100, "random0 = %d", v)
+	}
+}
+
+// ndrChartLines returns the lines of lines that belong to chart: its
+// CHART line with the CLABEL and DIMENSION lines after it, and its
+// BEGIN...END blocks.
+func ndrChartLines(lines []string, chart string) []string {
+	var out []string
+	in := false
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "CHART "):
+			in = strings.HasPrefix(l, "CHART "+chart+" ")
+		case strings.HasPrefix(l, "BEGIN "):
+			in = strings.HasPrefix(l, "BEGIN "+chart+" ")
+		}
+		if in {
+			out = append(out, l)
+		}
+		if l == "END" {
+			in = false
+		}
+	}
+	return out
+}
+
+func ndrCount(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if l == s {
+			n++
+		}
+	}
+	return n
+}
+
+// ndrChartsModule exercises the charts API: option fallbacks, variables,
+// del_dimension, hide_dimension, a dynamic chart, obsoleting by
+// chart_cleanup and refreshing, and a module that prints.
+const ndrChartsModule = `from bases.FrameworkServices.SimpleService import SimpleService
+
+priority = 70000
+ORDER = ['a', 'b', 'c']
+CHARTS = {
+    'a': {'options': [None, 'Title A', 'u', 'fam', 'probe.a', 'stacked'],
+          'lines': [['x', 'X', 'incremental', 2, 3],
+                    ['y', None, 'bogus', 1.5, '2', 'hidden'], ['z']],
+          'variables': [['v1']]},
+    'b': {'options': ['bname', 'Title "B"', 'u', None, None, 'heatmap'],
+          'lines': [['p', 'P', 'percentage-of-absolute-row']]},
+    'c': {'options': [None, 'C', 'u', 'f', 'probe.c', 'area'],
+          'lines': [['q']]},
+}
+
+
+class Service(SimpleService):
+    def __init__(self, configuration=None, name=None):
+        SimpleService.__init__(self, configuration=configuration, name=name)
+        self.order = ORDER
+        self.definitions = CHARTS
+        self.n = 0
+
+    def check(self):
+        return True
+
+    def get_data(self):
+        self.n += 1
+        n = self.n
+        d = {'x': n * 10, 'y': 2.7, 'z': True, 'v1': 5, 'p': '7'}
+        if n <= 2:
+            d['q'] = 1
+        if n == 3:
+            self.charts['a'].del_dimension('z')
+            self.charts['a'].hide_dimension('x')
+            c = self.charts.add_chart(['dyn', None, 'Dyn', 'u', 'f',
+                                       'probe.dyn', 'line'])
+            c.add_dimension(['d1', 'D1', 'absolute', -1, 1])
+        if n >= 3:
+            d['d1'] = n
+        if n >= 7:
+            d['q'] = 3
+        print("CHART printed.by_module '' 'x'")
+        return d
+`
+
+func TestNetdataRunnerChartsAPI(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	mod := ndrWriteModule(t, dir, "probe", ndrChartsModule)
+	jobs := ndrWriteJobs(t, dir, ndrModule{Name: "probe", Path: mod, Jobs: []ndrJob{ndrNewJob("job1", map[string]any{"chart_cleanup": 2})}})
+
+	var realOut string
+	var wg sync.WaitGroup
+	if _, err := os.Stat(ndrRealPlugin); err == nil {
+		real := filepath.Join(dir, "real")
+		require.NoError(t, os.MkdirAll(filepath.Join(real, "python.d"), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Join(real, "conf", "python.d"), 0o755))
+		ndrWriteModule(t, filepath.Join(real, "python.d"), "probe", ndrChartsModule)
+		require.NoError(t, os.WriteFile(filepath.Join(real, "conf", "python.d", "probe.conf"), []byte("job1:\n  chart_cleanup: 2\n"), 0o644))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			realOut = ndrRunReal(t, 9500*time.Millisecond, real, "probe")
+		}()
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("needs the real python.d.plugin (apt-get install netdata-plugins-python)")
+	}
+	ours, stderr := ndrRun(t, 9500*time.Millisecond, jobs)
+	wg.Wait()
+
+	o := ndrProtocol(ours)
+	text := strings.Join(o, "\n")
+	// What the module printed is not data.
+	assert.NotContains(t, ours, "printed.by_module")
+	assert.Contains(t, stderr, "printed.by_module")
+	// Option fallbacks: heatmap -> absolute, mul/div that are no int -> 1.
+	assert.Contains(t, text, "CHART probe_job1.b 'bname' 'Title \"B\"' 'u' '' '' absolute 70001 1 '' 'python.d.plugin' 'probe'")
+	assert.Contains(t, text, "DIMENSION 'y' 'y' absolute 1 1 'hidden '")
+	assert.Contains(t, text, "DIMENSION 'x' 'X' incremental 2 3 ' '")
+	assert.Contains(t, text, "VARIABLE CHART 'v1' = 5")
+	// del_dimension re-announces the dimension hidden and obsolete.
+	assert.Contains(t, text, "DIMENSION 'z' 'z' absolute 1 1 'hidden obsolete'")
+	// hide_dimension re-announces the chart.
+	assert.Contains(t, text, "DIMENSION 'x' 'X' incremental 2 3 'hidden '")
+	// The dynamic chart gets the next priority.
+	assert.Contains(t, text, "CHART probe_job1.dyn '' 'Dyn' 'u' 'f' 'probe.dyn' line 70003 1 '' 'python.d.plugin' 'probe'")
+	assert.Contains(t, text, "DIMENSION 'd1' 'D1' absolute -1 1 ' '")
+	// chart_cleanup 2: obsolete after two updates without values, then
+	// re-created when values come back.
+	assert.Contains(t, text, "CHART probe_job1.c '' 'C' 'u' 'f' 'probe.c' area 70002 1 ' obsolete'")
+	assert.Equal(t, []int64{1, 1, 3}, ndrValues(ours, "probe_job1.c", "q")[:3])
+	assert.Equal(t, 2, strings.Count(text, "CHART probe_job1.c '' 'C' 'u' 'f' 'probe.c' area 70002 1 '' 'python.d.plugin' 'probe'"))
+	assert.Contains(t, stderr, "chart 'probe_job1.c' was suppressed due to non updating")
+	// int() of every value: 2.7 -> 2, True -> 1, '7' -> 7.
+	assert.Equal(t, int64(2), ndrValues(ours, "probe_job1.a", "y")[0])
+	assert.Equal(t, int64(1), ndrValues(ours, "probe_job1.a", "z")[0])
+	assert.Equal(t, int64(7), ndrValues(ours, "probe_job1.b", "p")[0])
+
+	if realOut != "" {
+		// python.d.plugin passes what a module prints into its data.
+		r := slices.DeleteFunc(ndrProtocol(realOut), func(l string) bool { return strings.Contains(l, "printed.by_module") })
+		n := min(ndrCount(r, "END"), ndrCount(o, "END"))
+		require.GreaterOrEqual(t, n, 20)
+		assert.Equal(t, ndrPrefix(r, n), ndrPrefix(o, n), "same text as python.d.plugin")
+	}
+}
+
+// ndrLifecycleModule behaves by its job's "mode".
+const ndrLifecycleModule = `import time
+from bases.FrameworkServices.SimpleService import SimpleService
+
+ORDER = ['a']
+CHARTS = {'a': {'options': [None, 'A', 'u', 'f', 'life.a', 'line'],
+                'lines': [['x']]}}
+
+
+class Service(SimpleService):
+    def __init__(self, configuration=None, name=None):
+        SimpleService.__init__(self, configuration=configuration, name=name)
+        self.order = ORDER
+        self.definitions = CHARTS
+        self.mode = self.configuration.get('mode')
+        self.checks = 0
+        if self.mode == 'ctor':
+            raise ValueError('bad ctor')
+
+    def check(self):
+        self.checks += 1
+        if self.mode == 'retry':
+            return self.checks >= 3
+        if self.mode == 'raise':
+            raise RuntimeError('boom in check')
+        if self.mode == 'none':
+            return None
+        if self.mode == 'blockcheck':
+            time.sleep(3600)
+        return True
+
+    def get_data(self):
+        self.info('get_data at', repr(time.monotonic()))
+        if self.mode == 'fail':
+            return None
+        if self.mode == 'badstr':
+            return {'x': '1.5'}
+        if self.mode == 'block':
+            time.sleep(3600)
+        return {'x': self.runs_counter}
+`
+
+func TestNetdataRunnerJobLifecycle(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	mod := ndrWriteModule(t, dir, "life", ndrLifecycleModule)
+	job := func(name string, cfg map[string]any) ndrJob { return ndrNewJob(name, cfg) }
+	jobs := ndrWriteJobs(t, dir, ndrModule{Name: "life", Path: mod, Jobs: []ndrJob{
+		job("ok", map[string]any{"mode": "ok"}),
+		job("ctor", map[string]any{"mode": "ctor"}),
+		job("raise", map[string]any{"mode": "raise", "autodetection_retry": 1}),
+		job("none", map[string]any{"mode": "none"}),
+		job("retry", map[string]any{"mode": "retry", "autodetection_retry": 1}),
+		job("ex1", map[string]any{"name": "same", "mode": "none"}),
+		job("ex2", map[string]any{"name": "same", "mode": "ok"}),
+		job("ex3", map[string]any{"name": "same", "mode": "ok"}),
+		job("block", map[string]any{"mode": "block"}),
+		job("blockcheck", map[string]any{"mode": "blockcheck"}),
+		job("badstr", map[string]any{"mode": "badstr"}),
+		job("fail", map[string]any{"mode": "fail"}),
+	}})
+	out, stderr := ndrRun(t, 12*time.Second, jobs)
+	states := ndrStates(t, stderr)
+
+	assert.Equal(t, []string{"active", "stopped"}, ndrStatesOf(states, "life_ok"))
+	assert.Equal(t, []string{"failed"}, ndrStatesOf(states, "life_ctor"))
+	assert.Contains(t, ndrErrorOf(states, "life_ctor", "failed"), "bad ctor")
+	// An exception in check drops the job even with autodetection_retry.
+	assert.Equal(t, []string{"failed"}, ndrStatesOf(states, "life_raise"))
+	assert.Contains(t, ndrErrorOf(states, "life_raise", "failed"), "boom in check")
+	assert.Equal(t, []string{"failed"}, ndrStatesOf(states, "life_none"))
+	assert.Equal(t, []string{"recovering", "active", "stopped"}, ndrStatesOf(states, "life_retry"))
+	// Jobs of one name: the first that passes check serves.
+	same := []ndrState{}
+	for _, s := range states {
+		if s.Name == "life_same" {
+			same = append(same, s)
+		}
+	}
+	require.Len(t, same, 4, "%v", same)
+	assert.Equal(t, ndrState{Module: "life", Job: "ex1", Name: "life_same", State: "failed", Error: "check failed"}, same[0])
+	assert.Equal(t, ndrState{Module: "life", Job: "ex2", Name: "life_same", State: "active"}, same[1])
+	assert.Equal(t, ndrState{Module: "life", Job: "ex3", Name: "life_same", State: "rejected", Error: "already served by another job"}, same[2])
+	assert.Contains(t, stderr, "life[ex3] : already served by another job, skipping it")
+
+	// A job that blocks holds up only itself.
+	assert.Empty(t, ndrValues(out, "life_block.a", "x"))
+	assert.Empty(t, ndrStatesOf(states, "life_blockcheck"))
+	ok := ndrValues(out, "life_ok.a", "x")
+	assert.GreaterOrEqual(t, len(ok), 9, "ok job kept running")
+	assert.Equal(t, []int64{1, 2, 3}, ok[:3], "runs_counter")
+	retry := ndrValues(out, "life_retry.a", "x")
+	assert.NotEmpty(t, retry, "recovered job runs")
+
+	// A value int() refuses fails the update.
+	assert.Empty(t, ndrValues(out, "life_badstr.a", "x"))
+	assert.Contains(t, stderr, "life[badstr] : update() unhandled exception: invalid literal for int()")
+
+	// Penalty: after 5 failed updates in a row, round(5*1/2) = 2 s more.
+	times := ndrTimes(stderr, "life[fail]")
+	require.GreaterOrEqual(t, len(times), 6, stderr)
+	for i := 1; i < 5; i++ {
+		assert.InDelta(t, 1.0, times[i]-times[i-1], 0.3, "gap %d", i)
+	}
+	assert.InDelta(t, 3.0, times[5]-times[4], 0.3, "gap after 5 failures")
+	if len(times) > 6 {
+		assert.InDelta(t, 3.0, times[6]-times[5], 0.3, "penalty stays")
+	}
+	// Runs are aligned to update_every on the monotonic clock.
+	for _, v := range times {
+		frac := v - float64(int64(v))
+		assert.True(t, frac < 0.2, "run at %.3f is not aligned", v)
+	}
+}
+
+var ndrTimeRe = regexp.MustCompile(`get_data at ([0-9.]+)`)
+
+// ndrTimes returns the monotonic times the collector logged.
+func ndrTimes(stderr, collector string) []float64 {
+	var times []float64
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.Contains(l, collector+" :") {
+			continue
+		}
+		if m := ndrTimeRe.FindStringSubmatch(l); m != nil {
+			v, _ := strconv.ParseFloat(m[1], 64)
+			times = append(times, v)
+		}
+	}
+	return times
+}
+
+// ndrModuleOf writes a one-chart module whose Service is the given class
+// body (after "class Service(<base>):") and returns its path.
+func ndrModuleOf(t *testing.T, dir, name, imports, base, body string) string {
+	t.Helper()
+	src := imports + "\n\nORDER = ['m']\nCHARTS = {'m': {'options': [None, 'M', 'u', 'f', '" + name + ".m', 'line'], 'lines': [['v']]}}\n\n\n" +
+		"class Service(" + base + "):\n" +
+		"    def __init__(self, configuration=None, name=None):\n" +
+		"        " + base + ".__init__(self, configuration=configuration, name=name)\n" +
+		"        self.order = ORDER\n" +
+		"        self.definitions = CHARTS\n" + body
+	return ndrWriteModule(t, dir, name, src)
+}
+
+func TestNetdataRunnerServices(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+
+	// UrlService against a loopback server with basic auth.
+	var hits sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		hits.Store(r.URL.Path, true)
+		if !ok || u != "alice" || p != "secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/bad" {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "value 42\n")
+	}))
+	t.Cleanup(srv.Close)
+	urlMod := ndrModuleOf(t, dir, "urlmod", "from bases.FrameworkServices.UrlService import UrlService", "UrlService", `
+    def _get_data(self):
+        raw = self._get_raw_data()
+        if raw is None:
+            return None
+        status, _ = self._get_raw_data_with_status(self.url + 'bad')
+        return {'v': int(raw.split()[1]) + status}
+`)
+
+	// SocketService against a loopback TCP listener.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if err != nil || line != "stats\r\n" {
+					return
+				}
+				// Two writes: the module reads until END.
+				fmt.Fprint(c, "STAT v 7\r\n")
+				time.Sleep(50 * time.Millisecond)
+				fmt.Fprint(c, "STAT w 8\r\nEND\r\n")
+			}(c)
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	sockMod := ndrModuleOf(t, dir, "sockmod", "from bases.FrameworkServices.SocketService import SocketService", "SocketService", `
+        self.request = 'stats\r\n'
+
+    @staticmethod
+    def _check_raw_data(data):
+        return data.endswith('END\r\n')
+
+    def _get_data(self):
+        raw = self._get_raw_data()
+        if not raw:
+            return None
+        stats = dict(l.split()[1:] for l in raw.splitlines() if l.startswith('STAT'))
+        return {'v': int(stats['v']) * 10 + int(stats['w'])}
+`)
+
+	// LogService on a file that grows.
+	logPath := filepath.Join(dir, "app.log")
+	require.NoError(t, os.WriteFile(logPath, []byte(strings.Repeat("old line\n", 100)), 0o644))
+	logMod := ndrModuleOf(t, dir, "logmod", "from bases.FrameworkServices.LogService import LogService", "LogService", `
+    def _get_data(self):
+        raw = self._get_raw_data()
+        if raw is None:
+            return None
+        return {'v': len(raw)}
+`)
+
+	// ExecutableService running a script; a second job whose command has
+	// a shell character is rejected.
+	script := filepath.Join(dir, "emit.sh")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho 5 6\n"), 0o755))
+	execMod := ndrModuleOf(t, dir, "execmod", "from bases.FrameworkServices.ExecutableService import ExecutableService", "ExecutableService", `
+        self.command = 'echo 1 2'
+
+    def _get_data(self):
+        raw = self._get_raw_data()
+        if not raw:
+            return None
+        a, b = raw[0].split()
+        return {'v': int(a) * 10 + int(b)}
+`)
+
+	// MySQLService without a driver.
+	mysqlMod := ndrModuleOf(t, dir, "mysqlmod", "from bases.FrameworkServices.MySQLService import MySQLService", "MySQLService", `
+        self.queries = {'q': 'SELECT 1'}
+
+    def _get_data(self):
+        return {'v': 1}
+`)
+
+	jobs := ndrWriteJobs(t, dir,
+		ndrModule{Name: "urlmod", Path: urlMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"url": srv.URL + "/", "user": "alice", "pass": "secret"})}},
+		ndrModule{Name: "sockmod", Path: sockMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"host": "127.0.0.1", "port": port})}},
+		ndrModule{Name: "logmod", Path: logMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"path": logPath})}},
+		ndrModule{Name: "execmod", Path: execMod, Jobs: []ndrJob{
+			ndrNewJob("script", map[string]any{"command": script}),
+			ndrNewJob("echo", map[string]any{}),
+			ndrNewJob("evil", map[string]any{"command": "/bin/echo 1;rm -rf /"}),
+		}},
+		ndrModule{Name: "mysqlmod", Path: mysqlMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"host": "127.0.0.1", "user": "u"})}},
+	)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		for i := 0; i < 40; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			fmt.Fprintf(f, "new line %d\n", i)
+		}
+	}()
+	out, stderr := ndrRun(t, 4500*time.Millisecond, jobs)
+	cancel()
+	states := ndrStates(t, stderr)
+
+	// 42 + status 500 of /bad.
+	assert.Contains(t, ndrValues(out, "urlmod_local.m", "v"), int64(542))
+	assert.Contains(t, ndrValues(out, "sockmod_local.m", "v"), int64(78))
+	logVals := ndrValues(out, "logmod_local.m", "v")
+	require.NotEmpty(t, logVals)
+	for _, v := range logVals {
+		assert.True(t, v > 0 && v < 100, "only appended lines are read, got %d", v)
+	}
+	assert.Contains(t, ndrValues(out, "execmod_script.m", "v"), int64(56))
+	assert.Contains(t, ndrValues(out, "execmod_echo.m", "v"), int64(12))
+	assert.Equal(t, []string{"rejected"}, ndrStatesOf(states, "execmod_evil"))
+	assert.Contains(t, ndrErrorOf(states, "execmod_evil", "rejected"), "';'")
+
+	if ndrHasModule(ndrPython, "MySQLdb") || ndrHasModule(ndrPython, "pymysql") {
+		t.Log("a MySQL driver is installed: not testing the missing-driver error")
+	} else {
+		assert.Equal(t, []string{"rejected"}, ndrStatesOf(states, "mysqlmod_local"))
+		assert.Contains(t, ndrErrorOf(states, "mysqlmod_local", "rejected"), "needs MySQLdb or pymysql")
+		assert.Contains(t, ndrErrorOf(states, "mysqlmod_local", "rejected"), "python3-pymysql")
+	}
+}
+
+func ndrHasModule(python, module string) bool {
+	return exec.Command(python, "-c", "import "+module).Run() == nil
+}
+
+// TestNetdataRunnerModuleEnvironment covers what a module sees: the
+// module globals as job defaults, disabled_by_default, its sys.path and
+// module_name, the third_party names and the stdlib UrlService.
+func TestNetdataRunnerModuleEnvironment(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	envMod := ndrModuleOf(t, dir, "envmod", `import sys
+from bases.FrameworkServices.SimpleService import SimpleService
+from third_party.monotonic import monotonic
+from third_party.ordereddict import OrderedDict
+
+update_every = 2
+priority = 1234
+chart_cleanup = None`, "SimpleService", `
+    def get_data(self):
+        score = 0
+        for name in ('_collectkit_channel', 'datakit_framework', 'run_netdata'):
+            try:
+                __import__(name)
+            except ImportError:
+                score += 1
+        if self.module_name == 'envmod':
+            score += 10
+        if monotonic() > 0 and OrderedDict(a=1):
+            score += 100
+        return {'v': score}
+`)
+	offMod := ndrModuleOf(t, dir, "offmod", "from bases.FrameworkServices.SimpleService import SimpleService\ndisabled_by_default = True", "SimpleService", `
+    def get_data(self):
+        return {'v': 1}
+`)
+	tpMod := ndrModuleOf(t, dir, "tpmod", "from bases.FrameworkServices.SimpleService import SimpleService\nfrom third_party import mcrcon", "SimpleService", "")
+
+	explicit := ndrNewJob("explicit", map[string]any{"update_every": 1})
+	jobs := ndrWriteJobs(t, dir,
+		ndrModule{Name: "envmod", Path: envMod, Jobs: []ndrJob{ndrNewJob("globals", nil), explicit}},
+		ndrModule{Name: "offmod", Path: offMod, Jobs: []ndrJob{ndrNewJob("offmod", nil)}},
+		ndrModule{Name: "tpmod", Path: tpMod, Jobs: []ndrJob{ndrNewJob("tpmod", nil)}},
+	)
+	out, stderr := ndrRun(t, 3500*time.Millisecond, jobs)
+	// Module globals apply where the job did not set the key.
+	assert.Contains(t, out, "CHART envmod_globals.m '' 'M' 'u' 'f' 'envmod.m' line 1234 2 '' 'python.d.plugin' 'envmod'")
+	assert.Contains(t, out, "CHART envmod_explicit.m '' 'M' 'u' 'f' 'envmod.m' line 1234 1 '' 'python.d.plugin' 'envmod'")
+	assert.Contains(t, ndrValues(out, "envmod_globals.m", "v"), int64(113))
+	assert.NotContains(t, out, "offmod")
+	assert.Contains(t, stderr, "[offmod] is disabled by default")
+	assert.NotContains(t, out, "tpmod")
+	assert.Contains(t, stderr, "third_party.mcrcon")
+}
