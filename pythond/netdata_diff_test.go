@@ -23,10 +23,6 @@ import (
 // real python.d.plugin and under our runtime, with the loopback fixtures of
 // netdata_fixtures_test.go.
 
-// ndRunTime is how long each side runs: long enough for the plugin's start
-// (about 2 s) and a few updates at update_every 1.
-const ndRunTime = 6 * time.Second
-
 // ndChart is a chart as announced on plugins.d: its CHART words after the id
 // and its DIMENSION lines, in order.
 type ndChart struct {
@@ -138,7 +134,7 @@ func TestNetdataRealPluginFixtures(t *testing.T) {
 		t.Run(f.module, func(t *testing.T) {
 			t.Parallel()
 			e := ndPrepare(t, f)
-			out := ndParse(t, ndRunReal(t, e, f.module, ndRunTime))
+			out := ndParse(t, ndRunReal(t, e, f))
 			got := out.chartsWithData()
 			for _, id := range f.charts {
 				assert.Contains(t, got, id, "chart with data under python.d.plugin")
@@ -216,9 +212,9 @@ func TestNetdataDifferential(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				realText = ndRunReal(t, eReal, f.module, ndRunTime)
+				realText = ndRunReal(t, eReal, f)
 			}()
-			oursText := ndRunFor(t, ndRunTime, eOurs.env, ndPython, runner, "--name", "netdata", "--stdout", "--jobs-file", jobs)
+			oursText := ndRunUntil(t, ndRunTimeout, f.charts, ndRounds, eOurs.env, ndPython, runner, "--name", "netdata", "--stdout", "--jobs-file", jobs)
 			<-done
 			realOut, oursOut := ndParse(t, realText), ndParse(t, oursText)
 			ndCompare(t, f, realOut, oursOut)

@@ -218,6 +218,58 @@ EOF`)
 			},
 			charts: []string{"hddtemp_local.temperatures"},
 		},
+		{
+			module:  "squid",
+			service: "SocketService",
+			setup: func(t *testing.T, dir, bin string) string {
+				var n atomic.Int64
+				addr := ndTCPServer(t, func(c net.Conn) {
+					r := bufio.NewReader(c)
+					for {
+						line, err := r.ReadString('\n')
+						if err != nil {
+							return
+						}
+						if line == "\r\n" {
+							break
+						}
+					}
+					k := n.Add(1)
+					body := fmt.Sprintf("sample_time = 1480000000.5 (Tue, 01 Dec 2026 10:00:00 GMT)\n"+
+						"client_http.requests = %d\nclient_http.hits = %d\nclient_http.errors = %d\n"+
+						"client_http.kbytes_in = %d\nclient_http.kbytes_out = %d\nclient_http.hit_kbytes_out = %d\n"+
+						"server.all.requests = %d\nserver.all.errors = %d\nserver.all.kbytes_in = %d\nserver.all.kbytes_out = %d\n"+
+						"server.http.requests = 1\n",
+						100+10*k, 60+6*k, 1+k%2, 500+50*k, 900+90*k, 300+30*k, 40+4*k, k%3, 700+70*k, 80+8*k)
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+				})
+				host, port, _ := net.SplitHostPort(addr)
+				// Two jobs with one name: the first cannot connect, so the
+				// second serves "local" (python.d's autodetection by name).
+				return "tcpclosed:\n  name: local\n  host: 127.0.0.1\n  port: " + ndClosedPort(t) +
+					"\n  request: /squid-internal-mgr/counters\n" +
+					"tcpfixture:\n  name: local\n  host: " + host + "\n  port: " + port +
+					"\n  request: /squid-internal-mgr/counters\n"
+			},
+			charts: []string{"squid_local.clients_net", "squid_local.clients_requests", "squid_local.servers_net", "squid_local.servers_requests"},
+		},
+		{
+			module:  "uwsgi",
+			service: "SocketService",
+			setup: func(t *testing.T, dir, bin string) string {
+				var n atomic.Int64
+				addr := ndTCPServer(t, func(c net.Conn) {
+					k := n.Add(1)
+					fmt.Fprintf(c, `{"version":"2.0.21","workers":[`+
+						`{"id":1,"pid":101,"requests":%d,"tx":%d,"avg_rt":%d,"rss":%d,"vsz":%d,"exceptions":%d,"harakiri_count":0,"respawn_count":1},`+
+						`{"id":2,"pid":102,"requests":%d,"tx":%d,"avg_rt":%d,"rss":%d,"vsz":%d,"exceptions":0,"harakiri_count":%d,"respawn_count":2}]}`,
+						10*k, 1000*k, 500+k, 4096+k, 8192, k/2, 5*k, 700*k, 300, 2048+2*k, 8192, k/3)
+				})
+				host, port, _ := net.SplitHostPort(addr)
+				return "local:\n  host: " + host + "\n  port: " + port + "\n"
+			},
+			charts: []string{"uwsgi_local.requests", "uwsgi_local.tx", "uwsgi_local.avg_rt", "uwsgi_local.memory_rss", "uwsgi_local.memory_vsz", "uwsgi_local.exceptions", "uwsgi_local.harakiri", "uwsgi_local.respawn"},
+		},
 	}
 }
 
@@ -249,6 +301,16 @@ c="$(dirname "$0")/.count-$(basename "$0")"
 n=$(( $(cat "$c" 2>/dev/null || echo 0) + 1 ))
 echo $n > "$c"
 `
+
+// ndClosedPort returns a loopback port nothing listens on.
+func ndClosedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	require.NoError(t, ln.Close())
+	return port
+}
 
 // ndScript writes an executable sh script bin/name.
 func ndScript(t *testing.T, bin, name, body string) {
@@ -330,19 +392,44 @@ func ndPrepare(t *testing.T, f ndFixture) ndEnv {
 	return e
 }
 
-// ndRunFor runs cmd for d, then stops it, and returns its stdout; stderr
-// goes to the test log when the test fails.
-func ndRunFor(t *testing.T, d time.Duration, env []string, name string, args ...string) string {
+// ndRunUntil runs cmd until each chart of want has begun rounds updates, or
+// until timeout, then stops it, and returns its stdout; stderr goes to the
+// test log when the test fails.
+func ndRunUntil(t *testing.T, timeout time.Duration, want []string, rounds int, env []string, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 3 * time.Second
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Errorf("%s: %v", name, err)
+		return ""
+	}
+	if err := cmd.Start(); err != nil {
+		t.Errorf("%s: %v", name, err)
+		return ""
+	}
+	var stdout strings.Builder
+	begun := map[string]int{}
+	sc := bufio.NewScanner(pipe)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		stdout.WriteString(line)
+		stdout.WriteByte('\n')
+		if w := strings.Fields(line); len(w) >= 2 && w[0] == "BEGIN" {
+			begun[w[1]]++
+			if ndAllBegun(begun, want, rounds) {
+				cancel()
+			}
+		}
+	}
+	err = cmd.Wait()
 	if ctx.Err() == nil && err != nil {
 		t.Logf("%s exited early: %v", name, err)
 	}
@@ -354,8 +441,24 @@ func ndRunFor(t *testing.T, d time.Duration, env []string, name string, args ...
 	return stdout.String()
 }
 
-// ndRunReal runs the real python.d.plugin on the fixture's module.
-func ndRunReal(t *testing.T, e ndEnv, module string, d time.Duration) string {
-	t.Helper()
-	return ndRunFor(t, d, e.env, ndPython, ndRealPlugin, "1", module)
+func ndAllBegun(begun map[string]int, want []string, rounds int) bool {
+	for _, id := range want {
+		if begun[id] < rounds {
+			return false
+		}
+	}
+	return true
 }
+
+// ndRunReal runs the real python.d.plugin on the fixture's module.
+func ndRunReal(t *testing.T, e ndEnv, f ndFixture) string {
+	t.Helper()
+	return ndRunUntil(t, ndRunTimeout, f.charts, ndRounds, e.env, ndPython, ndRealPlugin, "1", f.module)
+}
+
+// Each side runs until every expected chart has had ndRounds updates, or
+// for ndRunTimeout at most (python.d.plugin alone takes 2 s to start).
+const (
+	ndRounds     = 4
+	ndRunTimeout = 30 * time.Second
+)
