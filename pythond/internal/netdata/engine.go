@@ -69,6 +69,13 @@ func (e *Engine) Feed(dst []point.Point, line []byte, now time.Time) ([]point.Po
 	e.line++
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if e.inFunctionResult {
+		// A function result's payload is not protocol: skip it whole.
+		if bytes.HasPrefix(bytes.TrimLeft(line, " \t"), []byte("FUNCTION_RESULT_END")) {
+			e.inFunctionResult = false
+		}
+		return dst, nil
+	}
 	if over(len(line), e.maxLine) {
 		return dst, e.errorf("", "%w: %d bytes, more than %d", ErrLineTooLong, len(line), e.maxLine)
 	}
@@ -81,12 +88,6 @@ func (e *Engine) Feed(dst []point.Point, line []byte, now time.Time) ([]point.Po
 	}
 	w := e.words[:n]
 	cmd := w[0]
-	if e.inFunctionResult {
-		if string(cmd) == "FUNCTION_RESULT_END" {
-			e.inFunctionResult = false
-		}
-		return dst, nil
-	}
 	if err != nil {
 		return dst, e.lineErr(string(cmd), err)
 	}

@@ -53,10 +53,13 @@ func (e *Engine) Read(ctx context.Context, r io.Reader, emit func([]point.Point)
 		line, tooLong, rerr := readLine(br, &long, e.maxLine)
 		if len(line) > 0 || tooLong || rerr == nil {
 			var err error
-			if tooLong {
+			switch {
+			case tooLong && e.inFunctionResult:
+				e.line++ // part of a function result: skipped anyway
+			case tooLong:
 				e.line++
 				err = e.errorf("", "%w: more than %d bytes", ErrLineTooLong, e.maxLine)
-			} else {
+			default:
 				batch, err = e.Feed(batch, line, now())
 			}
 			switch {
