@@ -214,7 +214,7 @@ func TestChartLifecycle(t *testing.T) {
 			name: "VARIABLE and newer commands are ignored",
 			updates: []string{
 				def + "VARIABLE CHART 'x' = 5\nVARIABLE y = 1\nFUNCTION GLOBAL \"f\" 10 \"help\"\nCONFIG x\nHOST_DEFINE a b\nHOST_LABEL a b\nHOST_DEFINE_END\nHOST ''\n" +
-					"FUNCTION_RESULT_BEGIN tx 200 application/json 0\nSET b = 99\nnot a command\n'unterminated\n"+strings.Repeat("x", DefaultMaxLineBytes+1)+"\nFUNCTION_RESULT_END\n" + update(0, "b = 7"),
+					"FUNCTION_RESULT_BEGIN tx 200 application/json 0\nSET b = 99\nnot a command\n'unterminated\n" + strings.Repeat("x", DefaultMaxLineBytes+1) + "\nFUNCTION_RESULT_END\n" + update(0, "b = 7"),
 			},
 			want: []map[string]float64{{"b": 7}},
 		},
