@@ -111,3 +111,16 @@ func TestReadError(t *testing.T) {
 	assert.ErrorContains(t, err, "broken pipe")
 	assert.Contains(t, e.charts, "a.b")
 }
+
+func TestReadSkipsFunctionResults(t *testing.T) {
+	var bad []error
+	e := New(Options{MaxLineBytes: 50, OnError: func(err error) { bad = append(bad, err) }})
+	text := twoCharts + "FUNCTION_RESULT_BEGIN tx 200 text/plain 0\n" + strings.Repeat("z", 70000) + "\n'x\nFUNCTION_RESULT_END\n" + twoUpdates("1")
+	var got int
+	require.NoError(t, e.Read(context.Background(), strings.NewReader(text), func(pts []point.Point) error {
+		got += len(pts)
+		return nil
+	}))
+	assert.Empty(t, bad)
+	assert.Equal(t, 2, got)
+}
