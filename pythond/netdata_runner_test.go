@@ -10,8 +10,10 @@ package pythond
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -855,4 +857,111 @@ chart_cleanup = None`, "SimpleService", `
 	assert.Contains(t, stderr, "[offmod] is disabled by default")
 	assert.NotContains(t, out, "tpmod")
 	assert.Contains(t, stderr, "third_party.mcrcon")
+}
+
+// ndrFrame is one frame the runner sent over the channel.
+type ndrFrame struct {
+	Kind    byte
+	Meta    string
+	Payload []byte
+}
+
+// TestNetdataRunnerChannel runs the runner as the host does, with the
+// private channel, and reads its frames: b"P" plugins.d text per job
+// update, b"J" job states and b"G" log records; nothing on stdout.
+func TestNetdataRunnerChannel(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir := t.TempDir()
+	mod := ndrModuleOf(t, dir, "chan", "from bases.FrameworkServices.SimpleService import SimpleService", "SimpleService", `
+    def get_data(self):
+        print('noise on stdout')
+        self.info('collected', self.runs_counter)
+        return {'v': self.runs_counter}
+`)
+	jobs := ndrWriteJobs(t, dir, ndrModule{Name: "chan", Path: mod, Jobs: []ndrJob{
+		ndrNewJob("one", map[string]any{"name": "First Job"}),
+		ndrNewJob("two", map[string]any{"command": "x"}),
+	}})
+
+	dataR, dataW, err := os.Pipe()
+	require.NoError(t, err)
+	ackR, ackW, err := os.Pipe()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ndrPython, ndrRunnerPath(t), "--name", "netdata", "--jobs-file", jobs)
+	cmd.Env = append(os.Environ(), "COLLECTKIT_PYTHOND_FDS=3,4", "PYTHONDONTWRITEBYTECODE=1")
+	cmd.ExtraFiles = []*os.File{dataW, ackR}
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 3 * time.Second
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	dataW.Close()
+	ackR.Close()
+	defer ackW.Close()
+
+	var frames []ndrFrame
+	done := make(chan error, 1)
+	go func() {
+		r := bufio.NewReader(dataR)
+		for {
+			var head [7]byte
+			if _, err := io.ReadFull(r, head[:]); err != nil {
+				done <- err
+				return
+			}
+			ml := int(binary.BigEndian.Uint16(head[1:3]))
+			pl := int(binary.BigEndian.Uint32(head[3:7]))
+			body := make([]byte, ml+pl)
+			if _, err := io.ReadFull(r, body); err != nil {
+				done <- err
+				return
+			}
+			frames = append(frames, ndrFrame{Kind: head[0], Meta: string(body[:ml]), Payload: body[ml:]})
+		}
+	}()
+	_ = cmd.Wait()
+	<-done
+	dataR.Close()
+
+	assert.Empty(t, stdout.String(), "nothing on stdout")
+	assert.Contains(t, stderr.String(), "noise on stdout")
+	var updates []string
+	var states []ndrState
+	var logs []map[string]any
+	for _, f := range frames {
+		switch f.Kind {
+		case 'P':
+			assert.Contains(t, []string{"chan_First_Job", "chan_two"}, f.Meta)
+			if f.Meta == "chan_First_Job" {
+				updates = append(updates, string(f.Payload))
+			}
+		case 'J':
+			var s ndrState
+			require.NoError(t, json.Unmarshal(f.Payload, &s))
+			assert.Equal(t, s.Name, f.Meta)
+			states = append(states, s)
+		case 'G':
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal(f.Payload, &rec))
+			logs = append(logs, rec)
+		default:
+			t.Errorf("unexpected frame kind %q", f.Kind)
+		}
+	}
+	require.GreaterOrEqual(t, len(updates), 2, "%q", frames)
+	// One frame per update: the first carries the chart definition.
+	assert.True(t, strings.HasPrefix(updates[0], "CHART chan_First_Job.m '' 'M' 'u' 'f' 'chan.m' line 60000 1 '' 'python.d.plugin' 'chan'\nCLABEL '_collect_job' 'one' '0'\nCLABEL_COMMIT\nDIMENSION 'v' 'v' absolute 1 1 ' '\n\nBEGIN chan_First_Job.m 0\nSET 'v' = 1\nEND\n\n"), "%q", updates[0])
+	assert.Regexp(t, `^BEGIN chan_First_Job.m \d+\nSET 'v' = 2\nEND\n\n$`, updates[1])
+	assert.Contains(t, states, ndrState{Module: "chan", Job: "one", Name: "chan_First_Job", State: "active"})
+	assert.Contains(t, states, ndrState{Module: "chan", Job: "two", Name: "chan_two", State: "active"})
+	found := false
+	for _, rec := range logs {
+		if rec["collector"] == "chan[one]" && rec["message"] == "collected 1" && rec["level"] == "info" && rec["event"] == "log" {
+			found = true
+		}
+	}
+	assert.True(t, found, "module log record: %v", logs)
 }

@@ -474,7 +474,7 @@ def main(argv):
     def sink(level, collector, message, tb):
         host.log(level, collector, 'log', message, tb)
 
-    loggers.set_sink(sink, 'DEBUG' if args.debug or channel else 'INFO')
+    loggers.set_sink(sink, 'DEBUG' if args.debug else 'INFO')
 
     groups = build_jobs(host, spec, update_every_min)
     threads = []
