@@ -303,3 +303,69 @@ func ndComparePoints(t *testing.T, realPts, oursPts map[string][]point.Point) {
 	}
 	assert.Len(t, oursPts, len(realPts), "charts with points")
 }
+
+// TestNetdataConfMatchesRealPlugin checks netdataconf's job resolution
+// against python.d.plugin: for each example.conf the chart types (job or
+// override names), update_every and priority (explicit, or the module's
+// global priority = 90000) of the CHART lines are the ones netdataconf gives.
+func TestNetdataConfMatchesRealPlugin(t *testing.T) {
+	ndNeedNetdata(t)
+	const examplePriority = 90000 // example.chart.py's module global
+	tests := []struct {
+		name   string
+		conf   string
+		minArg int
+	}{
+		{name: "multi job, top-level defaults, spaces in names",
+			conf: "update_every: 2\npriority: 70000\nnum_lines: 9\n" +
+				"a  b:\n  num_lines: 1\n" +
+				"c:\n  name: \"My \\t Job\"\n  num_lines: 1\n  priority: 71000\n" +
+				"d:\n  num_lines: 1\n  update_every: 1\n"},
+		{name: "multi job without top-level defaults takes the module global priority",
+			conf: "x:\n  num_lines: 1\ny:\n  num_lines: 1\n  penalty: no\n  chart_cleanup: 0\n"},
+		{name: "single job form with a name",
+			conf: "name: Single One\nnum_lines: 1\nupdate_every: 2\n"},
+		{name: "same name twice: the first job serves it",
+			conf: "first:\n  name: same\n  num_lines: 1\n  priority: 75000\nsecond:\n  name: same\n  num_lines: 1\n"},
+		{name: "minimum update_every",
+			conf:   "fast:\n  num_lines: 1\n  update_every: 1\nslow:\n  num_lines: 1\n  update_every: 3\n",
+			minArg: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := ndFixture{module: "example", setup: func(*testing.T, string, string) string { return tt.conf }}
+			e := ndPrepare(t, f)
+			jf, err := netdataconf.Resolve(netdataconf.Options{
+				ModuleDirs: []string{ndStockDir}, ConfDir: e.confDir,
+				Modules: []string{"example"}, UpdateEveryMin: tt.minArg,
+			})
+			require.NoError(t, err)
+			require.Len(t, jf.Modules, 1)
+			want := map[string][2]string{} // chart id → priority, update_every
+			var ids []string
+			for _, j := range jf.Modules[0].Jobs {
+				id := "example_" + j.ActualName() + ".random"
+				if _, dup := want[id]; dup {
+					continue // served by the first job of that name
+				}
+				prio := examplePriority
+				for _, k := range j.Explicit {
+					if k == netdataconf.KeyPriority {
+						prio = j.Priority
+					}
+				}
+				want[id] = [2]string{fmt.Sprint(prio), fmt.Sprint(j.UpdateEvery)}
+				ids = append(ids, id)
+			}
+			minArg := max(tt.minArg, 1)
+			out := ndParse(t, ndRunUntil(t, ndRunTimeout, ids, 1, e.env, ndPython, ndRealPlugin, fmt.Sprint(minArg), "example"))
+			got := map[string][2]string{}
+			for id, c := range out.Charts {
+				require.GreaterOrEqual(t, len(c.Def), 8, "CHART %s", id)
+				got[id] = [2]string{c.Def[6], c.Def[7]}
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+}
