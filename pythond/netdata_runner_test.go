@@ -521,6 +521,7 @@ class Service(SimpleService):
 
     def check(self):
         self.checks += 1
+        self.info('check at', repr(time.monotonic()))
         if self.mode == 'retry':
             return self.checks >= 3
         if self.mode == 'raise':
@@ -594,6 +595,10 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 	assert.Equal(t, []int64{1, 2, 3}, ok[:3], "runs_counter")
 	retry := ndrValues(out, "life_retry.a", "x")
 	assert.NotEmpty(t, retry, "recovered job runs")
+	checks := ndrTimesOf(stderr, "life[retry]", "check at")
+	require.Len(t, checks, 3, "checked until it passed")
+	assert.InDelta(t, 1.0, checks[1]-checks[0], 0.3, "autodetection_retry 1")
+	assert.InDelta(t, 1.0, checks[2]-checks[1], 0.3, "autodetection_retry 1")
 
 	// A value int() refuses fails the update.
 	assert.Empty(t, ndrValues(out, "life_badstr.a", "x"))
@@ -616,16 +621,20 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 	}
 }
 
-var ndrTimeRe = regexp.MustCompile(`get_data at ([0-9.]+)`)
-
-// ndrTimes returns the monotonic times the collector logged.
+// ndrTimes returns the monotonic times of get_data the collector logged.
 func ndrTimes(stderr, collector string) []float64 {
+	return ndrTimesOf(stderr, collector, "get_data at")
+}
+
+// ndrTimesOf returns the monotonic times the collector logged after what.
+func ndrTimesOf(stderr, collector, what string) []float64 {
+	re := regexp.MustCompile(regexp.QuoteMeta(what) + ` ([0-9.]+)`)
 	var times []float64
 	for _, l := range strings.Split(stderr, "\n") {
 		if !strings.Contains(l, collector+" :") {
 			continue
 		}
-		if m := ndrTimeRe.FindStringSubmatch(l); m != nil {
+		if m := re.FindStringSubmatch(l); m != nil {
 			v, _ := strconv.ParseFloat(m[1], 64)
 			times = append(times, v)
 		}
@@ -674,6 +683,22 @@ func TestNetdataRunnerServices(t *testing.T) {
             return None
         status, _ = self._get_raw_data_with_status(self.url + 'bad')
         return {'v': int(raw.split()[1]) + status}
+`)
+
+	// The same on the standard library, as without python3-urllib3.
+	urlStdMod := ndrModuleOf(t, dir, "urlstd", `import bases.FrameworkServices.UrlService as url_service
+url_service.urllib3 = None
+from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
+    def _get_data(self):
+        raw = self._get_raw_data()
+        if raw is None:
+            return None
+        status, _ = self._get_raw_data_with_status(self.url + 'bad')
+        manager = self._build_manager(user='alice', **{'pass': 'wrong'})
+        denied = self._do_request(manager=manager).status
+        if type(self._manager).__name__ != 'StdlibManager':
+            return None
+        return {'v': int(raw.split()[1]) + status + denied * 1000}
 `)
 
 	// SocketService against a loopback TCP listener.
@@ -751,6 +776,7 @@ func TestNetdataRunnerServices(t *testing.T) {
 
 	jobs := ndrWriteJobs(t, dir,
 		ndrModule{Name: "urlmod", Path: urlMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"url": srv.URL + "/", "user": "alice", "pass": "secret"})}},
+		ndrModule{Name: "urlstd", Path: urlStdMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"url": srv.URL + "/", "user": "alice", "pass": "secret"})}},
 		ndrModule{Name: "sockmod", Path: sockMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"host": "127.0.0.1", "port": port})}},
 		ndrModule{Name: "logmod", Path: logMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"path": logPath})}},
 		ndrModule{Name: "execmod", Path: execMod, Jobs: []ndrJob{
@@ -784,6 +810,7 @@ func TestNetdataRunnerServices(t *testing.T) {
 
 	// 42 + status 500 of /bad.
 	assert.Contains(t, ndrValues(out, "urlmod_local.m", "v"), int64(542))
+	assert.Contains(t, ndrValues(out, "urlstd_local.m", "v"), int64(401542))
 	assert.Contains(t, ndrValues(out, "sockmod_local.m", "v"), int64(78))
 	logVals := ndrValues(out, "logmod_local.m", "v")
 	require.NotEmpty(t, logVals)
@@ -840,6 +867,21 @@ chart_cleanup = None`, "SimpleService", `
     def get_data(self):
         return {'v': 1}
 `)
+	limMod := ndrModuleOf(t, dir, "limmod", "from bases.FrameworkServices.SimpleService import SimpleService\nfrom bases.collection import find_binary, read_last_line", "SimpleService", `
+    def check(self):
+        for i in range(100):
+            self.info('limited message', i)
+        for i in range(40):
+            self.debug('debug message', i)
+        return True
+
+    def get_data(self):
+        ok = find_binary('sh') in ('/bin/sh', '/usr/bin/sh')
+        ok = ok and find_binary('no-such-binary-here') is None
+        ok = ok and read_last_line(__file__).strip() == "return {'v': 1 if ok else 0}"
+        return {'v': 1 if ok else 0}
+`)
+	sqlMod := ndrModuleOf(t, dir, "sqlmod", "from bases.FrameworkServices.SimpleService import SimpleService\nimport MySQLdb", "SimpleService", "")
 	tpMod := ndrModuleOf(t, dir, "tpmod", "from bases.FrameworkServices.SimpleService import SimpleService\nfrom third_party import mcrcon", "SimpleService", "")
 
 	explicit := ndrNewJob("explicit", map[string]any{"update_every": 1})
@@ -847,6 +889,8 @@ chart_cleanup = None`, "SimpleService", `
 		ndrModule{Name: "envmod", Path: envMod, Jobs: []ndrJob{ndrNewJob("globals", nil), explicit}},
 		ndrModule{Name: "offmod", Path: offMod, Jobs: []ndrJob{ndrNewJob("offmod", nil)}},
 		ndrModule{Name: "tpmod", Path: tpMod, Jobs: []ndrJob{ndrNewJob("tpmod", nil)}},
+		ndrModule{Name: "limmod", Path: limMod, Jobs: []ndrJob{ndrNewJob("limmod", nil)}},
+		ndrModule{Name: "sqlmod", Path: sqlMod, Jobs: []ndrJob{ndrNewJob("sqlmod", nil)}},
 	)
 	out, stderr := ndrRun(t, 3500*time.Millisecond, jobs)
 	// Module globals apply where the job did not set the key.
@@ -857,6 +901,14 @@ chart_cleanup = None`, "SimpleService", `
 	assert.Contains(t, stderr, "[offmod] is disabled by default")
 	assert.NotContains(t, out, "tpmod")
 	assert.Contains(t, stderr, "third_party.mcrcon")
+	// 30 info messages per 60 s per job; debug is off without --debug.
+	assert.Equal(t, 30, strings.Count(stderr, "limited message"))
+	assert.Contains(t, stderr, "limited message 29\n")
+	assert.NotContains(t, stderr, "debug message")
+	assert.Contains(t, ndrValues(out, "limmod.m", "v"), int64(1), "bases.collection helpers")
+	if !ndrHasModule(ndrPython, "MySQLdb") {
+		assert.Contains(t, stderr, "No module named 'MySQLdb': install python3-mysqldb")
+	}
 }
 
 // ndrFrame is one frame the runner sent over the channel.
