@@ -482,24 +482,19 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 			b.mu.Unlock()
 			// The active segment stays usable; the condition (a full
 			// disk, too many open files) may pass.
-			return point.Busy(err, time.Second)
+			b.cfg.log.Error("forward: starting a buffer segment failed; the batch is refused as busy", "err", err)
+			return point.Busy(fmt.Errorf("forward: starting a buffer segment: %w", withoutPath(err)), time.Second)
 		}
 	}
-	a := b.active()
-	if _, err := a.file.Write(recs); err != nil {
-		// Cut off whatever part was written so the segment stays well
-		// formed; if that fails, write no more to this segment.
-		if terr := a.file.Truncate(a.size); terr != nil {
-			a.broken = true
-		}
-		if _, serr := a.file.Seek(a.size, io.SeekStart); serr != nil {
-			a.broken = true
-		}
+	if err := b.writeLocked(recs); err != nil {
 		b.mu.Unlock()
 		// ENOSPC and the like: nothing of the batch is kept, and a retry
 		// later may succeed, so the caller (an HTTP input) answers busy.
-		return point.Busy(fmt.Errorf("forward: writing to the buffer: %w", err), time.Second)
+		// The path goes to the log only: the error may reach a client.
+		b.cfg.log.Error("forward: writing to the buffer failed; the batch is refused as busy", "err", err)
+		return point.Busy(fmt.Errorf("forward: writing to the buffer: %w", withoutPath(err)), time.Second)
 	}
+	a := b.active()
 	a.size += n
 	a.points += int64(npoints)
 	b.total += n
@@ -512,6 +507,52 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 		b.syncTo(seq)
 	}
 	return nil
+}
+
+// writeLocked appends recs to the active segment. A failed write is cut
+// off so the segment stays well formed (if that fails, the segment is
+// written no more). When the file system is full, delivered data may
+// still hold the space the write needs, however far the buffer is below
+// BufferMaxBytes: the space is reclaimed and the write tried once more.
+// Called with mu held.
+func (b *buffer) writeLocked(recs []byte) error {
+	for retried := false; ; retried = true {
+		a := b.active()
+		if a.broken {
+			if err := b.rotateLocked(); err != nil {
+				return err
+			}
+			a = b.active()
+		}
+		_, err := a.file.Write(recs)
+		if err == nil {
+			return nil
+		}
+		if terr := a.file.Truncate(a.size); terr != nil {
+			a.broken = true
+		}
+		if _, serr := a.file.Seek(a.size, io.SeekStart); serr != nil {
+			a.broken = true
+		}
+		if retried || !b.reclaimLocked() {
+			return err
+		}
+		b.cfg.log.Info("forward: a buffer write did not fit; reclaimed delivered space and retrying", "err", err)
+	}
+}
+
+// withoutPath returns the cause of a file-system error without the path
+// it names (a client must not learn where the server keeps its files).
+func withoutPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return err
 }
 
 // syncTo makes every append up to seq durable, sharing one fsync among
@@ -668,6 +709,10 @@ func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-cha
 		}
 		if b.roff >= s.size {
 			if i == len(b.segs)-1 {
+				// Caught up: hold no file open while waiting. A
+				// segment deleted to reclaim its space keeps the space
+				// while a descriptor is open on it.
+				b.closeReaderLocked()
 				ch := b.changed
 				b.mu.Unlock()
 				return dst, rec, false, ch, nil

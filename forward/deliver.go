@@ -291,12 +291,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		if ctx.Err() != nil {
 			return false
 		}
-		var delay time.Duration
-		if res.retryAfter > 0 {
-			delay = min(res.retryAfter, f.opts.MaxRetryAfter)
-		} else {
-			delay = backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
-		}
+		delay := f.retryDelay(res, attempt)
 		f.ctr.retries.Add(1)
 		f.ctr.pointsRetried.Add(int64(points))
 		f.opts.Logger.Warn("forward: delivery failed; retrying",
@@ -308,6 +303,22 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 			t.Stop()
 			return false
 		}
+	}
+}
+
+// retryDelay is how long to wait before retrying after res, the result
+// of attempt number attempt (from 0): the server's Retry-After if it sent
+// one, else the back-off, capped lower when no response came back (a
+// refused connection costs the backend nothing, and a backend that is
+// back is found soon).
+func (f *Forwarder) retryDelay(res sendResult, attempt int) time.Duration {
+	switch {
+	case res.retryAfter > 0:
+		return min(res.retryAfter, f.opts.MaxRetryAfter)
+	case res.err != nil && res.status == 0:
+		return backoff(attempt, f.opts.MinBackoff, f.opts.MaxConnectBackoff)
+	default:
+		return backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
 	}
 }
 

@@ -28,7 +28,11 @@
 // 501) is retried with capped exponential back-off and jitter
 // (MinBackoff..MaxBackoff), honouring Retry-After (capped by
 // MaxRetryAfter); it is retried for as long as the forwarder runs, the
-// data staying in the buffer meanwhile. 413 splits the request in two
+// data staying in the buffer meanwhile. A request that got no response at
+// all (the backend is down or unreachable) backs off only up to
+// MaxConnectBackoff (2s by default), so delivery resumes within about that
+// long of the backend's return however long the outage was; each sender
+// then costs one failed connection per period. 413 splits the request in two
 // (down to one Write's worth of points). Any other 4xx is permanent: the
 // batch is logged, counted in [Stats].PointsFailed and never retried.
 // Redirects are not followed (Go would turn the POST into a bodyless GET):
@@ -68,7 +72,12 @@
 // too many open files, a segment that cannot be created) keeps nothing of
 // the batch and returns an error matching point.ErrBusy with a Retry-After
 // hint, so an HTTP input answers 429 or 503 and its client retries later;
-// the buffer stays usable. A failed fsync after the records are written is
+// the buffer stays usable. When a write does not fit on a full file system,
+// the space of delivered data is reclaimed (the active segment sealed and
+// delivered segments deleted) and the write tried again, however far the
+// buffer is below BufferMaxBytes, so writes succeed again as soon as
+// delivery has caught up. Such errors name the condition, not the file:
+// the path is logged. A failed fsync after the records are written is
 // not returned: they are in the buffer and will be delivered (an error
 // would only make the client send them again), but they may not survive a
 // machine crash; the failure is logged and counted in Stats.SyncErrors.

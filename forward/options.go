@@ -188,6 +188,15 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the retry delay, which doubles after
 	// each failure, with jitter. Zero: 100ms and 30s.
 	MinBackoff, MaxBackoff time.Duration
+	// MaxConnectBackoff caps the retry delay after a request that got no
+	// HTTP response at all (connection refused or reset, a timeout, a
+	// DNS failure), so that delivery resumes within about that long of a
+	// backend's return however long it was away. A long outage still backs
+	// off (exponentially, up to this cap) but costs one failed connection
+	// per sender per period, nothing the backend has to process. A backend
+	// that answers (5xx, 429) is given the full MaxBackoff. Zero: 2s, and
+	// never above MaxBackoff.
+	MaxConnectBackoff time.Duration
 	// MaxRetryAfter caps a server's Retry-After. Zero: 5m.
 	MaxRetryAfter time.Duration
 	// ShutdownTimeout bounds the final flush after Run's context is done;
@@ -220,7 +229,7 @@ func (o *Options) Validate() error {
 	}{
 		{"BufferMaxBytes", o.BufferMaxBytes}, {"SegmentBytes", o.SegmentBytes}, {"BatchPoints", int64(o.BatchPoints)},
 		{"BatchBytes", int64(o.BatchBytes)}, {"Concurrency", int64(o.Concurrency)}, {"SyncInterval", int64(o.SyncInterval)},
-		{"MinBackoff", int64(o.MinBackoff)}, {"MaxBackoff", int64(o.MaxBackoff)}, {"MaxRetryAfter", int64(o.MaxRetryAfter)},
+		{"MinBackoff", int64(o.MinBackoff)}, {"MaxBackoff", int64(o.MaxBackoff)}, {"MaxConnectBackoff", int64(o.MaxConnectBackoff)}, {"MaxRetryAfter", int64(o.MaxRetryAfter)},
 		{"RequestTimeout", int64(o.RequestTimeout)},
 	} {
 		if f.v < 0 {
@@ -275,6 +284,8 @@ func (o Options) withDefaults() Options {
 	def(&o.FlushInterval, time.Second)
 	def(&o.MinBackoff, 100*time.Millisecond)
 	def(&o.MaxBackoff, 30*time.Second)
+	def(&o.MaxConnectBackoff, 2*time.Second)
+	o.MaxConnectBackoff = min(o.MaxConnectBackoff, o.MaxBackoff)
 	def(&o.MaxRetryAfter, 5*time.Minute)
 	def(&o.ShutdownTimeout, 5*time.Second)
 	def(&o.RequestTimeout, 30*time.Second)
