@@ -126,24 +126,6 @@ func (o ndOutput) chartsWithData() []string {
 	return ids
 }
 
-// TestNetdataRealPluginFixtures proves each fixture: under the real
-// python.d.plugin the module announces the expected charts and sends values.
-func TestNetdataRealPluginFixtures(t *testing.T) {
-	ndNeedNetdata(t)
-	for _, f := range ndFixtures() {
-		t.Run(f.module, func(t *testing.T) {
-			t.Parallel()
-			e := ndPrepare(t, f)
-			out := ndParse(t, ndRunReal(t, e, f))
-			got := out.chartsWithData()
-			for _, id := range f.charts {
-				assert.Contains(t, got, id, "chart with data under python.d.plugin")
-				assert.GreaterOrEqual(t, len(out.Updates[id]), 2, "updates of %s", id)
-			}
-		})
-	}
-}
-
 // ndJobsFile resolves the fixture's config with netdataconf, the way our
 // framework does, and writes the jobs file.
 func ndJobsFile(t *testing.T, e ndEnv, module string) string {
@@ -196,7 +178,8 @@ func ndNeedService(t *testing.T, runner, service string) {
 // TestNetdataDifferential runs each fixture's module under the real
 // python.d.plugin and under our runner and compares what they send: same
 // charts, same definitions, same dimensions, same values for every update
-// both sides made.
+// both sides made, and the same points once through the chart engine. It
+// also proves each fixture: the real plugin must give its charts data.
 func TestNetdataDifferential(t *testing.T) {
 	ndNeedNetdata(t)
 	runner := ndRunner(t)
@@ -226,6 +209,11 @@ func TestNetdataDifferential(t *testing.T) {
 func ndCompare(t *testing.T, f ndFixture, realOut, oursOut ndOutput) {
 	t.Helper()
 	require.NotEmpty(t, realOut.chartsWithData(), "python.d.plugin sent no data")
+	// The fixture works: the real plugin gives every expected chart data.
+	for _, id := range f.charts {
+		assert.Contains(t, realOut.chartsWithData(), id, "chart with data under python.d.plugin")
+		assert.GreaterOrEqual(t, len(realOut.Updates[id]), 2, "updates of %s under python.d.plugin", id)
+	}
 	require.NotEmpty(t, oursOut.chartsWithData(), "our runner sent no data")
 	assert.Equal(t, realOut.chartsWithData(), oursOut.chartsWithData(), "charts with data")
 	for id, rc := range realOut.Charts {
