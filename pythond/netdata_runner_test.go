@@ -901,6 +901,10 @@ chart_cleanup = None`, "SimpleService", `
 	assert.Contains(t, stderr, "[offmod] is disabled by default")
 	assert.NotContains(t, out, "tpmod")
 	assert.Contains(t, stderr, "third_party.mcrcon")
+	states := ndrStates(t, stderr)
+	assert.Equal(t, []string{"rejected"}, ndrStatesOf(states, "offmod"))
+	assert.Equal(t, []string{"failed"}, ndrStatesOf(states, "tpmod"))
+	assert.Contains(t, ndrErrorOf(states, "tpmod", "failed"), "third_party.mcrcon")
 	// 30 info messages per 60 s per job; debug is off without --debug.
 	assert.Equal(t, 30, strings.Count(stderr, "limited message"))
 	assert.Contains(t, stderr, "limited message 29\n")

@@ -361,6 +361,14 @@ def serve_group(host, jobs):
         winner.run()
 
 
+def drop_module(host, name, jobs, update_every_min, state, error):
+    """Give every job of a module that does not run the state."""
+    for spec_job in jobs:
+        Job(host, None, name,
+            job_config(None, spec_job, update_every_min)).set_state(
+                state, error)
+
+
 def build_jobs(host, spec, update_every_min):
     """Load the modules of the jobs file; return the groups of jobs."""
     groups = []
@@ -373,21 +381,28 @@ def build_jobs(host, spec, update_every_min):
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            host.log('error', '{0}[main]'.format(name), 'import',
-                     'module {0} ({1}) cannot be loaded: {2}: {3}'.format(
-                         name, path, type(exc).__name__, exc),
+            message = 'module {0} ({1}) cannot be loaded: {2}: {3}'.format(
+                name, path, type(exc).__name__, exc)
+            host.log('error', '{0}[main]'.format(name), 'import', message,
                      traceback.format_exc())
+            drop_module(host, name, jobs, update_every_min, 'failed',
+                        message)
             continue
         if not callable(getattr(module, 'Service', None)):
-            host.log('error', '{0}[main]'.format(name), 'import',
-                     'module {0} ({1}) has no Service class'.format(
-                         name, path))
+            message = 'module {0} ({1}) has no Service class'.format(
+                name, path)
+            host.log('error', '{0}[main]'.format(name), 'import', message)
+            drop_module(host, name, jobs, update_every_min, 'failed',
+                        message)
             continue
         if getattr(module, 'disabled_by_default', False) and \
                 not mod.get('enabled_explicitly'):
-            host.log('info', 'plugin[main]', 'discover',
-                     '[{0}] is disabled by default, skipping it (enable '
-                     'it with "{0}: yes" in python.d.conf)'.format(name))
+            message = ('[{0}] is disabled by default, skipping it (enable '
+                       'it with "{0}: yes" in python.d.conf)'.format(name))
+            host.log('info', 'plugin[main]', 'discover', message)
+            drop_module(host, name, jobs, update_every_min, 'rejected',
+                        'module is disabled by default (disabled_by_default'
+                        ' = True) and not enabled in python.d.conf')
             continue
         by_name = {}
         order = []
