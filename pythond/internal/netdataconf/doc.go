@@ -40,7 +40,8 @@
 // # Errors
 //
 // A conf file that does not parse drops its module; a job with a bad default
-// key drops that job. Each problem is an [*Error] naming file, line, module
+// key drops that job; a python.d.conf that does not parse is skipped, the
+// others (and the defaults) still apply, as python.d.plugin does. Each problem is an [*Error] naming file, line, module
 // and key, wrapping a sentinel such as [ErrSyntax]; [Resolve] returns them
 // joined next to the jobs file of everything else.
 //

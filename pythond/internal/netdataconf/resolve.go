@@ -45,7 +45,8 @@ const (
 // Problems that concern one module (its conf file does not parse, a job has
 // a bad update_every, ...) drop that module or job and are returned joined
 // in the error, each an [*Error]; the file still holds every other module.
-// A python.d.conf that does not parse, or a module dir that cannot be read,
+// A python.d.conf that does not parse is skipped with an error (the other
+// python.d.conf files still apply). Only a module dir that cannot be read
 // returns a nil file.
 func Resolve(opts Options) (*JobsFile, error) {
 	minEvery := max(opts.UpdateEveryMin, 1)
@@ -55,13 +56,9 @@ func Resolve(opts Options) (*JobsFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := readPluginConf(opts)
-	if err != nil {
-		return nil, err
-	}
+	pc, errs := readPluginConf(opts)
 
 	out := &JobsFile{UpdateEveryMin: minEvery, Modules: []Module{}}
-	var errs []error
 
 	names := make([]string, 0, len(found))
 	if len(opts.Modules) > 0 {
@@ -153,7 +150,10 @@ func (pc pluginConf) moduleEnabled(name string) (run, explicit bool) {
 	return t, t
 }
 
-func readPluginConf(opts Options) (pluginConf, error) {
+// readPluginConf reads every python.d.conf found. A file that cannot be read
+// or parsed is skipped with an error, as python.d.plugin skips a broken user
+// file and goes on with the stock one.
+func readPluginConf(opts Options) (pluginConf, []error) {
 	pc := pluginConf{enabled: true, defaultRun: true, modules: map[string]Value{}}
 	var dirs []string
 	if opts.ConfDir != "" {
@@ -161,6 +161,7 @@ func readPluginConf(opts Options) (pluginConf, error) {
 	}
 	dirs = append(dirs, opts.ModuleDirs...)
 	set := map[string]bool{}
+	var errs []error
 	for _, dir := range dirs {
 		path := filepath.Join(dir, PluginConfName)
 		data, err := os.ReadFile(path)
@@ -168,18 +169,21 @@ func readPluginConf(opts Options) (pluginConf, error) {
 			continue
 		}
 		if err != nil {
-			return pc, &Error{File: path, Err: fmt.Errorf("%w: %w", ErrRead, err)}
+			errs = append(errs, &Error{File: path, Err: fmt.Errorf("%w: %w", ErrRead, err)})
+			continue
 		}
 		v, line, err := decodeYAML(path, data)
 		if err != nil {
-			return pc, err
+			errs = append(errs, err)
+			continue
 		}
 		if v == nil {
 			continue
 		}
 		m, ok := v.(Map)
 		if !ok {
-			return pc, &Error{File: path, Line: line, Err: fmt.Errorf("%w: python.d.conf must be a mapping of keys to values", ErrNotMapping)}
+			errs = append(errs, &Error{File: path, Line: line, Err: fmt.Errorf("%w: python.d.conf must be a mapping of keys to values", ErrNotMapping)})
+			continue
 		}
 		for _, e := range m {
 			if set[e.Key] {
@@ -198,7 +202,7 @@ func readPluginConf(opts Options) (pluginConf, error) {
 			}
 		}
 	}
-	return pc, nil
+	return pc, errs
 }
 
 // truthy is Python's bool() of a loaded YAML value.

@@ -231,17 +231,24 @@ func TestResolveErrors(t *testing.T) {
 			wantText: []string{"b.conf:1:"},
 		},
 		{
-			name:     "python.d.conf syntax error is fatal",
-			files:    map[string]string{"a/b.chart.py": "", "a/python.d.conf": "x: [\n"},
+			name:     "python.d.conf syntax error skips that file only",
+			files:    map[string]string{"a/b.chart.py": "", "a/c.chart.py": "", "a/python.d.conf": "c: no\n", "conf/python.d.conf": "b: no\nx: [\n"},
 			wantErr:  ErrSyntax,
-			wantText: []string{"python.d.conf"},
-			fatal:    true,
+			wantText: []string{"conf/python.d.conf:"},
+			wantMods: []string{"b"},
+			wantJobs: 1,
+		},
+		{
+			name:    "unreadable module dir is fatal",
+			files:   map[string]string{"a": "a file, not a dir"},
+			wantErr: ErrRead,
+			fatal:   true,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tree(t, tt.files)
-			f, err := Resolve(Options{ModuleDirs: []string{filepath.Join(dir, "a")}})
+			f, err := Resolve(Options{ModuleDirs: []string{filepath.Join(dir, "a")}, ConfDir: filepath.Join(dir, "conf")})
 			require.ErrorIs(t, err, tt.wantErr)
 			var e *Error
 			require.True(t, errors.As(err, &e), "typed error")
