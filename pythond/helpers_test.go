@@ -153,6 +153,7 @@ type harness struct {
 	errs   *errorLog
 	cancel context.CancelFunc
 	done   chan error
+	sup    *Supervisor
 }
 
 // sharedState is one state directory for the whole test binary, so the
@@ -219,6 +220,7 @@ func (h *harness) start(opts Options) {
 	h.t.Helper()
 	s, err := New(opts)
 	require.NoError(h.t, err)
+	h.sup = s
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)

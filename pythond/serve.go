@@ -342,15 +342,20 @@ func (fs *frameServer) addTags(slot *chunkSlot, pts []point.Point) {
 // it is busy (and ctx allows): a slow host slows the collector down instead
 // of losing its data.
 func (fs *frameServer) write(ctx context.Context, b point.Batch) error {
+	return fs.s.writeBatch(ctx, fs.in, b)
+}
+
+// writeBatch hands b to the sink for in, retrying while the sink is busy.
+func (s *Supervisor) writeBatch(ctx context.Context, in *resolvedInput, b point.Batch) error {
 	wait := busyBackoffMin
 	logged := false
 	for {
-		err := fs.s.writeSink(ctx, fs.in, b)
+		err := s.writeSink(ctx, in, b)
 		if err == nil || !errors.Is(err, point.ErrBusy) {
 			return err
 		}
 		if !logged {
-			fs.in.logger.Info("sink busy; the collector waits", "err", err)
+			in.logger.Info("sink busy; the collector waits", "err", err)
 			logged = true
 		}
 		d := wait

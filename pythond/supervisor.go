@@ -100,6 +100,7 @@ type Supervisor struct {
 	stateDir   string
 	stopGrace  time.Duration
 	maxReport  int
+	root       string
 	running    atomic.Bool
 }
 
@@ -107,6 +108,8 @@ type Supervisor struct {
 type resolvedInput struct {
 	Input
 	room    *room
+	confDir string       // netdata: conf_dir resolved
+	jobs    *netdataJobs // netdata: the jobs' states
 	cmdPath string
 	dirs    []string
 	workdir string
@@ -165,6 +168,7 @@ func New(opts Options) (*Supervisor, error) {
 	if root == "" {
 		root = "."
 	}
+	s.root = root
 	rs := roots{root: root, gitRepos: opts.GitRepos, gitRepo: opts.GitRepo}
 	base := opts.Env
 	if base == nil {
