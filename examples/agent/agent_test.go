@@ -306,6 +306,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad toml", "listen = \n", "agent.toml:1:"},
 		{"pythond without dirs", "[[inputs.pythond]]\nname = \"x\"\n", "inputs.pythond[0]"},
 		{"unknown pythond key", "[[inputs.pythond]]\nname = \"x\"\ndirs = [\"a\"]\nintreval = 3\n", "inputs.pythond.intreval"},
+		{"remote without token", "allow_remote = true\n", "allow_remote: true without a token"},
+		{"remote without token names the key", "allow_remote = true\ntoken = \"\"\n", "allow_remote_without_token = true"},
+		{"bad sync policy", "[sink]\nkind = \"file\"\ndir = \"o\"\nsync = \"sometimes\"\n", `unknown sync policy "sometimes"`},
+		{"unknown http key", "[http]\nmax_bodybytes = 1\n", "http.max_bodybytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,6 +318,35 @@ func TestConfigErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestRemoteAccessWithoutTokenMustBeIntended(t *testing.T) {
+	tests := []struct{ name, cfg string }{
+		{"token", "allow_remote = true\ntoken = \"s3cret\"\n"},
+		{"explicitly open", "allow_remote = true\nallow_remote_without_token = true\n"},
+		{"loopback only", "token = \"\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseConfig("agent.toml", []byte(tt.cfg))
+			require.NoError(t, err)
+		})
+	}
+	// The agent refuses to start, naming the key.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, agentBinary(t), "-config", writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\nallow_remote = true\n")).CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "allow_remote_without_token")
+}
+
+func TestHTTPLimitsConfig(t *testing.T) {
+	cfg, err := parseConfig("agent.toml", []byte("[http]\nmax_body_bytes = 1024\nmax_decoded_bytes = 4096\nmax_in_flight = 3\n"))
+	require.NoError(t, err)
+	assert.Equal(t, HTTPConfig{MaxBodyBytes: 1024, MaxDecodedBytes: 4096, MaxInFlight: 3}, cfg.HTTP)
+	assert.Equal(t, 3, cfg.HTTP.maxInFlight())
+	assert.Equal(t, defaultMaxInFlight, HTTPConfig{}.maxInFlight(), "the agent limits requests in flight by default")
+	assert.Zero(t, HTTPConfig{MaxInFlight: -1}.maxInFlight(), "negative: no limit")
 }
 
 func TestBadConfigFileExitsWithClearError(t *testing.T) {
@@ -391,3 +424,85 @@ func TestLastErrorIsLogged(t *testing.T) {
 	assert.Contains(t, p.stderr.String(), `input=myinput source=mysrc error="disk on fire"`)
 	assert.Equal(t, 0, p.stop(t))
 }
+
+// TestKillNineLosesNothingAcknowledged posts batches from several clients
+// to an agent writing -out files and kills it (SIGKILL) under load: every
+// line of every acknowledged batch is in the file, and the next start
+// leaves no torn line to append to.
+func TestKillNineLosesNothingAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "a.toml", "listen = \"127.0.0.1:0\"\n")
+	outDir := filepath.Join(dir, "out")
+	p := startAgent(t, "-config", cfg, "-out", outDir)
+
+	var mu sync.Mutex
+	acked := map[string]bool{} // batch id -> acknowledged
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 5 * time.Second}
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%db%d", w, n)
+				var body strings.Builder
+				for i := range 100 {
+					fmt.Fprintf(&body, "kill9,batch=%s,i=%d v=%di\n", id, i, i)
+				}
+				resp, err := client.Post("http://"+p.addr+"/v1/write/metric", "", strings.NewReader(body.String()))
+				if err != nil {
+					return // the agent is gone
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					acked[id] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, p.cmd.Process.Kill())
+	_ = p.cmd.Wait()
+	close(stop)
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, acked)
+	name := filepath.Join(outDir, "metric.lp")
+	perBatch := map[string]int{}
+	for _, l := range readLines(t, name) {
+		if m := batchRE.FindStringSubmatch(l); m != nil {
+			perBatch[m[1]]++
+		}
+	}
+	lost := 0
+	for id := range acked {
+		if perBatch[id] != 100 {
+			lost += 100 - perBatch[id]
+		}
+	}
+	assert.Zero(t, lost, "acknowledged lines missing after kill -9 (%d batches acknowledged)", len(acked))
+
+	// The next run repairs a torn tail before it appends.
+	p2 := startAgent(t, "-config", cfg, "-out", outDir)
+	code, body := p2.post(t, "/v1/write/metric", "", "after_restart v=1i\n")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, 0, p2.stop(t))
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	for i, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		require.True(t, strings.HasPrefix(l, "kill9,") || strings.HasPrefix(l, "after_restart "), "line %d is torn: %q", i+1, l)
+	}
+}
+
+var batchRE = regexp.MustCompile(`^kill9,batch=(\w+),i=\d+ v=\d+i \d+$`)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/collectkit/collectkit/forward"
 	"github.com/collectkit/collectkit/pythond"
 )
 
@@ -27,12 +28,45 @@ type Config struct {
 	// Token, when set, is required of every write API client.
 	Token string `toml:"token"`
 	// AllowRemote lets clients other than loopback use the API. Off by
-	// default, as in DataKit; set a token too when turning it on.
+	// default, as in DataKit. It needs a token, unless
+	// AllowRemoteWithoutToken says open access is intended.
 	AllowRemote bool `toml:"allow_remote"`
-	Inputs      struct {
+	// AllowRemoteWithoutToken accepts allow_remote without a token: any
+	// host that can reach the listener may write (DataKit's behaviour).
+	AllowRemoteWithoutToken bool `toml:"allow_remote_without_token"`
+	// HTTP bounds what requests may cost.
+	HTTP   HTTPConfig `toml:"http"`
+	Inputs struct {
 		Pythond []pythond.Input `toml:"pythond"`
 	} `toml:"inputs"`
 	Sink SinkConfig `toml:"sink"`
+}
+
+// defaultMaxInFlight is the agent's cap on write requests processed at
+// once when [http] max_in_flight is not set.
+const defaultMaxInFlight = 64
+
+// HTTPConfig is the [http] table: the write API's request limits. Zero
+// means the default (httpapi's, or defaultMaxInFlight); negative means no
+// limit.
+type HTTPConfig struct {
+	// MaxBodyBytes caps a request body as received (413 over it).
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// MaxDecodedBytes caps a body once decompressed (413 over it).
+	MaxDecodedBytes int64 `toml:"max_decoded_bytes"`
+	// MaxInFlight caps the write requests processed at once (429 over it).
+	MaxInFlight int `toml:"max_in_flight"`
+}
+
+// maxInFlight is the limit handed to httpapi: zero there means none.
+func (h HTTPConfig) maxInFlight() int {
+	switch {
+	case h.MaxInFlight == 0:
+		return defaultMaxInFlight
+	case h.MaxInFlight < 0:
+		return 0
+	}
+	return h.MaxInFlight
 }
 
 // SinkConfig selects where accepted points go.
@@ -51,6 +85,13 @@ type SinkConfig struct {
 	BufferDir string `toml:"buffer_dir"`
 	// BufferMaxBytes caps the on-disk buffer; zero: the forwarder's default.
 	BufferMaxBytes int64 `toml:"buffer_max_bytes"`
+	// Sync is when kind "file" and kind "influx" (its buffer) fsync:
+	// "always" (the default: before a write is acknowledged), "interval"
+	// or "never". Every choice survives a crash of the agent; they differ
+	// in what survives a crash of the machine.
+	Sync forward.SyncPolicy `toml:"sync"`
+	// SyncInterval is the period of sync = "interval"; zero: 1s.
+	SyncInterval pythond.Duration `toml:"sync_interval"`
 }
 
 // parseConfig decodes and validates a configuration. name is used in error
@@ -93,6 +134,13 @@ func (c *Config) validate() error {
 		if err := in.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("inputs.pythond[%d]: %w", i, err))
 		}
+	}
+	if c.AllowRemote && c.Token == "" && !c.AllowRemoteWithoutToken {
+		errs = append(errs, errors.New("allow_remote: true without a token lets any host that reaches the listener write; "+
+			"set token, or set allow_remote_without_token = true if open access is intended"))
+	}
+	if c.Sink.SyncInterval < 0 {
+		errs = append(errs, fmt.Errorf("sink.sync_interval: negative duration %s", c.Sink.SyncInterval))
 	}
 	switch c.Sink.Kind {
 	case "", "stdout":

@@ -13,6 +13,24 @@
 //	-config FILE   TOML configuration (default: the embedded default.toml)
 //	-listen ADDR   overrides the configuration's listen address
 //	-out DIR       also append every point to DIR/<category>.lp
+//	-out-sync P    when -out files are fsynced: always (default), interval, never
+//
+// A write to an -out file (or a [sink] of kind "file") is acknowledged only
+// once its lines are in the file, so killing the agent loses nothing it
+// answered 200 for; the sync policy decides what survives a machine crash.
+// A full disk is answered 429 (busy) until space returns, and a torn last
+// line left by a crash is cut off at the next start.
+//
+// Configuration keys beyond the listen address, inputs and sink:
+//
+//	token = "..."                      required of every client when set
+//	allow_remote = true                accept non-loopback clients; needs a token, or
+//	allow_remote_without_token = true  to say that open access is intended
+//	[http]                             request limits (0: default, negative: none)
+//	max_body_bytes, max_decoded_bytes, max_in_flight (default 64)
+//	[sink]
+//	sync = "always"                    fsync policy of kind "file" and "influx"
+//	sync_interval = "1s"
 //
 // SIGINT or SIGTERM stops it cleanly: the HTTP server drains, Python
 // collectors are stopped, sinks are flushed, and it exits 0.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/collectkit/collectkit/forward"
 )
@@ -35,6 +36,8 @@ func newForwarder(ctx context.Context, cfg SinkConfig, baseDir string, logger *s
 		Token:          cfg.Token,
 		BufferDir:      dir,
 		BufferMaxBytes: cfg.BufferMaxBytes,
+		Sync:           cfg.Sync,
+		SyncInterval:   time.Duration(cfg.SyncInterval),
 		Logger:         logger.With("component", "forward"),
 	})
 	if err != nil {

