@@ -725,6 +725,25 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
+	// And a unix socket.
+	sockPath := filepath.Join(dir, "stats.sock")
+	uln, err := net.Listen("unix", sockPath)
+	require.NoError(t, err)
+	t.Cleanup(func() { uln.Close() })
+	go func() {
+		for {
+			c, err := uln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				if line, err := bufio.NewReader(c).ReadString('\n'); err == nil && line == "stats\r\n" {
+					fmt.Fprint(c, "STAT v 3\r\nSTAT w 4\r\nEND\r\n")
+				}
+			}(c)
+		}
+	}()
 	sockMod := ndrModuleOf(t, dir, "sockmod", "from bases.FrameworkServices.SocketService import SocketService", "SocketService", `
         self.request = 'stats\r\n'
 
@@ -777,7 +796,10 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 	jobs := ndrWriteJobs(t, dir,
 		ndrModule{Name: "urlmod", Path: urlMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"url": srv.URL + "/", "user": "alice", "pass": "secret"})}},
 		ndrModule{Name: "urlstd", Path: urlStdMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"url": srv.URL + "/", "user": "alice", "pass": "secret"})}},
-		ndrModule{Name: "sockmod", Path: sockMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"host": "127.0.0.1", "port": port})}},
+		ndrModule{Name: "sockmod", Path: sockMod, Jobs: []ndrJob{
+			ndrNewJob("local", map[string]any{"host": "127.0.0.1", "port": port}),
+			ndrNewJob("unix", map[string]any{"socket": sockPath}),
+		}},
 		ndrModule{Name: "logmod", Path: logMod, Jobs: []ndrJob{ndrNewJob("local", map[string]any{"path": logPath})}},
 		ndrModule{Name: "execmod", Path: execMod, Jobs: []ndrJob{
 			ndrNewJob("script", map[string]any{"command": script}),
@@ -812,6 +834,7 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 	assert.Contains(t, ndrValues(out, "urlmod_local.m", "v"), int64(542))
 	assert.Contains(t, ndrValues(out, "urlstd_local.m", "v"), int64(401542))
 	assert.Contains(t, ndrValues(out, "sockmod_local.m", "v"), int64(78))
+	assert.Contains(t, ndrValues(out, "sockmod_unix.m", "v"), int64(34))
 	logVals := ndrValues(out, "logmod_local.m", "v")
 	require.NotEmpty(t, logVals)
 	for _, v := range logVals {

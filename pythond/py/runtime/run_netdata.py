@@ -105,13 +105,21 @@ class Host(object):
     def __init__(self, channel, data_out):
         self.channel = channel
         self.data_out = data_out
-        self.lock = threading.Lock()
+        # Held by every write, and by exit() to the end, so that no
+        # frame or line is cut short when the process stops.
+        self.lock = threading.RLock()
 
     def _send(self, kind, meta, payload):
-        try:
-            self.channel.send_frame(kind, meta, payload)
-        except _collectkit_channel.ChannelClosed:
-            os._exit(0)
+        with self.lock:
+            try:
+                self.channel.send_frame(kind, meta, payload)
+            except _collectkit_channel.ChannelClosed:
+                os._exit(0)
+
+    def exit(self, code):
+        """End the process once no write is in progress."""
+        self.lock.acquire()
+        os._exit(code)
 
     def data(self, name, text):
         payload = text.encode('utf-8', 'replace')
@@ -129,10 +137,11 @@ class Host(object):
             record = {'level': level, 'collector': collector,
                       'event': event, 'message': message, 'traceback': tb}
             record.update(extra)
-            try:
-                self.channel.send_json(self.channel.KIND_LOG, record)
-            except _collectkit_channel.ChannelClosed:
-                os._exit(0)
+            with self.lock:
+                try:
+                    self.channel.send_json(self.channel.KIND_LOG, record)
+                except _collectkit_channel.ChannelClosed:
+                    os._exit(0)
             return
         line = '{0}: python.d {1}: {2} : {3}'.format(
             time.strftime('%Y-%m-%d %H:%M:%S'), level.upper(),
@@ -252,7 +261,7 @@ class Job(object):
         try:
             self.service = self.py_module.Service(
                 configuration=copy.deepcopy(self.config))
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.fail('init', 'unhandled exception on init : {0!r}, '
                       'skipping the job'.format(exc), traceback.format_exc())
             return False
@@ -267,7 +276,7 @@ class Job(object):
         """Run check(); return 'ok', 'retry' or 'drop'."""
         try:
             ok = self.service.check()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.fail('check', 'unhandled exception on check : {0!r}, '
                       'skipping the job'.format(exc), traceback.format_exc())
             return 'drop'
@@ -300,7 +309,7 @@ class Job(object):
             service.definitions = self.py_module.CHARTS
         try:
             service.create()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.fail('init', 'unhandled exception on create : {0!r}, '
                       'skipping the job'.format(exc), traceback.format_exc())
             return False
@@ -310,7 +319,7 @@ class Job(object):
         self.set_state('active')
         try:
             self.service.run()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.fail('run', 'unhandled exception in run : {0!r}'.format(exc),
                       traceback.format_exc())
             return
@@ -504,7 +513,7 @@ def main(argv):
             for job in group:
                 if job.state == 'active':
                     job.set_state('stopped')
-        os._exit(0)
+        host.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
