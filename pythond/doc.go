@@ -1,4 +1,5 @@
-// Package pythond runs DataKit Python collectors as supervised child
+// Package pythond runs Python collectors (DataKit's, and Netdata's
+// python.d modules) and Netdata external plugins as supervised child
 // processes and feeds what they report into a point.Sink.
 //
 // # Configuration
@@ -26,6 +27,36 @@
 // paths are used as written. Envs add to the inherited environment with
 // $VAR expansion (DataKit replaced the environment). Setting only
 // restart_max below 1s makes it the minimum delay too.
+//
+// # Frameworks
+//
+// Input.Framework (TOML "framework") says which collector API an input's
+// scripts are written for. Each framework is a room of its own: one Go
+// file (datakit.go, netdata.go, netdata_plugin.go) with its options, their
+// validation, how its process is started and how what it sends becomes
+// points, and one folder of the embedded Python side whose modules are
+// the only thing on its scripts' sys.path besides their own dirs; the
+// private runtime (py/runtime: channel, loader, scheduler, one runner per
+// framework) is shared and never importable by a script. An option of
+// one framework set on an input of another is an error naming the
+// framework it belongs to.
+//
+//   - datakit (the default): DataKitFramework scripts, as below.
+//   - netdata: python.d modules unchanged. Dirs hold <module>.chart.py
+//     files with their <module>.conf YAML jobs beside them (or in
+//     conf_dir); modules, update_every and dimension_ids as
+//     python.d.plugin's arguments. The jobs are resolved on the Go side;
+//     the runner sends each job update as plugins.d text, which a chart
+//     engine turns into one metric point per chart per update
+//     (measurement: the chart's context; tags job, chart, family, module
+//     and the chart's labels; one float field per dimension, valued as
+//     Netdata stores it). Each job's state is kept
+//     ([Supervisor.NetdataJobs]) and logged when it changes.
+//   - netdata-plugin: cmd is any Netdata external plugin (python.d.plugin,
+//     charts.d.plugin, a user's own), run with args (default: the
+//     update_every) and the NETDATA_* variables Netdata sets; its stdout,
+//     the plugins.d protocol, feeds the same engine, its stderr the log.
+//   - collectd and prometheus are reserved; they are "not yet supported".
 //
 // # Tags
 //
@@ -144,5 +175,7 @@
 // New and Run may be called from any goroutine; Run may run once at a
 // time per Supervisor. The Sink and OnError are called from one goroutine
 // per input process at a time, so different inputs call them
-// concurrently. Options is copied by New.
+// concurrently. A panic in the Sink, OnError or Constraint.OnWarnings is
+// recovered and logged with its stack, and becomes an error for that
+// report; the host goes on. Options is copied by New.
 package pythond

@@ -68,3 +68,32 @@ func ExampleParseConfig() {
 	// some-python-inputs [mytest] 30s <nil>
 	// pythond: config line 4 key inputs.pythond.interval: invalid configuration: unknown key
 }
+
+// A Netdata python.d input and a Netdata external plugin, side by side;
+// each framework's options are checked by it.
+func ExampleParseConfig_frameworks() {
+	cfg, err := pythond.ParseConfig([]byte(`
+[[inputs.pythond]]
+name      = "netdata"
+framework = "netdata"
+dirs      = ["netdata"]
+modules   = ["example"]
+
+[[inputs.pythond]]
+name      = "python.d.plugin"
+framework = "netdata-plugin"
+cmd       = "/usr/lib/netdata/plugins.d/python.d.plugin"
+args      = ["1", "example"]
+`))
+	fmt.Println(err)
+	for _, in := range cfg.Inputs {
+		fmt.Println(in.Name, in.Framework, in.Modules, in.Args)
+	}
+	_, err = pythond.ParseConfig([]byte("[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\nconf_dir = '/etc/netdata'\n"))
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// netdata netdata [example] []
+	// python.d.plugin netdata-plugin [] [1 example]
+	// pythond: config key inputs.pythond[0].conf_dir: invalid configuration: conf_dir is an option of framework netdata, not of datakit
+}

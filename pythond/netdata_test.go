@@ -364,3 +364,95 @@ func TestNetdataPluginReal(t *testing.T) {
 	}
 	assert.Empty(t, h.errs.kind(KindStart))
 }
+
+// ownPlugin is an external plugin in sh: it logs its NETDATA_* variables
+// to stderr and prints one chart on stdout.
+const ownPlugin = `#!/bin/sh
+echo "env every=$NETDATA_UPDATE_EVERY internals=$NETDATA_INTERNALS_MONITORING lib=${NETDATA_LIB_DIR:+set} user=$NETDATA_USER_CONFIG_DIR args=$*" >&2
+echo 'CHART my.chart "" "My chart" "units" fam my.ctx line 1000 1'
+echo 'DIMENSION a alpha absolute 1 1'
+echo 'DIMENSION b "" absolute -1 10'
+i=1
+while [ $i -le 100 ]; do
+  echo "BEGIN my.chart"
+  echo "SET a = $i"
+  echo "SET b = 25"
+  echo "END"
+  i=$((i+1))
+  sleep 0.1
+done
+`
+
+// TestNetdataPluginOwn runs a plugin of the user's own: arguments, the
+// NETDATA_* environment (Envs win), stderr to the log, fields by name or
+// by id.
+func TestNetdataPluginOwn(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	for _, ids := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dimension_ids=%v", ids), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			cmd := h.write("plugins/my.plugin", ownPlugin)
+			require.NoError(t, os.Chmod(cmd, 0o755))
+			opts := h.options(Input{
+				Name:                 "mine",
+				Framework:            FrameworkNetdataPlugin,
+				Cmd:                  cmd,
+				NetdataOptions:       NetdataOptions{UpdateEvery: 2, DimensionIDs: ids},
+				NetdataPluginOptions: NetdataPluginOptions{Args: []string{"2", "extra"}},
+				Envs:                 []string{"NETDATA_USER_CONFIG_DIR=/nonexistent"},
+				Tags:                 map[string]string{"site": "lab"},
+			})
+			h.start(opts)
+			by := h.waitNames([]string{"my.ctx"}, 10*time.Second)
+			p := by["my.ctx"][0]
+			assert.Equal(t, map[string]string{"job": "my", "chart": "my.chart", "family": "fam", "module": "my", "site": "lab"}, tagMap(p))
+			a, b := "alpha", "b"
+			if ids {
+				a = "a"
+			}
+			assert.Equal(t, []string{a, b}, fieldKeys(p))
+			v, _ := p.Field(a)
+			assert.Equal(t, 1.0, v.Float(), "the first update")
+			v, _ = p.Field(b)
+			assert.Equal(t, -2.5, v.Float(), "multiplier and divisor")
+			env := h.logs.waitLog(t, "env every=", 1, 5*time.Second)
+			assert.Equal(t, "env every=2 internals=NO lib=set user=/nonexistent args=2 extra", env[0].Message)
+		})
+	}
+}
+
+// TestNetdataJobStates checks that failed jobs and a conf file that does
+// not parse are logged and reported while the good module runs.
+func TestNetdataJobStates(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("netdata/weather_station.chart.py", seedWeatherOneChart)
+	h.write("netdata/broken.chart.py", `from bases.FrameworkServices.SimpleService import SimpleService
+
+
+class Service(SimpleService):
+    def check(self):
+        raise RuntimeError("no station here")
+`)
+	h.write("netdata/badconf.chart.py", seedWeatherOneChart)
+	h.write("netdata/badconf.conf", "job: [unclosed\n")
+	h.start(h.options(Input{Name: "netdata", Framework: FrameworkNetdata, Dirs: []string{"netdata"}}))
+	h.waitNames([]string{"weather_station.temperature"}, 20*time.Second)
+	failed := h.logs.waitLog(t, "netdata job failed", 1, 10*time.Second)
+	assert.Equal(t, "broken", failed[0].Attrs["module"])
+	assert.Contains(t, failed[0].Attrs["err"], "no station here")
+	inits := h.errs.wait(t, KindInit, 1, 5*time.Second)
+	assert.Equal(t, "badconf", inits[0].Collector)
+	assert.Contains(t, inits[0].Message, "badconf.conf")
+	var states []string
+	for _, j := range h.sup.NetdataJobs("netdata") {
+		states = append(states, j.Module+"="+j.State)
+	}
+	assert.Contains(t, states, "broken=failed")
+	assert.Contains(t, states, "weather_station=active")
+	assert.Nil(t, h.sup.NetdataJobs("nosuch"))
+}
