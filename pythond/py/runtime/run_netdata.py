@@ -72,7 +72,6 @@ JOB_DEFAULTS = ('update_every', 'priority', 'autodetection_retry',
 BASE_DEFAULTS = {'update_every': 1, 'priority': 60000,
                  'autodetection_retry': 0, 'chart_cleanup': 10,
                  'penalty': True}
-BAD_COMMAND_CHARS = ('&', '|', ';', '>', '<')
 _RUNTIME_MODULES = ('_collectkit_channel', '_collectkit_loader',
                     '_collectkit_scheduler', 'run_netdata', 'run_datakit')
 MISSING_HINTS = {

@@ -13,10 +13,6 @@ import time
 from bases.charts import Charts, ChartError
 from bases.loggers import PythonDLimitedLogger
 
-RUNTIME_CHART_UPDATE = 'BEGIN netdata.runtime_{job_name} {since_last}\n' \
-                       'SET run_time = {elapsed}\n' \
-                       'END\n'
-
 PENALTY_EVERY = 5
 MAX_PENALTY = 600
 MODULE_PREFIX = 'pythond_'
