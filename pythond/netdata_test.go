@@ -456,3 +456,45 @@ class Service(SimpleService):
 	assert.Contains(t, states, "weather_station=active")
 	assert.Nil(t, h.sup.NetdataJobs("nosuch"))
 }
+
+// TestNetdataSysPath checks that a python.d module sees bases and
+// third_party but neither the DataKit framework nor the runtime.
+func TestNetdataSysPath(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("netdata/iso.chart.py", `import importlib
+
+from bases.FrameworkServices.SimpleService import SimpleService
+
+NAMES = ['bases', 'third_party', 'datakit_framework', '_collectkit_channel',
+         '_collectkit_loader', '_collectkit_scheduler', 'run_datakit']
+ORDER = ['imports']
+CHARTS = {'imports': {'options': [None, 'Imports', 'ok', 'iso', 'iso.imports', 'line'],
+                      'lines': [[n] for n in NAMES]}}
+
+
+class Service(SimpleService):
+    def __init__(self, configuration=None, name=None):
+        SimpleService.__init__(self, configuration=configuration, name=name)
+        self.order = ORDER
+        self.definitions = CHARTS
+
+    def get_data(self):
+        data = {}
+        for n in NAMES:
+            try:
+                importlib.import_module(n)
+                data[n] = 1
+            except ImportError:
+                data[n] = 0
+        return data
+`)
+	h.start(h.options(Input{Name: "netdata", Framework: FrameworkNetdata, Dirs: []string{"netdata"}}))
+	p := h.waitNames([]string{"iso.imports"}, 20*time.Second)["iso.imports"][0]
+	got := map[string]float64{}
+	for _, f := range p.Fields {
+		got[f.Key] = f.Value.Float()
+	}
+	assert.Equal(t, map[string]float64{"bases": 1, "third_party": 1, "datakit_framework": 0, "_collectkit_channel": 0,
+		"_collectkit_loader": 0, "_collectkit_scheduler": 0, "run_datakit": 0}, got)
+}
