@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/httpapi"
 )
 
 // buildAgent compiles this command once per test binary run.
@@ -341,12 +343,101 @@ func TestRemoteAccessWithoutTokenMustBeIntended(t *testing.T) {
 }
 
 func TestHTTPLimitsConfig(t *testing.T) {
-	cfg, err := parseConfig("agent.toml", []byte("[http]\nmax_body_bytes = 1024\nmax_decoded_bytes = 4096\nmax_in_flight = 3\n"))
+	cfg, err := parseConfig("agent.toml", []byte(`[http]
+max_body_bytes = 1024
+max_decoded_bytes = 4096
+max_points = 10
+max_in_flight = 3
+max_in_flight_bytes = 65536
+body_read_timeout = "5s"
+min_body_rate = 100
+max_push_labels = 8
+max_push_label_bytes = 512
+max_connections = 16
+`))
 	require.NoError(t, err)
-	assert.Equal(t, HTTPConfig{MaxBodyBytes: 1024, MaxDecodedBytes: 4096, MaxInFlight: 3}, cfg.HTTP)
-	assert.Equal(t, 3, cfg.HTTP.maxInFlight())
-	assert.Equal(t, defaultMaxInFlight, HTTPConfig{}.maxInFlight(), "the agent limits requests in flight by default")
-	assert.Zero(t, HTTPConfig{MaxInFlight: -1}.maxInFlight(), "negative: no limit")
+	assert.Equal(t, httpapi.Limits{MaxBodyBytes: 1024, MaxDecodedBytes: 4096, MaxPoints: 10, MaxInFlight: 3, MaxInFlightBytes: 65536,
+		BodyReadTimeout: 5 * time.Second, MinBodyRate: 100, MaxPushLabels: 8, MaxPushLabelBytes: 512}, cfg.HTTP.limits())
+	assert.Equal(t, 16, cfg.HTTP.maxConnections())
+	assert.Equal(t, defaultMaxInFlight, HTTPConfig{}.limits().MaxInFlight, "the agent limits requests in flight by default")
+	assert.Zero(t, HTTPConfig{MaxInFlight: -1}.limits().MaxInFlight, "negative: no limit")
+	assert.Equal(t, defaultMaxConnections, HTTPConfig{}.maxConnections())
+	assert.Zero(t, HTTPConfig{MaxConnections: -1}.maxConnections())
+}
+
+func TestHTTPLimitsApply(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n[http]\nmax_body_bytes = 100\nmax_points = 3\n")
+	p := startAgent(t, "-config", cfg)
+	code, body := p.post(t, "/v1/write/metric", "", strings.Repeat("m v=1i\n", 20))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code, body)
+	code, body = p.post(t, "/v1/write/metric", "", strings.Repeat("m v=1i\n", 4))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code, body)
+	code, body = p.post(t, "/v1/write/metric", "", strings.Repeat("m v=1i\n", 3))
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, 0, p.stop(t))
+}
+
+func TestMetricsRouteIsGuarded(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "a.toml", fmt.Sprintf(`listen = "127.0.0.1:0"
+token = "s3cret"
+[sink]
+kind = "influx"
+url = "http://127.0.0.1:9/write"
+buffer_dir = %q
+`, filepath.Join(dir, "buf")))
+	p := startAgent(t, "-config", cfg)
+	get := func(header ...string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, "http://"+p.addr+"/metrics", nil)
+		require.NoError(t, err)
+		for i := 0; i < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get()
+	assert.Equal(t, http.StatusForbidden, code, "no token")
+	assert.Contains(t, body, "datakit.invalidToken")
+	code, body = get("X-Token", "s3cret", "X-Forwarded-For", "203.0.113.7")
+	assert.Equal(t, http.StatusForbidden, code, "not loopback")
+	assert.Contains(t, body, "datakit.publicAccessDisabled")
+	code, body = get("X-Token", "s3cret")
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, "collectkit_forward_buffered_points")
+	assert.Equal(t, 0, p.stop(t))
+}
+
+// TestFullDiskIsBusyAndClears is the reproduction of -out on a full disk:
+// writes are answered 429 (not 500) without naming the file, what was
+// acknowledged is all stored, writes succeed again once space is freed,
+// and the agent exits 0.
+func TestFullDiskIsBusyAndClears(t *testing.T) {
+	fs := mountTmpfs(t, "64k")
+	filler := filepath.Join(fs, "filler")
+	require.NoError(t, os.WriteFile(filler, make([]byte, 32<<10), 0o644))
+	outDir := filepath.Join(fs, "out")
+	p := startAgent(t, "-config", writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n"), "-out", outDir)
+	batch := strings.Repeat("full_disk,host=h value=1i,ratio=0.5 1700000000000000000\n", 50)
+	acked, code, body := 0, 0, ""
+	for range 200 {
+		if code, body = p.post(t, "/v1/write/metric", "", batch); code != http.StatusOK {
+			break
+		}
+		acked += 50
+	}
+	require.Equal(t, http.StatusTooManyRequests, code, body)
+	assert.NotContains(t, body, fs, "the client is not told server paths")
+	assert.Contains(t, body, "datakit.sinkBusy")
+	require.NoError(t, os.Remove(filler))
+	code, body = p.post(t, "/v1/write/metric", "", batch)
+	require.Equal(t, http.StatusOK, code, "space is back: %s", body)
+	acked += 50
+	assert.Equal(t, 0, p.stop(t))
+	assert.Len(t, readLines(t, filepath.Join(outDir, "metric.lp")), acked)
 }
 
 func TestBadConfigFileExitsWithClearError(t *testing.T) {

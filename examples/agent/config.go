@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/collectkit/collectkit/forward"
+	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/pythond"
 )
 
@@ -46,16 +48,65 @@ type Config struct {
 // once when [http] max_in_flight is not set.
 const defaultMaxInFlight = 64
 
-// HTTPConfig is the [http] table: the write API's request limits. Zero
-// means the default (httpapi's, or defaultMaxInFlight); negative means no
-// limit.
+// HTTPConfig is the [http] table: the write API's request limits (see
+// httpapi.Limits for how they work together). Zero means the default
+// (httpapi's, or the agent's where it sets one); negative means no limit.
 type HTTPConfig struct {
 	// MaxBodyBytes caps a request body as received (413 over it).
 	MaxBodyBytes int64 `toml:"max_body_bytes"`
 	// MaxDecodedBytes caps a body once decompressed (413 over it).
 	MaxDecodedBytes int64 `toml:"max_decoded_bytes"`
-	// MaxInFlight caps the write requests processed at once (429 over it).
+	// MaxPoints caps the points (lines, JSON elements, samples) of one
+	// request (413 over it).
+	MaxPoints int `toml:"max_points"`
+	// MaxInFlight caps the write requests processed at once (429 over
+	// it); zero: defaultMaxInFlight.
 	MaxInFlight int `toml:"max_in_flight"`
+	// MaxInFlightBytes is the memory budget of all requests in flight
+	// (429 when it is used up, 413 for a request that needs more).
+	MaxInFlightBytes int64 `toml:"max_in_flight_bytes"`
+	// BodyReadTimeout is how long a body may go without a byte (408).
+	BodyReadTimeout pythond.Duration `toml:"body_read_timeout"`
+	// MinBodyRate is the slowest average rate, in bytes per second, a
+	// body may arrive at after BodyReadTimeout (408).
+	MinBodyRate int64 `toml:"min_body_rate"`
+	// MaxPushLabels and MaxPushLabelBytes bound one Pushgateway sample's
+	// labels (400).
+	MaxPushLabels     int `toml:"max_push_labels"`
+	MaxPushLabelBytes int `toml:"max_push_label_bytes"`
+	// MaxConnections caps the open client connections; the listener
+	// accepts no more until one closes. Zero: defaultMaxConnections.
+	MaxConnections int `toml:"max_connections"`
+}
+
+// defaultMaxConnections is the agent's cap on open connections when
+// [http] max_connections is not set.
+const defaultMaxConnections = 1024
+
+// limits returns the httpapi limits the table sets.
+func (h HTTPConfig) limits() httpapi.Limits {
+	return httpapi.Limits{
+		MaxBodyBytes:      h.MaxBodyBytes,
+		MaxDecodedBytes:   h.MaxDecodedBytes,
+		MaxPoints:         h.MaxPoints,
+		MaxInFlight:       h.maxInFlight(),
+		MaxInFlightBytes:  h.MaxInFlightBytes,
+		BodyReadTimeout:   time.Duration(h.BodyReadTimeout),
+		MinBodyRate:       h.MinBodyRate,
+		MaxPushLabels:     h.MaxPushLabels,
+		MaxPushLabelBytes: h.MaxPushLabelBytes,
+	}
+}
+
+// maxConnections is the listener's cap; zero means none.
+func (h HTTPConfig) maxConnections() int {
+	switch {
+	case h.MaxConnections == 0:
+		return defaultMaxConnections
+	case h.MaxConnections < 0:
+		return 0
+	}
+	return h.MaxConnections
 }
 
 // maxInFlight is the limit handed to httpapi: zero there means none.

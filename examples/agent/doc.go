@@ -27,10 +27,17 @@
 //	allow_remote = true                accept non-loopback clients; needs a token, or
 //	allow_remote_without_token = true  to say that open access is intended
 //	[http]                             request limits (0: default, negative: none)
-//	max_body_bytes, max_decoded_bytes, max_in_flight (default 64)
+//	max_body_bytes, max_decoded_bytes, max_points, max_in_flight_bytes,
+//	body_read_timeout, min_body_rate, max_push_labels, max_push_label_bytes
+//	                                   httpapi.Limits, its defaults
+//	max_in_flight = 64                 write requests processed at once
+//	max_connections = 1024             open client connections
 //	[sink]
 //	sync = "always"                    fsync policy of kind "file" and "influx"
 //	sync_interval = "1s"
+//
+// GET /metrics (the forwarder's counters) is guarded like the write API:
+// loopback only unless allow_remote, and the token when one is set.
 //
 // SIGINT or SIGTERM stops it cleanly: the HTTP server drains, Python
 // collectors are stopped, sinks are flushed, and it exits 0.

@@ -79,12 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		GlobalHostTags:   cfg.GlobalTags,
 		Token:            cfg.Token,
 		AllowNonLoopback: cfg.AllowRemote,
-		Limits: httpapi.Limits{
-			MaxBodyBytes:    cfg.HTTP.MaxBodyBytes,
-			MaxDecodedBytes: cfg.HTTP.MaxDecodedBytes,
-			MaxInFlight:     cfg.HTTP.maxInFlight(),
-		},
-		Logger: logger.With("component", "httpapi"),
+		Limits:           cfg.HTTP.limits(),
+		Logger:           logger.With("component", "httpapi"),
 		Hooks: httpapi.Hooks{
 			// The handler keeps every reported error; the agent also logs
 			// those posted by external collectors (the Python supervisor
@@ -133,13 +129,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/", handler)
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+	// The host's own route gets the checks of every write API route:
+	// loopback only unless allow_remote, and the token when one is set.
+	mux.Handle("GET /metrics", handler.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		out.writeMetrics(w)
-	})
+	})))
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return errors.Join(fmt.Errorf("listen: %w", err), out.close())
+	}
+	if n := cfg.HTTP.maxConnections(); n > 0 {
+		ln = limitListener(ln, n)
 	}
 	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
 	// Bounded so that a stalled client cannot hold a connection forever;
