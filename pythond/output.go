@@ -118,7 +118,8 @@ func captureLines(ctx context.Context, r io.Reader, logger *slog.Logger, stream 
 // lineLevel picks a line's log level: stdout is Info; stderr is Warn
 // unless the line starts with a Telegraf-style prefix ("E! ", "W! ",
 // "I! ", "D! ") or a Python logging level ("ERROR:", "WARNING:", ...),
-// in which case that level is used (and a Telegraf prefix is removed).
+// or is a Netdata plugin's record (a time, then "python.d INFO: "), in
+// which case that level is used (and a Telegraf prefix is removed).
 func lineLevel(stream string, line []byte) (slog.Level, []byte) {
 	if stream == "stdout" {
 		return slog.LevelInfo, line
@@ -138,6 +139,15 @@ func lineLevel(stream string, line []byte) (slog.Level, []byte) {
 	for _, p := range pyLevels {
 		if bytes.HasPrefix(line, p.prefix) {
 			return p.level, line
+		}
+	}
+	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
+		// A Netdata plugin's log: "2026-12-01 22:45:29: python.d INFO: ...".
+		head := line[:min(len(line), 64)]
+		for _, p := range pyLevels {
+			if i := bytes.Index(head, p.prefix); i > 0 && head[i-1] == ' ' && bytes.HasPrefix(line[i+len(p.prefix):], []byte(": ")) {
+				return p.level, line
+			}
 		}
 	}
 	return slog.LevelWarn, line

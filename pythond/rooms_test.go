@@ -231,3 +231,28 @@ class P(DataKitFramework):
 	assert.Subset(t, callbacks, []string{"Sink.Write", "Constraint.OnWarnings", "OnError"})
 	assert.Positive(t, sink.got.Load())
 }
+
+func TestLineLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		stream, line string
+		level        slog.Level
+		msg          string
+	}{
+		{"stdout", "ERROR: x", slog.LevelInfo, "ERROR: x"},
+		{"stderr", "E! broke", slog.LevelError, "broke"},
+		{"stderr", "D! detail", slog.LevelDebug, "detail"},
+		{"stderr", "WARNING:root:careful", slog.LevelWarn, "WARNING:root:careful"},
+		{"stderr", "INFO: fine", slog.LevelInfo, "INFO: fine"},
+		{"stderr", "Traceback (most recent call last):", slog.LevelError, "Traceback (most recent call last):"},
+		{"stderr", "2026-12-01 22:45:29: python.d INFO: plugin[main] : using python v3", slog.LevelInfo, "2026-12-01 22:45:29: python.d INFO: plugin[main] : using python v3"},
+		{"stderr", "2026-12-01 22:45:29: python.d ERROR: example[x] : boom", slog.LevelError, "2026-12-01 22:45:29: python.d ERROR: example[x] : boom"},
+		{"stderr", "2026-12-01 22:45:29: python.d DEBUG: x", slog.LevelDebug, "2026-12-01 22:45:29: python.d DEBUG: x"},
+		{"stderr", "2026 numbers mentioning INFO without the shape", slog.LevelWarn, "2026 numbers mentioning INFO without the shape"},
+		{"stderr", "plain", slog.LevelWarn, "plain"},
+	} {
+		level, msg := lineLevel(tc.stream, []byte(tc.line))
+		assert.Equal(t, tc.level, level, tc.line)
+		assert.Equal(t, tc.msg, string(msg), tc.line)
+	}
+}
