@@ -124,7 +124,8 @@
 // against 1.5 ms for 1,000 typical points), which is most of what a
 // report costs a script; version 2 of its format has no back-references
 // and writes every str as UTF-8, and the host reads exactly that subset
-// with a strict, bounded decoder of its own. Values map as DataKit's JSON
+// with a strict, bounded decoder of its own (internal/wire; its FORMAT.md
+// is the one specification of the frames and payloads). Values map as DataKit's JSON
 // API maps them. Every int becomes a float64 field, as in DataKit (whose
 // JSON decoder reads every number as a float64), so a script writes
 // f1=123 and not f1=123i, in pipe and HTTP mode alike: ints beyond 2^53
