@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -597,3 +600,72 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 }
 
 var batchRE = regexp.MustCompile(`^kill9,batch=(\w+),i=\d+ v=\d+i \d+$`)
+
+// TestForwarderOnAFullDiskRecovers is the reproduction of a buffer_dir on a
+// small file system: with the backend down, writes get 429 once the disk is
+// full; after everything is delivered (buffered_points 0) 1,000-line
+// batches are accepted again without a restart.
+func TestForwarderOnAFullDiskRecovers(t *testing.T) {
+	fs := mountTmpfs(t, "256k")
+	var down atomic.Bool
+	down.Store(true)
+	var received atomic.Int64
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		b, _ := io.ReadAll(zr)
+		received.Add(int64(bytes.Count(b, []byte{'\n'})))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer backend.Close()
+	cfg := writeFile(t, t.TempDir(), "a.toml", fmt.Sprintf(`listen = "127.0.0.1:0"
+[sink]
+kind = "influx"
+url = "%s/write"
+buffer_dir = %q
+`, backend.URL, filepath.Join(fs, "buf")))
+	p := startAgent(t, "-config", cfg)
+	batch := func(n int) string {
+		var b strings.Builder
+		for i := range 1000 {
+			fmt.Fprintf(&b, "full,batch=%d,i=%d value=%di,ratio=0.25 %d\n", n, i, i, 1700000000000000000+n*1000+i)
+		}
+		return b.String()
+	}
+	buffered := func() string {
+		resp, err := http.Get("http://" + p.addr + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`(?m)^collectkit_forward_buffered_points (\d+)$`).FindStringSubmatch(string(b))
+		require.NotNil(t, m, "%s", b)
+		return m[1]
+	}
+	acked, code, body := 0, 0, ""
+	for n := 0; n < 100; n++ {
+		if code, body = p.post(t, "/v1/write/metric", "", batch(n)); code != http.StatusOK {
+			break
+		}
+		acked += 1000
+	}
+	require.Equal(t, http.StatusTooManyRequests, code, "a full disk is busy: %s", body)
+	assert.NotContains(t, body, fs, "the client is not told server paths")
+
+	down.Store(false)
+	waitFor(t, 15*time.Second, "buffered_points 0", func() bool { return buffered() == "0" })
+	for n := 100; n < 108; n++ { // twice what the file system holds
+		code, body = p.post(t, "/v1/write/metric", "", batch(n))
+		require.Equal(t, http.StatusOK, code, "batch %d after delivery: %s", n, body)
+		acked += 1000
+		waitFor(t, 15*time.Second, "buffered_points 0", func() bool { return buffered() == "0" })
+	}
+	assert.Equal(t, 0, p.stop(t))
+	assert.EqualValues(t, acked, received.Load())
+}

@@ -154,3 +154,13 @@ func TestFileSinkFullDisk(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.Len(t, readLines(t, name), acked)
 }
+
+func TestFileSinkKeepsNoLargeBuffer(t *testing.T) {
+	s, err := newFileSink(t.TempDir(), fileSinkOptions{Sync: forward.SyncNever})
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Write(context.Background(), point.Batch{Category: point.Metric, Points: linePoints(0, 100000)}))
+	cf, err := s.file(point.Metric)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, cap(cf.buf), maxKeptBuffer, "a large batch is written in chunks and its buffer not kept")
+}

@@ -85,7 +85,10 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // /datakit/, and the counter's statistics.
 func newApp(logger *slog.Logger) (http.Handler, error) {
 	stats := newCounter()
-	api, err := httpapi.New(httpapi.Options{Sink: stats, Version: "embed-example/1.0", Logger: logger})
+	// httpapi bounds each request's cost by default; how many run at once
+	// is the host's choice.
+	api, err := httpapi.New(httpapi.Options{Sink: stats, Version: "embed-example/1.0", Logger: logger,
+		Limits: httpapi.Limits{MaxInFlight: 64}})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{Addr: *listen, Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *listen, Handler: app, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
