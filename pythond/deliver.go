@@ -55,8 +55,7 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 	b := point.Batch{Category: cat, Input: in.Name, Points: out}
 	if len(warns) > 0 {
 		if s.onWarnings != nil {
-			fs := &frameServer{s: s, in: in}
-			if err := fs.guard(ctx, "Constraint.OnWarnings", func() { s.onWarnings(ctx, b, warns) }); err != nil {
+			if err := guard(ctx, in, "Constraint.OnWarnings", func() { s.onWarnings(ctx, b, warns) }); err != nil {
 				s.deliveryFailed(ctx, in, collector, err)
 				return err
 			}

@@ -93,7 +93,7 @@ func (fs *frameServer) serve(ctx context.Context, r io.Reader) {
 					fs.buf = payload
 					switch {
 					case own:
-						fs.guard(ctx, "frame "+string(rune(h.Kind)), func() { handle(ctx, meta, payload) })
+						guard(ctx, in, "frame "+string(rune(h.Kind)), func() { handle(ctx, meta, payload) })
 					case h.Kind == wire.KindLog:
 						fs.log(ctx, payload)
 					default:
@@ -114,12 +114,13 @@ func (fs *frameServer) serve(ctx context.Context, r io.Reader) {
 	}
 }
 
-// guard runs f, turning a panic into a logged error, which it returns.
-func (fs *frameServer) guard(ctx context.Context, what string, f func()) (err error) {
+// guard runs f, turning a panic into an error logged with its stack,
+// which it returns.
+func guard(ctx context.Context, in *resolvedInput, what string, f func()) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%s panicked: %v", what, v)
-			fs.in.logger.ErrorContext(ctx, "host callback panicked", "callback", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			in.logger.ErrorContext(ctx, "host callback panicked", "callback", what, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
 	f()
@@ -195,7 +196,7 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 	if fs.failure == nil {
 		if len(fs.warns) > 0 {
 			if fs.s.onWarnings != nil {
-				if err := fs.guard(ctx, "Constraint.OnWarnings", func() { fs.s.onWarnings(ctx, batch, fs.warns) }); err != nil {
+				if err := guard(ctx, fs.in, "Constraint.OnWarnings", func() { fs.s.onWarnings(ctx, batch, fs.warns) }); err != nil {
 					fs.fail("collectkit.hostPanic", err)
 				}
 			}
