@@ -362,7 +362,8 @@ func ndBenchRun(b *testing.B, root string, in Input, marker string, updates int)
 // from _get_data and gives 50 points.
 //
 // Each side runs under a Supervisor of its own, one after the other in
-// the same benchmark op (so in one run, under the same machine load),
+// the same benchmark op (in one run, less than a minute apart; not at
+// once, as this process's CPU could not be told apart then),
 // with the same interpreter, module file and sink (which only counts and
 // checks points: 50 charts, 20 fields each). After 2 warm-up updates
 // (process start, imports, job check, chart definitions and the first
@@ -388,6 +389,8 @@ func ndBenchRun(b *testing.B, root string, in Input, marker string, updates int)
 // (*-host-cpu-s/100updates), and ours/pyd, the ratio of the totals.
 //
 //	go test -run '^$' -bench NetdataCPU -benchtime 1x ./pythond/
+//
+// (about 45 s; -count 3 shows the spread).
 func BenchmarkNetdataCPU(b *testing.B) {
 	const (
 		plugin = "/usr/lib/netdata/plugins.d/python.d.plugin"
