@@ -498,3 +498,58 @@ class Service(SimpleService):
 	assert.Equal(t, map[string]float64{"bases": 1, "third_party": 1, "datakit_framework": 0, "_collectkit_channel": 0,
 		"_collectkit_loader": 0, "_collectkit_scheduler": 0, "run_datakit": 0}, got)
 }
+
+// TestNetdataBothRooms runs Debian's stock example module, in place,
+// under framework netdata (our runtime) and under framework
+// netdata-plugin (the real python.d.plugin): the same charts give points
+// with the same measurement, tags and fields.
+func TestNetdataBothRooms(t *testing.T) {
+	t.Parallel()
+	const (
+		plugin  = "/usr/lib/netdata/plugins.d/python.d.plugin"
+		modules = "/usr/lib/netdata/python.d"
+		stock   = "/usr/lib/netdata/conf.d/python.d"
+	)
+	for _, p := range []string{plugin, modules + "/example.chart.py", stock + "/example.conf", "/usr/bin/python3"} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is missing: install netdata-plugins-python", p)
+			}
+			t.Skipf("%s is missing: install netdata-plugins-python", p)
+		}
+	}
+	h := newHarness(t)
+	// Both read the stock example.conf; a python.d.conf of our own turns
+	// the module on (the stock one turns it off).
+	etc := h.write("etc/python.d.conf", "example: yes\n")
+	etcDir := strings.TrimSuffix(etc, "/python.d.conf")
+	require.NoError(t, os.Symlink(stock, etcDir+"/python.d"))
+	h.start(h.options(
+		Input{Name: "ours", Framework: FrameworkNetdata, Cmd: "/usr/bin/python3", Dirs: []string{modules},
+			NetdataOptions: NetdataOptions{ConfDir: etcDir + "/python.d", Modules: []string{"example"}}},
+		Input{Name: "real", Framework: FrameworkNetdataPlugin, Cmd: plugin,
+			NetdataPluginOptions: NetdataPluginOptions{Args: []string{"1", "example"}},
+			Envs:                 []string{"NETDATA_USER_CONFIG_DIR=" + etcDir}},
+	))
+	deadline := time.Now().Add(30 * time.Second)
+	var ours, real []point.Point
+	for time.Now().Before(deadline) && (len(ours) == 0 || len(real) == 0) {
+		ours, real = nil, nil
+		for _, b := range h.rec.Batches() {
+			switch b.Input {
+			case "ours":
+				ours = append(ours, b.Points...)
+			case "real":
+				real = append(real, b.Points...)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NotEmpty(t, ours, h.logs.dump())
+	require.NotEmpty(t, real, h.logs.dump())
+	shape := func(p point.Point) string {
+		return fmt.Sprintf("%s %v %v", p.Name, tagMap(p), fieldKeys(p))
+	}
+	assert.Equal(t, shape(real[0]), shape(ours[0]))
+	assert.Equal(t, "random map[chart:example_Four_Lines.random family:random job:Four_Lines module:example] [random0 random1 random2 random3]", shape(ours[0]))
+}
