@@ -49,6 +49,10 @@ type Forwarder struct {
 // whose 2xx would count the batch as delivered.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
+// maxPooledEncodeBytes is the largest encoding buffer Write keeps for
+// reuse.
+const maxPooledEncodeBytes = 4 << 20
+
 type encodeState struct {
 	enc protocol.LineEncoder
 	buf []byte
@@ -114,7 +118,13 @@ func (f *Forwarder) Write(ctx context.Context, b point.Batch) error {
 		return fmt.Errorf("forward: batch has invalid category %v", b.Category)
 	}
 	st := f.pool.Get().(*encodeState)
-	defer f.pool.Put(st)
+	defer func() {
+		// One large batch must not pin its encoding buffer in the pool.
+		if cap(st.buf) > maxPooledEncodeBytes {
+			st.buf = nil
+		}
+		f.pool.Put(st)
+	}()
 	st.enc.Precision = f.ep.precision
 	buf := st.buf[:0]
 	now := time.Now()
