@@ -368,6 +368,16 @@ max_connections = 16
 	assert.Zero(t, HTTPConfig{MaxConnections: -1}.maxConnections())
 }
 
+func TestMemoryLimit(t *testing.T) {
+	assert.EqualValues(t, defaultMemoryLimit, memoryLimit(0, ""))
+	assert.EqualValues(t, 1<<30, memoryLimit(1<<30, "100MiB"), "the configuration wins")
+	assert.Zero(t, memoryLimit(0, "100MiB"), "GOMEMLIMIT is left to the runtime")
+	assert.Zero(t, memoryLimit(-1, ""), "negative: none")
+	cfg, err := parseConfig("agent.toml", []byte("memory_limit = 268435456\n"))
+	require.NoError(t, err)
+	assert.EqualValues(t, 256<<20, cfg.MemoryLimit)
+}
+
 func TestHTTPLimitsApply(t *testing.T) {
 	cfg := writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n[http]\nmax_body_bytes = 100\nmax_points = 3\n")
 	p := startAgent(t, "-config", cfg)

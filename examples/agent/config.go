@@ -36,6 +36,12 @@ type Config struct {
 	// AllowRemoteWithoutToken accepts allow_remote without a token: any
 	// host that can reach the listener may write (DataKit's behaviour).
 	AllowRemoteWithoutToken bool `toml:"allow_remote_without_token"`
+	// MemoryLimit is the Go runtime's soft memory limit, in bytes: the
+	// garbage collector works harder as the heap nears it, so that what
+	// requests in flight may hold (httpapi's budget) is not doubled by
+	// garbage not yet collected. Zero: defaultMemoryLimit, unless the
+	// GOMEMLIMIT environment variable is set; negative: none.
+	MemoryLimit int64 `toml:"memory_limit"`
 	// HTTP bounds what requests may cost.
 	HTTP   HTTPConfig `toml:"http"`
 	Inputs struct {
@@ -43,6 +49,10 @@ type Config struct {
 	} `toml:"inputs"`
 	Sink SinkConfig `toml:"sink"`
 }
+
+// defaultMemoryLimit is the agent's soft memory limit when neither
+// memory_limit nor GOMEMLIMIT is set.
+const defaultMemoryLimit = 384 << 20
 
 // defaultMaxInFlight is the agent's cap on write requests processed at
 // once when [http] max_in_flight is not set.

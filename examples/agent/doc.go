@@ -26,6 +26,8 @@
 //	token = "..."                      required of every client when set
 //	allow_remote = true                accept non-loopback clients; needs a token, or
 //	allow_remote_without_token = true  to say that open access is intended
+//	memory_limit = 402653184           Go soft memory limit (default 384 MiB unless
+//	                                   GOMEMLIMIT is set; negative: none)
 //	[http]                             request limits (0: default, negative: none)
 //	max_body_bytes, max_decoded_bytes, max_points, max_in_flight_bytes,
 //	body_read_timeout, min_body_rate, max_push_labels, max_push_label_bytes

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -62,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:9529"
+	}
+
+	if limit := memoryLimit(cfg.MemoryLimit, os.Getenv("GOMEMLIMIT")); limit > 0 {
+		debug.SetMemoryLimit(limit)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -204,6 +209,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runErr
 		}
 	}
+}
+
+// memoryLimit returns the soft memory limit to set, or 0 to leave the
+// runtime's (GOMEMLIMIT's, or none) alone.
+func memoryLimit(configured int64, env string) int64 {
+	switch {
+	case configured > 0:
+		return configured
+	case configured < 0 || env != "":
+		return 0
+	}
+	return defaultMemoryLimit
 }
 
 // loadConfig reads the configuration file, or the embedded default with

@@ -8,7 +8,8 @@
 //
 // Each writer loops over a weighted mix of requests: valid line protocol
 // (plain and gzip) and JSON, gzip bombs, oversize bodies, bodies that
-// trickle in, and garbage. The agent writes what it accepts to -out files;
+// trickle in, garbage, Pushgateway samples with 16k labels, and 30 MiB
+// /v1/lasterror posts. The agent writes what it accepts to -out files;
 // after the run it is stopped with SIGTERM and the lines in the files are
 // counted. It reports requests by kind and status, points acknowledged
 // (lines of requests answered 2xx), points stored (lines in DIR/*.lp), and
@@ -58,13 +59,15 @@ const (
 	oversize
 	slowBody
 	garbage
+	pushLabels
+	lastError
 	nKinds
 )
 
-var kindNames = [nKinds]string{"valid_lp", "valid_lp_gzip", "valid_json", "gzip_bomb", "oversize", "slow_body", "garbage"}
+var kindNames = [nKinds]string{"valid_lp", "valid_lp_gzip", "valid_json", "gzip_bomb", "oversize", "slow_body", "garbage", "push_labels", "lasterror_30m"}
 
 // weights of the request mix, in percent.
-var weights = [nKinds]int{35, 15, 15, 8, 7, 7, 13}
+var weights = [nKinds]int{33, 14, 14, 7, 6, 7, 12, 4, 3}
 
 func (k kind) valid() bool { return k <= validJSON }
 
@@ -88,7 +91,7 @@ func (t *tally) add(k kind, class string, points int64, took time.Duration) {
 	t.status[k][class]++
 	if class == "2xx" {
 		t.acked += points
-		if !k.valid() {
+		if !k.valid() && k != lastError { // a lasterror post is accepted, truncated
 			t.hostileOK++
 		}
 	}
@@ -135,6 +138,7 @@ func run() error {
 
 	bomb, bombLines := makeBomb()
 	fmt.Printf("gzip bomb: %d bytes compressed, %d lines\n", len(bomb), bombLines)
+	fix := fixtures{bomb: bomb, bombLines: bombLines, labels: makeLabels(16384), lastError: makeLastError(30 << 20)}
 
 	cmd := exec.Command(bin, "-config", cfg, "-out", outDir)
 	pr, pw := io.Pipe()
@@ -186,7 +190,7 @@ func run() error {
 			r := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for n := 0; ctx.Err() == nil; n++ {
 				k := pick(r)
-				req, points, cancelReq := build(k, r, addr, w, n, bomb, bombLines)
+				req, points, cancelReq := build(k, r, addr, w, n, &fix)
 				began := time.Now()
 				resp, err := client.Do(req)
 				class := "error"
@@ -332,7 +336,7 @@ func pick(r *rand.Rand) kind {
 
 // build makes one request of kind k and returns how many points it
 // carries (acknowledged if it is answered 2xx).
-func build(k kind, r *rand.Rand, addr string, w, n int, bomb []byte, bombLines int64) (*http.Request, int64, context.CancelFunc) {
+func build(k kind, r *rand.Rand, addr string, w, n int, fix *fixtures) (*http.Request, int64, context.CancelFunc) {
 	cat := "metric"
 	if r.IntN(4) == 0 {
 		cat = "logging"
@@ -373,7 +377,7 @@ func build(k kind, r *rand.Rand, addr string, w, n int, bomb []byte, bombLines i
 		b.WriteByte(']')
 		payload, points, ctype = b.Bytes(), int64(elems), "application/json"
 	case gzipBomb:
-		payload, enc, points = bomb, "gzip", bombLines
+		payload, enc, points = fix.bomb, "gzip", fix.bombLines
 	case oversize:
 		length = 100 << 20
 		body = &repeatReader{line: []byte("oversize,kind=plain value=1i\n"), left: length}
@@ -402,6 +406,13 @@ func build(k kind, r *rand.Rand, addr string, w, n int, bomb []byte, bombLines i
 			payload = append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, bytes.Repeat([]byte("x"), 1+r.IntN(1<<20))...)
 			enc = "gzip"
 		}
+	case pushLabels:
+		// One sample with 16k labels: quadratic in a naive parser.
+		url = "http://" + addr + fmt.Sprintf("/metrics/job/soak%d", w)
+		payload, ctype, points = fix.labels, "text/plain; version=0.0.4", 1
+	case lastError:
+		url = "http://" + addr + "/v1/lasterror"
+		payload, ctype = fix.lastError, "application/json"
 	}
 	if payload != nil {
 		body, length = bytes.NewReader(payload), int64(len(payload))
@@ -417,6 +428,33 @@ func build(k kind, r *rand.Rand, addr string, w, n int, bomb []byte, bombLines i
 		req.Header.Set("Content-Encoding", enc)
 	}
 	return req, points, cancel
+}
+
+// fixtures are the large request bodies, made once and shared.
+type fixtures struct {
+	bomb      []byte
+	bombLines int64
+	labels    []byte
+	lastError []byte
+}
+
+// makeLabels returns a Pushgateway text body of one sample with n labels.
+func makeLabels(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("soak_labels{")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "l%d=\"v\"", i)
+	}
+	b.WriteString("} 1\n")
+	return b.Bytes()
+}
+
+// makeLastError returns a /v1/lasterror body whose err_content is n bytes.
+func makeLastError(n int) []byte {
+	return []byte(`{"input":"soak","source":"soak","err_content":"` + strings.Repeat("e", n) + `"}`)
 }
 
 // makeBomb compresses 133,000,000 bytes of "a v=1i\n" lines: the issue's
