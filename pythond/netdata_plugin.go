@@ -19,7 +19,10 @@ import (
 // line by line into a chart engine (internal/netdata, one per process)
 // whose points go to the sink like every input's; stderr is logged. There
 // is no private channel. The plugin gets the NETDATA_* variables Netdata
-// sets (see pluginEnv); Input.Envs set any of them otherwise.
+// sets (see pluginEnv); Input.Envs set any of them otherwise. A plugin
+// that sends DISABLE (python.d.plugin does when it has no job) is logged
+// and, when it exits, restarted with the input's back-off like any
+// process, where Netdata would not start it again.
 
 // NetdataPluginOptions are the options of framework netdata-plugin.
 type NetdataPluginOptions struct {
