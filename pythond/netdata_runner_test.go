@@ -597,8 +597,8 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 	assert.NotEmpty(t, retry, "recovered job runs")
 	checks := ndrTimesOf(stderr, "life[retry]", "check at")
 	require.Len(t, checks, 3, "checked until it passed")
-	assert.InDelta(t, 1.0, checks[1]-checks[0], 0.3, "autodetection_retry 1")
-	assert.InDelta(t, 1.0, checks[2]-checks[1], 0.3, "autodetection_retry 1")
+	assert.InDelta(t, 1.0, checks[1]-checks[0], 0.45, "autodetection_retry 1")
+	assert.InDelta(t, 1.0, checks[2]-checks[1], 0.45, "autodetection_retry 1")
 
 	// A value int() refuses fails the update.
 	assert.Empty(t, ndrValues(out, "life_badstr.a", "x"))
@@ -608,16 +608,16 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 	times := ndrTimes(stderr, "life[fail]")
 	require.GreaterOrEqual(t, len(times), 6, stderr)
 	for i := 1; i < 5; i++ {
-		assert.InDelta(t, 1.0, times[i]-times[i-1], 0.3, "gap %d", i)
+		assert.InDelta(t, 1.0, times[i]-times[i-1], 0.45, "gap %d", i)
 	}
-	assert.InDelta(t, 3.0, times[5]-times[4], 0.3, "gap after 5 failures")
+	assert.InDelta(t, 3.0, times[5]-times[4], 0.45, "gap after 5 failures")
 	if len(times) > 6 {
-		assert.InDelta(t, 3.0, times[6]-times[5], 0.3, "penalty stays")
+		assert.InDelta(t, 3.0, times[6]-times[5], 0.45, "penalty stays")
 	}
 	// Runs are aligned to update_every on the monotonic clock.
 	for _, v := range times {
 		frac := v - float64(int64(v))
-		assert.True(t, frac < 0.2, "run at %.3f is not aligned", v)
+		assert.True(t, frac < 0.4, "run at %.3f is not aligned", v)
 	}
 }
 
@@ -826,7 +826,7 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 			fmt.Fprintf(f, "new line %d\n", i)
 		}
 	}()
-	out, stderr := ndrRun(t, 4500*time.Millisecond, jobs)
+	out, stderr := ndrRun(t, 6*time.Second, jobs)
 	cancel()
 	states := ndrStates(t, stderr)
 
