@@ -135,9 +135,33 @@ func ndrRunnerPath(t *testing.T) string {
 	return p
 }
 
-// ndrExec runs name args for d, then interrupts it; it returns stdout and
-// stderr.
-func ndrExec(t *testing.T, d time.Duration, env []string, name string, args ...string) (string, string) {
+// ndrBuf is a strings.Builder safe for a writer and a reader.
+type ndrBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *ndrBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *ndrBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// ndrUntil is what a run waits for, given its stdout and stderr so far;
+// nil waits for the whole time.
+type ndrUntil func(stdout, stderr string) bool
+
+// ndrExec runs name args until until holds (checked every 100 ms) or for
+// at most d, then interrupts it; it returns stdout and stderr. Waiting
+// for a condition rather than a fixed time keeps the tests right on a
+// loaded machine, where an interpreter may take seconds to start.
+func ndrExec(t *testing.T, d time.Duration, until ndrUntil, env []string, name string, args ...string) (string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -145,11 +169,27 @@ func ndrExec(t *testing.T, d time.Duration, env []string, name string, args ...s
 	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 3 * time.Second
-	var stdout, stderr strings.Builder
+	var stdout, stderr ndrBuf
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() == nil && err != nil {
-		t.Logf("%s exited early: %v", name, err)
+	require.NoError(t, cmd.Start())
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case err := <-waited:
+			if ctx.Err() == nil && err != nil {
+				t.Logf("%s exited early: %v", name, err)
+			}
+			done = true
+		case <-tick.C:
+			if until != nil && until(stdout.String(), stderr.String()) {
+				_ = cmd.Process.Signal(os.Interrupt)
+				<-waited
+				done = true
+			}
+		}
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -159,15 +199,29 @@ func ndrExec(t *testing.T, d time.Duration, env []string, name string, args ...s
 	return stdout.String(), stderr.String()
 }
 
-// ndrRun runs our runtime on the jobs file for d.
-func ndrRun(t *testing.T, d time.Duration, jobsFile string) (string, string) {
+// ndrBegins returns an ndrUntil that holds once stdout has n updates of
+// each chart.
+func ndrBegins(n int, charts ...string) ndrUntil {
+	return func(stdout, _ string) bool {
+		for _, c := range charts {
+			if strings.Count(stdout, "BEGIN "+c+" ") < n {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// ndrRun runs our runtime on the jobs file until until holds, for at
+// most d.
+func ndrRun(t *testing.T, d time.Duration, until ndrUntil, jobsFile string) (string, string) {
 	t.Helper()
-	return ndrExec(t, d, append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), ndrPython, ndrRunnerPath(t), "--name", "netdata", "--stdout", "--jobs-file", jobsFile)
+	return ndrExec(t, d, until, append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), ndrPython, ndrRunnerPath(t), "--name", "netdata", "--stdout", "--jobs-file", jobsFile)
 }
 
 // ndrRunReal runs the real python.d.plugin on the modules of userDir
 // (<userDir>/python.d/*.chart.py, confs in <userDir>/conf/python.d) for d.
-func ndrRunReal(t *testing.T, d time.Duration, userDir string, modules ...string) string {
+func ndrRunReal(t *testing.T, d time.Duration, until ndrUntil, userDir string, modules ...string) string {
 	t.Helper()
 	for _, sub := range []string{"conf/python.d", "lib", "lock", "python.d"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(userDir, sub), 0o755))
@@ -187,7 +241,7 @@ func ndrRunReal(t *testing.T, d time.Duration, userDir string, modules ...string
 		"NETDATA_INTERNALS_MONITORING=NO",
 		"PYTHONDONTWRITEBYTECODE=1",
 	)
-	out, _ := ndrExec(t, d, env, ndrPython, append([]string{ndrRealPlugin, "1"}, modules...)...)
+	out, _ := ndrExec(t, d, until, env, ndrPython, append([]string{ndrRealPlugin, "1"}, modules...)...)
 	return out
 }
 
@@ -332,14 +386,15 @@ func TestNetdataRunnerExampleMatchesPythonD(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(real, "conf", "python.d", "example.conf"), []byte(
 		"two_lines:\n  name: \"Two Lines\"\n  num_lines: 2\nthree:\n  num_lines: 1\n  update_every: 2\n"), 0o644))
 
+	exampleUntil := ndrBegins(3, "example_Two_Lines.random", "example_three.random")
 	var realOut string
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		realOut = ndrRunReal(t, 7500*time.Millisecond, real, "example")
+		realOut = ndrRunReal(t, 40*time.Second, exampleUntil, real, "example")
 	}()
-	ours, _ := ndrRun(t, 7500*time.Millisecond, jobs)
+	ours, _ := ndrRun(t, 40*time.Second, exampleUntil, jobs)
 	wg.Wait()
 
 	r, o := ndrProtocol(realOut), ndrProtocol(ours)
@@ -455,12 +510,12 @@ func TestNetdataRunnerChartsAPI(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			realOut = ndrRunReal(t, 9500*time.Millisecond, real, "probe")
+			realOut = ndrRunReal(t, 40*time.Second, ndrBegins(9, "probe_job1.a"), real, "probe")
 		}()
 	} else if os.Getenv("CI") != "" {
 		t.Fatal("needs the real python.d.plugin (apt-get install netdata-plugins-python)")
 	}
-	ours, stderr := ndrRun(t, 9500*time.Millisecond, jobs)
+	ours, stderr := ndrRun(t, 40*time.Second, ndrBegins(9, "probe_job1.a"), jobs)
 	wg.Wait()
 
 	o := ndrProtocol(ours)
@@ -563,7 +618,10 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 		job("badstr", map[string]any{"mode": "badstr"}),
 		job("fail", map[string]any{"mode": "fail"}),
 	}})
-	out, stderr := ndrRun(t, 12*time.Second, jobs)
+	out, stderr := ndrRun(t, 60*time.Second, func(stdout, stderr string) bool {
+		return len(ndrTimes(stderr, "life[fail]")) >= 7 && len(ndrValues(stdout, "life_ok.a", "x")) >= 9 &&
+			len(ndrValues(stdout, "life_retry.a", "x")) >= 1 && strings.Contains(stderr, "life[badstr] : update() unhandled")
+	}, jobs)
 	states := ndrStates(t, stderr)
 
 	assert.Equal(t, []string{"active", "stopped"}, ndrStatesOf(states, "life_ok"))
@@ -817,7 +875,7 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 			return
 		}
 		defer f.Close()
-		for i := 0; i < 40; i++ {
+		for i := 0; i < 160; i++ {
 			select {
 			case <-ctx.Done():
 				return
@@ -826,7 +884,16 @@ from bases.FrameworkServices.UrlService import UrlService`, "UrlService", `
 			fmt.Fprintf(f, "new line %d\n", i)
 		}
 	}()
-	out, stderr := ndrRun(t, 6*time.Second, jobs)
+	out, stderr := ndrRun(t, 40*time.Second, func(stdout, stderr string) bool {
+		return slices.Contains(ndrValues(stdout, "urlmod_local.m", "v"), 542) &&
+			slices.Contains(ndrValues(stdout, "urlstd_local.m", "v"), 401542) &&
+			slices.Contains(ndrValues(stdout, "sockmod_local.m", "v"), 78) &&
+			slices.Contains(ndrValues(stdout, "sockmod_unix.m", "v"), 34) &&
+			len(ndrValues(stdout, "logmod_local.m", "v")) >= 2 &&
+			slices.Contains(ndrValues(stdout, "execmod_script.m", "v"), 56) &&
+			slices.Contains(ndrValues(stdout, "execmod_echo.m", "v"), 12) &&
+			strings.Contains(stderr, `"mysqlmod_local", "state"`)
+	}, jobs)
 	cancel()
 	states := ndrStates(t, stderr)
 
@@ -915,7 +982,12 @@ chart_cleanup = None`, "SimpleService", `
 		ndrModule{Name: "limmod", Path: limMod, Jobs: []ndrJob{ndrNewJob("limmod", nil)}},
 		ndrModule{Name: "sqlmod", Path: sqlMod, Jobs: []ndrJob{ndrNewJob("sqlmod", nil)}},
 	)
-	out, stderr := ndrRun(t, 3500*time.Millisecond, jobs)
+	out, stderr := ndrRun(t, 40*time.Second, func(stdout, stderr string) bool {
+		return slices.Contains(ndrValues(stdout, "envmod_globals.m", "v"), 113) &&
+			len(ndrValues(stdout, "envmod_explicit.m", "v")) >= 1 &&
+			len(ndrValues(stdout, "limmod.m", "v")) >= 1 &&
+			strings.Contains(stderr, "MySQLdb") && strings.Contains(stderr, "third_party.mcrcon")
+	}, jobs)
 	// Module globals apply where the job did not set the key.
 	assert.Contains(t, out, "CHART envmod_globals.m '' 'M' 'u' 'f' 'envmod.m' line 1234 2 '' 'python.d.plugin' 'envmod'")
 	assert.Contains(t, out, "CHART envmod_explicit.m '' 'M' 'u' 'f' 'envmod.m' line 1234 1 '' 'python.d.plugin' 'envmod'")
@@ -967,7 +1039,7 @@ func TestNetdataRunnerChannel(t *testing.T) {
 	require.NoError(t, err)
 	ackR, ackW, err := os.Pipe()
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ndrPython, ndrRunnerPath(t), "--name", "netdata", "--jobs-file", jobs)
 	cmd.Env = append(os.Environ(), "COLLECTKIT_PYTHOND_FDS=3,4", "PYTHONDONTWRITEBYTECODE=1")
@@ -981,9 +1053,12 @@ func TestNetdataRunnerChannel(t *testing.T) {
 	ackR.Close()
 	defer ackW.Close()
 
+	// Frames are read until two updates of the first job came, then the
+	// runner is interrupted.
 	var frames []ndrFrame
 	done := make(chan error, 1)
 	go func() {
+		updates := 0
 		r := bufio.NewReader(dataR)
 		for {
 			var head [7]byte
@@ -999,6 +1074,11 @@ func TestNetdataRunnerChannel(t *testing.T) {
 				return
 			}
 			frames = append(frames, ndrFrame{Kind: head[0], Meta: string(body[:ml]), Payload: body[ml:]})
+			if head[0] == 'P' && string(body[:ml]) == "chan_First_Job" {
+				if updates++; updates == 2 {
+					time.AfterFunc(300*time.Millisecond, cancel)
+				}
+			}
 		}
 	}()
 	_ = cmd.Wait()
