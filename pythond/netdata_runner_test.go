@@ -641,8 +641,10 @@ func TestNetdataRunnerJobLifecycle(t *testing.T) {
 	}
 	require.Len(t, same, 4, "%v", same)
 	assert.Equal(t, ndrState{Module: "life", Job: "ex1", Name: "life_same", State: "failed", Error: "check failed"}, same[0])
-	assert.Equal(t, ndrState{Module: "life", Job: "ex2", Name: "life_same", State: "active"}, same[1])
-	assert.Equal(t, ndrState{Module: "life", Job: "ex3", Name: "life_same", State: "rejected", Error: "already served by another job"}, same[2])
+	// The others are rejected before the one that serves is active: the
+	// last state of the name is that of the job that runs.
+	assert.Equal(t, ndrState{Module: "life", Job: "ex3", Name: "life_same", State: "rejected", Error: "already served by another job"}, same[1])
+	assert.Equal(t, ndrState{Module: "life", Job: "ex2", Name: "life_same", State: "active"}, same[2])
 	assert.Contains(t, stderr, "life[ex3] : already served by another job, skipping it")
 
 	// A job that blocks holds up only itself.

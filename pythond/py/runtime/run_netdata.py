@@ -355,9 +355,8 @@ def serve_group(host, jobs):
         pending = still
     if winner is None:
         return
-    created = winner.create()
-    if created:
-        winner.set_state('active')
+    # The others first: the host keys states by the jobs' shared name,
+    # so the last state it gets for that name is the winner's.
     for job in pending:
         if job is winner:
             continue
@@ -365,7 +364,7 @@ def serve_group(host, jobs):
                  '{0} : already served by another job, skipping it'
                  .format(job.collector))
         job.set_state('rejected', 'already served by another job')
-    if created:
+    if winner.create():
         winner.run()
 
 
