@@ -26,6 +26,7 @@ type bodyReader struct {
 	start   time.Time
 	n       int64
 	set     bool // a deadline is set
+	eof     bool // the body was read to its end
 
 	over     bool  // the body is over MaxBodyBytes
 	limit    int64 // MaxBodyBytes, when over
@@ -65,6 +66,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)
+	if err == io.EOF {
+		b.eof = true
+	}
 	if err != nil && err != io.EOF {
 		var mbe *http.MaxBytesError
 		switch {
@@ -82,10 +86,19 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 
 // done clears the deadline once the body is read, so that the server's
 // wait for the end of the connection does not time out (which would cancel
-// the request's context while the Sink is still writing).
+// the request's context while the Sink is still writing). A body not read
+// to its end (refused, or timed out) gets a deadline in the past instead:
+// the server would otherwise try to drain the rest of it with no deadline
+// at all, and a stalled client would hold the connection; now the server
+// closes it.
 func (b *bodyReader) done() {
-	if b.set {
+	if !b.set {
+		return
+	}
+	if b.eof {
 		_ = b.rc.SetReadDeadline(time.Time{})
+	} else {
+		_ = b.rc.SetReadDeadline(time.Now())
 	}
 }
 

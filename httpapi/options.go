@@ -23,8 +23,8 @@ const (
 	// DefaultMaxPoints caps the lines, elements or samples of one request.
 	DefaultMaxPoints = 100_000
 	// DefaultMaxInFlightBytes is the memory budget shared by all requests
-	// in flight: 160 MiB.
-	DefaultMaxInFlightBytes = 160 << 20
+	// in flight: 128 MiB.
+	DefaultMaxInFlightBytes = 128 << 20
 	// DefaultBodyReadTimeout is how long a body may go without progress,
 	// and the grace before DefaultMinBodyRate applies: 30 seconds.
 	DefaultBodyReadTimeout = 30 * time.Second

@@ -258,8 +258,8 @@ const maxPushLabelWork = 8 << 20
 
 // prescanText checks a text-format body in one linear pass before the
 // parser sees it: at most MaxPoints samples, at most MaxPushLabels labels
-// and MaxPushLabelBytes bytes of labels per sample, and a bounded total
-// parser cost. It counts samples and labels for the budget. A sample's
+// and MaxPushLabelBytes bytes of labels per sample, and (unless
+// MaxPushLabels is negative) a bounded total parser cost. It counts samples and labels for the budget. A sample's
 // labels are the '=' outside quotes between its braces; a line the
 // prescan cannot make sense of is left to the parser to reject.
 func (h *Handler) prescanText(body []byte) (samples, labels int, err error) {
@@ -299,7 +299,7 @@ func (h *Handler) prescanText(body []byte) (samples, labels int, err error) {
 		case lim.MaxPushLabelBytes >= 0 && size > lim.MaxPushLabelBytes:
 			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
 				"line %d: sample %q has %d bytes of labels, more than the limit of %d per sample", line, name, size, lim.MaxPushLabelBytes)
-		case work > maxPushLabelWork:
+		case lim.MaxPushLabels >= 0 && work > maxPushLabelWork:
 			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
 				"line %d: the push has too many labels in total for one request (samples with many labels cost the parser the square of their count); send it in smaller pushes", line)
 		}
