@@ -27,8 +27,9 @@
 // A write request goes through these steps: method, loopback and token
 // checks; the in-flight limit; the body read into a pooled buffer under
 // Limits.MaxBodyBytes and, for Content-Encoding (or ?encoding=) gzip,
-// deflate/zlib or zstd, streamed through a decompressor under
-// Limits.MaxDecodedBytes; decoding with a pooled protocol.Decoder (JSON when
+// deflate/zlib or zstd, decompressed as it arrives under
+// Limits.MaxDecodedBytes (see Limits below); decoding with a pooled
+// protocol.Decoder (JSON when
 // Content-Type contains application/json, line protocol otherwise); the
 // global host tags (or, with ?global_election_tags=, the election tags)
 // added; each point normalized in place by a constraint.Normalizer; then
@@ -39,6 +40,71 @@
 //
 // The batch's points live in the handler's buffers: as point.Sink says, a
 // Sink must not keep them after Write returns (Batch.Clone copies).
+//
+// # Limits
+//
+// Options.Limits bound what one request and all requests together cost;
+// each zero field is a default (see the Default constants), each negative
+// one turns its bound off. Per request: MaxBodyBytes (64 MiB on the wire),
+// MaxDecodedBytes (64 MiB after decompression; both admit a body carrying
+// one string field of DataKit's largest size, 32 MiB), MaxPoints (100,000
+// lines, elements or samples). A compressed body is decompressed while it
+// is read, into a buffer that grows as data arrives, so a small
+// "decompression bomb" costs at most the decoded limit before it is
+// refused, and a line-protocol bomb of short lines is refused once it has
+// more lines than MaxPoints, after a few hundred kilobytes. Content-Length
+// never makes the handler allocate ahead of the data.
+//
+// All requests share MaxInFlightBytes (128 MiB): a request takes its
+// buffers' sizes as they grow (the arrays it outgrew stay charged until it
+// ends: they are garbage but still memory) and, before decoding, an
+// estimate of what decoding will allocate (from the body's lines and
+// key=value pairs). A request that would go over is answered 429 (or
+// Options.BusyStatus) datakit.reachMaxAPILimit with Retry-After: 1, and
+// one that needs more than the whole budget 413; everything is given back
+// when the request is answered. Buffers larger than 4 MiB and decoders
+// that grew over 16 MiB are not pooled, so the heap falls back after a
+// large request. Under 32 concurrent hostile clients (gzip bombs, 100 MiB
+// plain bodies, trickling bodies, bodies at the line limit) the heap stays
+// near 300 MiB and a well-formed client keeps being answered
+// (TestHostileConcurrentRequests). A host that wants a hard bound on the
+// process sets GOMEMLIMIT besides.
+//
+// Slow bodies: a body must deliver a byte at least every BodyReadTimeout
+// (30 s) and, after that long, must have arrived at MinBodyRate (1 KiB/s)
+// on average: the deadline is BodyReadTimeout plus one second per
+// MinBodyRate bytes received, as in Apache's mod_reqtimeout. A body that
+// misses it is answered 408 datakit.HTTPReadError and its connection is
+// closed. This needs an http.Server connection (the deadline is set with
+// http.ResponseController); while the body is read it replaces
+// http.Server.ReadTimeout. The handler caps neither connections nor idle
+// time: that is http.Server's (ReadHeaderTimeout, IdleTimeout) and the
+// listener's job.
+//
+// The Pushgateway text format is checked before it is parsed, because the
+// parser's cost grows with the square of a sample's labels: at most
+// MaxPushLabels (64) labels and MaxPushLabelBytes (16 KiB) of labels per
+// sample, and a bounded total, else 400 naming the line. Parsing stops
+// when the request's context is done (the client went away), and so does
+// every route before it calls the Sink.
+//
+// /v1/lasterror reports are cut to Options.LastErrorMaxBytes (16 KiB, with
+// a note and LastError.Truncated; the POST answer says so too), and the
+// store keeps at most Options.LastErrorMaxTotalBytes (4 MiB) of them.
+// Log records quote at most 4 KiB of an error.
+//
+// # Security
+//
+// Every route but the ping routes checks that the client is loopback
+// (unless Options.AllowNonLoopback) and, with Options.Token, the token.
+// Routes a host mounts beside the Handler (a /metrics page) get the same
+// checks through Handler.Protect. Send the token in the X-Token header (or
+// Authorization): ?token= and InfluxDB's ?p= work, for DataKit and
+// InfluxDB 1.x clients, but a token in a URL is written to the access logs
+// of every proxy on the way. Error bodies name the condition only: a Sink
+// error or a connection error (which may carry a file path or an address)
+// goes to Options.Logger, not to the client; a Sink that wants the client
+// to see its message returns an *Error.
 //
 // # Query parameters of /v1/write/{category}
 //
@@ -84,7 +150,9 @@
 // carry their own status and DataKit code; a Sink error matching
 // point.ErrBusy becomes 429 (or Options.BusyStatus 503) with Retry-After
 // from point.RetryAfter (at least one second); a body over a limit becomes
-// 413; any other Sink error becomes 500 datakit.sinkFailed. DataKit routes
+// 413, one too slow 408; any other Sink error becomes 500
+// datakit.sinkFailed. Only *Error messages reach the client; other errors
+// are answered with a fixed message and logged in full. DataKit routes
 // answer {"error_code":"datakit.<code>","message":"..."}; InfluxDB routes
 // answer InfluxDB's JSON ({"error"} for v1, {"code","message"} for v2) with
 // X-Influxdb-Error; Pushgateway routes answer plain text. Every response
@@ -128,8 +196,13 @@
 //   - A wrong method is 405 with Allow and a JSON error, an unknown path 404
 //     with a JSON error; DataKit shows its HTML 404 page for both.
 //   - X-DataKit is the version alone; DataKit sends "<version>/<host>".
-//   - Bodies are limited (413), decompressed sizes too; the token, the
-//     in-flight limit and the InfluxDB and Pushgateway routes are new.
+//   - Bodies are limited (413), decompressed sizes, points per request and
+//     body read time (408) too, and requests share a memory budget (429);
+//     the token, the in-flight limit and the InfluxDB and Pushgateway
+//     routes are new.
+//   - A timestamp before 1970 is kept with a negative_time warning (so
+//     strict refuses it); DataKit stores it silently.
+//   - /v1/lasterror reports are truncated to a bounded size.
 //   - Brotli ("br") and protobuf point bodies are not supported: br is 400
 //     datakit.decodeBodyFailed; a protobuf Content-Type is read as line
 //     protocol.

@@ -47,3 +47,30 @@ func Example() {
 	// 200 1.0.0
 	// 400 true
 }
+
+// A host's own /metrics page gets the same loopback and token checks as the
+// write routes.
+func ExampleHandler_Protect() {
+	h, err := httpapi.New(httpapi.Options{Sink: point.Discard(), Token: "s3cret"})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.Handle("GET /metrics", h.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "# TYPE points_total counter")
+	})))
+	for _, hdr := range []string{"", "s3cret"} {
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		r.RemoteAddr = "127.0.0.1:50000"
+		if hdr != "" {
+			r.Header.Set("X-Token", hdr)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// 403
+	// 200
+}

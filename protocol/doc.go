@@ -41,9 +41,17 @@
 // example [ErrTimeRange]) under errors.Is. Decoding goes on after a bad
 // line, so one request reports every problem (up to Options.MaxErrors).
 // JSON decoding stops at a syntax error, after which nothing can be
-// trusted.
+// trusted. Options.MaxPoints bounds the lines or elements of one body:
+// past it decoding stops with [ErrTooManyPoints] and no points, so a
+// server knows a body's decoding cost up front. A timestamp before 1970 is
+// kept with a point.WarnNegativeTime warning ([Decoder.Warnings] for line
+// protocol). A JSON element that repeats "measurement" or "time" uses the
+// first, as repeated tag and field keys resolve first-wins.
 //
 // # Memory and aliasing
+//
+// A pool of Decoders can drop one that a large body made large:
+// [Decoder.RetainedBytes] tells what it holds.
 //
 // Decoding allocates nothing per line once a Decoder's buffers have grown
 // to the size of the bodies it sees: points, tags and fields live in
