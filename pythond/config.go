@@ -54,8 +54,11 @@ type Input struct {
 	// they win over Options.GlobalTags. Collectors in HTTP mode add them
 	// too (they get them in COLLECTKIT_PYTHOND_TAGS).
 	Tags map[string]string `toml:"tags"`
-	// Workdir is the working directory of the process, relative to the
-	// python.d root. Empty means the python.d root.
+	// Workdir is the working directory of the process. Empty means the
+	// python.d root; a relative path is under the root and may not leave
+	// it, also not through a symbolic link; an absolute path is taken as
+	// written. Collector files in Dirs that are symbolic links leading out
+	// of their dir are not loaded either (the log says which).
 	Workdir string `toml:"workdir"`
 	// RestartMin and RestartMax bound the delay before the process is
 	// restarted after it exits: the delay starts at RestartMin, doubles on

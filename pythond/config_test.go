@@ -173,6 +173,8 @@ func TestNewErrors(t *testing.T) {
 		{name: "not a py file", input: Input{Dirs: []string{"notpy.txt"}}, key: "inputs.pythond[0].dirs[0]", is: ErrBadDir, text: "neither a directory nor a .py file"},
 		{name: "missing interpreter", input: Input{Dirs: []string{"ok"}, Cmd: "python-collectkit-missing"}, key: "inputs.pythond[0].cmd", is: ErrInvalidConfig, text: `Python interpreter "python-collectkit-missing" not found`},
 		{name: "missing workdir", input: Input{Dirs: []string{"ok"}, Workdir: "nowhere"}, key: "inputs.pythond[0].workdir", is: ErrInvalidConfig, text: "not a directory"},
+		{name: "workdir leaves the root", input: Input{Dirs: []string{"ok"}, Workdir: "../../.."}, key: "inputs.pythond[0].workdir", is: ErrInvalidConfig, text: "leaves the python.d root"},
+		{name: "workdir symlink out of root", input: Input{Dirs: []string{"ok"}, Workdir: "escape"}, key: "inputs.pythond[0].workdir", is: ErrInvalidConfig, text: "outside the python.d root"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

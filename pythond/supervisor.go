@@ -195,14 +195,8 @@ func New(opts Options) (*Supervisor, error) {
 			}
 			ri.dirs = append(ri.dirs, p)
 		}
-		ri.workdir = in.Workdir
-		if ri.workdir == "" {
-			ri.workdir = root
-		} else if !filepath.IsAbs(ri.workdir) {
-			ri.workdir = filepath.Join(root, ri.workdir)
-		}
-		if fi, err := os.Stat(ri.workdir); err != nil || !fi.IsDir() {
-			errs = append(errs, &ConfigError{Key: prefix + ".workdir", Err: fmt.Errorf("%w: working directory %s is not a directory", ErrInvalidConfig, ri.workdir)})
+		if ri.workdir, err = workdir(root, in.Workdir); err != nil {
+			errs = append(errs, &ConfigError{Key: prefix + ".workdir", Err: err})
 		}
 		tagsJSON := ""
 		if len(in.Tags) > 0 {
@@ -377,4 +371,35 @@ const (
 
 func sortedTagKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// workdir resolves an input's working directory: the python.d root when
+// empty, an absolute path as written, and a relative one under the root,
+// which it may not leave, also not through a symbolic link.
+func workdir(root, dir string) (string, error) {
+	p := dir
+	switch {
+	case dir == "":
+		p = root
+	case !filepath.IsAbs(dir):
+		if !filepath.IsLocal(filepath.Clean(dir)) {
+			return "", fmt.Errorf("%w: working directory %q leaves the python.d root; write an absolute path to use a directory elsewhere", ErrInvalidConfig, dir)
+		}
+		p = filepath.Join(root, dir)
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%w: working directory %s is not a directory", ErrInvalidConfig, p)
+	}
+	if dir != "" && !filepath.IsAbs(dir) {
+		realRoot, err1 := filepath.EvalSymlinks(root)
+		real, err2 := filepath.EvalSymlinks(p)
+		rel, err3 := filepath.Rel(realRoot, real)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return "", fmt.Errorf("%w: working directory %s: %w", ErrInvalidConfig, p, err)
+		}
+		if !filepath.IsLocal(rel) && rel != "." {
+			return "", fmt.Errorf("%w: working directory %s is a symbolic link to %s, outside the python.d root %s", ErrInvalidConfig, p, real, realRoot)
+		}
+	}
+	return p, nil
 }

@@ -18,6 +18,9 @@ var (
 	ErrUnknownModule = errors.New("netdataconf: unknown module")
 	// ErrRead: a file or directory could not be read.
 	ErrRead = errors.New("netdataconf: read error")
+	// ErrOutside: a module file is a symbolic link that leads out of its
+	// module dir; it is not loaded.
+	ErrOutside = errors.New("netdataconf: module file outside its dir")
 )
 
 // Error is one problem in one place: a file, a line (1-based, 0 when

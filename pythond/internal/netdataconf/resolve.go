@@ -52,11 +52,12 @@ func Resolve(opts Options) (*JobsFile, error) {
 	minEvery := max(opts.UpdateEveryMin, 1)
 	baseEvery := max(opts.UpdateEvery, 1)
 
-	found, err := discover(opts.ModuleDirs)
+	found, skipped, err := discover(opts.ModuleDirs)
 	if err != nil {
 		return nil, err
 	}
 	pc, errs := readPluginConf(opts)
+	errs = append(skipped, errs...)
 
 	out := &JobsFile{UpdateEveryMin: minEvery, Modules: []Module{}}
 
@@ -103,20 +104,26 @@ func Resolve(opts Options) (*JobsFile, error) {
 	return out, errors.Join(errs...)
 }
 
-// discover maps module names to absolute paths; earlier dirs win.
-func discover(dirs []string) (map[string]string, error) {
-	found := map[string]string{}
+// discover maps module names to absolute paths; earlier dirs win. A module
+// file that is a symbolic link leading out of its dir is skipped, with an
+// ErrOutside error in skipped.
+func discover(dirs []string) (found map[string]string, skipped []error, err error) {
+	found = map[string]string{}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, &Error{File: dir, Err: fmt.Errorf("%w: %w", ErrRead, err)}
+			return nil, nil, &Error{File: dir, Err: fmt.Errorf("%w: %w", ErrRead, err)}
 		}
 		abs, err := filepath.Abs(dir)
 		if err != nil {
-			return nil, &Error{File: dir, Err: fmt.Errorf("%w: %w", ErrRead, err)}
+			return nil, nil, &Error{File: dir, Err: fmt.Errorf("%w: %w", ErrRead, err)}
+		}
+		realDir, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, nil, &Error{File: dir, Err: fmt.Errorf("%w: %w", ErrRead, err)}
 		}
 		for _, e := range entries {
 			n := e.Name()
@@ -124,12 +131,20 @@ func discover(dirs []string) (map[string]string, error) {
 				continue
 			}
 			name := strings.TrimSuffix(n, ModuleSuffix)
+			if e.Type()&fs.ModeSymlink != 0 {
+				real, err := filepath.EvalSymlinks(filepath.Join(abs, n))
+				rel, relErr := filepath.Rel(realDir, real)
+				if err != nil || relErr != nil || !filepath.IsLocal(rel) {
+					skipped = append(skipped, &Error{File: filepath.Join(abs, n), Module: name, Err: fmt.Errorf("%w: a symbolic link to %s, outside %s", ErrOutside, real, realDir)})
+					continue
+				}
+			}
 			if _, ok := found[name]; !ok {
 				found[name] = filepath.Join(abs, n)
 			}
 		}
 	}
-	return found, nil
+	return found, skipped, nil
 }
 
 // pluginConf is python.d.conf, merged key by key over all files found (the

@@ -51,6 +51,20 @@ def log(level, collector, event, message, tb="", **extra):
     _framework._log(level, collector, event, message, tb, **extra)
 
 
+def inside(path, top):
+    """Whether path, with symbolic links followed, stays inside top.
+
+    Logs the file it refuses, so a link out of a collector dir is never
+    loaded silently.
+    """
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, top]) == top:
+        return True
+    log("warning", "", "discover",
+        "skipped %s: a symbolic link to %s, outside %s" % (path, real, top))
+    return False
+
+
 def find_modules(paths):
     """Return [(root, module name)] for the given dirs and files."""
     found = []
@@ -65,9 +79,12 @@ def find_modules(paths):
         except OSError as exc:
             log("error", "", "discover", "cannot list %s: %s" % (path, exc))
             continue
+        top = os.path.realpath(path)
         for entry in entries:
             full = os.path.join(path, entry)
             if entry.startswith(".") or entry == "__pycache__":
+                continue
+            if not inside(full, top):
                 continue
             if os.path.isfile(full):
                 if entry.endswith(".py") and entry != "__init__.py":
@@ -82,9 +99,11 @@ def find_modules(paths):
                     "cannot list %s: %s" % (full, exc))
                 continue
             for sub in subs:
+                subpath = os.path.join(full, sub)
                 if (sub.endswith(".py") and sub != "__init__.py"
                         and not sub.startswith(".")
-                        and os.path.isfile(os.path.join(full, sub))):
+                        and os.path.isfile(subpath)
+                        and inside(subpath, top)):
                     found.append((path, entry + "." + sub[:-3]))
     return found
 
