@@ -83,7 +83,7 @@
 //
 // The Pushgateway text format is checked before it is parsed, because the
 // parser's cost grows with the square of a sample's labels: at most
-// MaxPushLabels (64) labels and MaxPushLabelBytes (16 KiB) of labels per
+// MaxPushLabels (256, DataKit's tag limit) labels and MaxPushLabelBytes (16 KiB) of labels per
 // sample, and a bounded total, else 400 naming the line. Parsing stops
 // when the request's context is done (the client went away), and so does
 // every route before it calls the Sink.

@@ -459,6 +459,8 @@ func TestPushgatewayManyLabels(t *testing.T) {
 		{name: "label bytes", body: "m{a=\"" + strings.Repeat("v", 20000) + "\"} 1\n", want: "line 1: sample \"m\" has 20004 bytes of labels"},
 		{name: "many samples with 64 labels", body: strings.Repeat("m{"+labels(63)+",s=\"x\"} 1\n", 5000), want: "too many labels in total"},
 		{name: "quoted braces and commas do not count", body: "m{a=\"}{,=,=\",b=\"x\"} 1\n", want: ""},
+		{name: "a sample with as many labels as a point may have tags passes", body: "m{" + labels(256) + "} 1\n", want: ""},
+		{name: "one label more is refused", body: "m{" + labels(257) + "} 1\n", want: "line 1: sample \"m\" has 257 labels, more than the limit of 256"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

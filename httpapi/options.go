@@ -32,7 +32,7 @@ const (
 	// at which a body may arrive once DefaultBodyReadTimeout has passed.
 	DefaultMinBodyRate = 1024
 	// DefaultMaxPushLabels caps the labels of one Pushgateway sample.
-	DefaultMaxPushLabels = 64
+	DefaultMaxPushLabels = 256
 	// DefaultMaxPushLabelBytes caps the bytes of one Pushgateway sample's
 	// label set (between the braces): 16 KiB.
 	DefaultMaxPushLabelBytes = 16 << 10
