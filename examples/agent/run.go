@@ -150,8 +150,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
 	// Bounded so that a stalled client cannot hold a connection forever;
 	// generous enough for a 32 MiB body on a slow link.
+	// Requests see reqCtx through r.Context(): it is cancelled when the
+	// shutdown deadline passes, so no request outlives the agent's stop.
+	reqCtx, reqCancel := context.WithCancel(context.Background())
+	defer reqCancel()
 	srv := &http.Server{
 		Handler:           mux,
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -192,7 +197,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutCtx, shutCancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer shutCancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+		// Requests still running past the deadline are told to stop and
+		// their connections closed; the sinks below still flush what was
+		// accepted.
+		logger.Warn("requests still running at the shutdown deadline were cancelled", "err", err)
+		reqCancel()
+		srv.Close()
 	}
 	wg.Wait()
 	pyCancel()
