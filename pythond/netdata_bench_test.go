@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -118,24 +119,6 @@ func (s *ndBenchSink) count() (int, []string, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.points, s.bad, len(s.charts)
-}
-
-// ndBenchLog is a concurrency-safe log buffer, dumped when a side fails.
-type ndBenchLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *ndBenchLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *ndBenchLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // ndBenchCPU is CPU time in seconds.
@@ -299,7 +282,7 @@ func ndBenchChildCPU(s0, s1 ndBenchSample) (cpu float64, precise bool) {
 // point of the update before the window and of the window's last update.
 func ndBenchRun(b *testing.B, root string, in Input, marker string, updates int) ndBenchCPU {
 	sink := &ndBenchSink{charts: map[string]bool{}, notify: make(chan struct{}, 1)}
-	var logs ndBenchLog
+	var logs testkit.SyncBuffer
 	s, err := New(Options{
 		Inputs:    []Input{in},
 		Root:      root,

@@ -30,6 +30,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/internal/testkit"
 )
 
 const (
@@ -135,24 +137,6 @@ func ndrRunnerPath(t *testing.T) string {
 	return p
 }
 
-// ndrBuf is a strings.Builder safe for a writer and a reader.
-type ndrBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *ndrBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *ndrBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // ndrUntil is what a run waits for, given its stdout and stderr so far;
 // nil waits for the whole time.
 type ndrUntil func(stdout, stderr string) bool
@@ -169,7 +153,7 @@ func ndrExec(t *testing.T, d time.Duration, until ndrUntil, env []string, name s
 	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 3 * time.Second
-	var stdout, stderr ndrBuf
+	var stdout, stderr testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
 	waited := make(chan error, 1)

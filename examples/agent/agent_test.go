@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/httpapi"
+	"github.com/collectkit/collectkit/internal/testkit"
 )
 
 // buildAgent compiles this command once per test binary run.
@@ -63,26 +64,9 @@ func TestMain(m *testing.M) {
 // agentProc is a running agent with its output captured.
 type agentProc struct {
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testkit.SyncBuffer
+	stderr *testkit.SyncBuffer
 	addr   string
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var listenRE = regexp.MustCompile(`msg="write API listening" addr=(\S+)`)
@@ -90,7 +74,7 @@ var listenRE = regexp.MustCompile(`msg="write API listening" addr=(\S+)`)
 func startAgent(t *testing.T, args ...string) *agentProc {
 	t.Helper()
 	bin := agentBinary(t)
-	p := &agentProc{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p := &agentProc{stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/forward"
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -80,7 +81,7 @@ func TestFileSinkRepairsATornTailAtStart(t *testing.T) {
 			dir := t.TempDir()
 			name := filepath.Join(dir, "metric.lp")
 			require.NoError(t, os.WriteFile(name, []byte(tt.content), 0o644))
-			var logs syncBuffer
+			var logs testkit.SyncBuffer
 			s, err := newFileSink(dir, fileSinkOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			require.NoError(t, err)
 			b, err := os.ReadFile(name)
@@ -122,7 +123,7 @@ func TestFileSinkFullDisk(t *testing.T) {
 	filler := filepath.Join(fs, "filler")
 	require.NoError(t, os.WriteFile(filler, make([]byte, 32<<10), 0o644))
 	out := filepath.Join(fs, "out")
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	s, err := newFileSink(out, fileSinkOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
 	defer s.Close()

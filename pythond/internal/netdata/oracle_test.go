@@ -1,7 +1,6 @@
 package netdata
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -80,24 +80,6 @@ const (
 	debianPython  = "/usr/bin/python3"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestOracleRealPythonDPlugin(t *testing.T) {
 	for _, f := range []string{pythondPlugin, debianPython} {
 		if _, err := os.Stat(f); err != nil {
@@ -133,13 +115,13 @@ func TestOracleRealPythonDPlugin(t *testing.T) {
 		"NETDATA_LOCK_DIR=" + filepath.Join(dir, "lock"),
 		"NETDATA_INTERNALS_MONITORING=NO",
 	}
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
 
-	var raw syncBuffer
+	var raw testkit.SyncBuffer
 	var mu sync.Mutex
 	var pts []point.Point
 	perChart := map[string]int{}
