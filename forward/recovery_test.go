@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
@@ -16,21 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a new directory, or skips the
-// test when the process may not mount (it needs root, or CAP_SYS_ADMIN).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "small-fs")
-	require.NoError(t, os.Mkdir(dir, 0o755))
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("cannot mount a %s tmpfs to make a full file system (run as root): %v", size, err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
 
 // TestFullFileSystemRecoversWithoutRestart is the reproduction of a buffer
 // on a small file system: with the backend down, writes fail busy (429 at
@@ -38,7 +25,7 @@ func mountTmpfs(t *testing.T, size string) string {
 // everything is delivered, 1,000-line batches are accepted again although
 // the buffer never reached BufferMaxBytes.
 func TestFullFileSystemRecoversWithoutRestart(t *testing.T) {
-	dir := mountTmpfs(t, "512k")
+	dir := testkit.MountTmpfs(t, "512k")
 	var down atomic.Bool
 	down.Store(true)
 	be := newLPBackend(t, func(_ int, _ http.ResponseWriter) int {

@@ -413,7 +413,7 @@ buffer_dir = %q
 // acknowledged is all stored, writes succeed again once space is freed,
 // and the agent exits 0.
 func TestFullDiskIsBusyAndClears(t *testing.T) {
-	fs := mountTmpfs(t, "64k")
+	fs := testkit.MountTmpfs(t, "64k")
 	filler := filepath.Join(fs, "filler")
 	require.NoError(t, os.WriteFile(filler, make([]byte, 32<<10), 0o644))
 	outDir := filepath.Join(fs, "out")
@@ -600,7 +600,7 @@ var batchRE = regexp.MustCompile(`^kill9,batch=(\w+),i=\d+ v=\d+i \d+$`)
 // full; after everything is delivered (buffered_points 0) 1,000-line
 // batches are accepted again without a restart.
 func TestForwarderOnAFullDiskRecovers(t *testing.T) {
-	fs := mountTmpfs(t, "256k")
+	fs := testkit.MountTmpfs(t, "256k")
 	var down atomic.Bool
 	down.Store(true)
 	var received atomic.Int64

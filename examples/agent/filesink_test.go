@@ -101,25 +101,12 @@ func TestFileSinkRepairsATornTailAtStart(t *testing.T) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs of size bytes, or skips the test when the
-// process may not mount (it needs root, or CAP_SYS_ADMIN).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "small-fs")
-	require.NoError(t, os.Mkdir(dir, 0o755))
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Skipf("cannot mount a %s tmpfs to make a full file system (run as root): %v", size, err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
-	return dir
-}
-
 // TestFileSinkFullDisk: on a full file system a write is busy (an HTTP
 // client gets 429), nothing of it stays (no torn line), what was
 // acknowledged is all there, and writes succeed again once space is freed,
 // without a restart.
 func TestFileSinkFullDisk(t *testing.T) {
-	fs := mountTmpfs(t, "64k")
+	fs := testkit.MountTmpfs(t, "64k")
 	filler := filepath.Join(fs, "filler")
 	require.NoError(t, os.WriteFile(filler, make([]byte, 32<<10), 0o644))
 	out := filepath.Join(fs, "out")
