@@ -133,7 +133,25 @@ class ChartFlags(object):
                                        self.updated, self.obsoleted)
 
 
-class Chart(object):
+class _Item(object):
+    """Chart, Dimension and ChartVariable: their params are readable as
+    attributes (chart.id, dimension.multiplier, ...)."""
+
+    def __getattr__(self, item):
+        params = self.__dict__.get('params')
+        if params is None or item not in params:
+            raise AttributeError("'{0}' has no attribute '{1}'"
+                                 .format(type(self).__name__, item))
+        return params[item]
+
+    def __repr__(self):
+        return '{0}({1})'.format(type(self).__name__, self.id)
+
+    def __str__(self):
+        return self.id
+
+
+class Chart(_Item):
     """One chart: [type, id, name, title, units, family, context,
     chart_type(, hidden)]."""
 
@@ -160,19 +178,6 @@ class Chart(object):
         self.flags = ChartFlags()
         self.penalty = 0
         self.output = _write
-
-    def __getattr__(self, item):
-        params = self.__dict__.get('params')
-        if params is None or item not in params:
-            raise AttributeError("'{0}' has no attribute '{1}'"
-                                 .format(type(self).__name__, item))
-        return params[item]
-
-    def __repr__(self):
-        return 'Chart({0})'.format(self.id)
-
-    def __str__(self):
-        return self.id
 
     def __iter__(self):
         return iter(self.dimensions)
@@ -273,7 +278,7 @@ class Chart(object):
         self.flags.obsoleted = False
 
 
-class Dimension(object):
+class Dimension(_Item):
     """One dimension: [id, name, algorithm, multiplier, divisor, hidden]."""
 
     def __init__(self, params):
@@ -295,19 +300,6 @@ class Dimension(object):
             self.params['divisor'] = 1
         self.params.setdefault('hidden', '')
         self.params.setdefault('obsolete', '')
-
-    def __getattr__(self, item):
-        params = self.__dict__.get('params')
-        if params is None or item not in params:
-            raise AttributeError("'{0}' has no attribute '{1}'"
-                                 .format(type(self).__name__, item))
-        return params[item]
-
-    def __repr__(self):
-        return 'Dimension({0})'.format(self.id)
-
-    def __str__(self):
-        return self.id
 
     def __eq__(self, other):
         if not isinstance(other, Dimension):
@@ -340,7 +332,7 @@ class Dimension(object):
             return None
 
 
-class ChartVariable(object):
+class ChartVariable(_Item):
     """A chart variable: [id(, value)]."""
 
     def __init__(self, params):
@@ -352,23 +344,10 @@ class ChartVariable(object):
         self.params = dict(zip(VARIABLE_PARAMS, params))
         self.params.setdefault('value', None)
 
-    def __getattr__(self, item):
-        params = self.__dict__.get('params')
-        if params is None or item not in params:
-            raise AttributeError("'{0}' has no attribute '{1}'"
-                                 .format(type(self).__name__, item))
-        return params[item]
-
     def __bool__(self):
         return self.value is not None
 
     __nonzero__ = __bool__
-
-    def __repr__(self):
-        return 'ChartVariable({0})'.format(self.id)
-
-    def __str__(self):
-        return self.id
 
     def __eq__(self, other):
         if isinstance(other, ChartVariable):
