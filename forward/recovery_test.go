@@ -78,7 +78,12 @@ func TestFullFileSystemRecoversWithoutRestart(t *testing.T) {
 // them under MaxBackoff), delivery resumes within MaxConnectBackoff of
 // its return.
 func TestDeliveryResumesSoonAfterAnOutage(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// An address of its own on loopback: a port freed on 127.0.0.1 may be
+	// taken by another test's server during the outage.
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // nothing listens: connections are refused
