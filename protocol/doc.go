@@ -1,6 +1,7 @@
 // Package protocol decodes and encodes the bodies of DataKit's write API:
 // InfluxDB line protocol with DataKit's extensions, and DataKit's JSON
-// array of points.
+// array of points; and it decodes Prometheus exposition bodies (text,
+// OpenMetrics, protobuf) into points.
 //
 // # Decoding
 //
@@ -71,6 +72,56 @@
 // back an equal point (a property the tests check on random points); what
 // a format cannot carry (NaN, an empty name, invalid UTF-8, ...) is an
 // *[EncodeError] naming the key, never silently dropped data.
+//
+// # Prometheus exposition
+//
+// [DecodeExposition] turns what an exporter serves or a Pushgateway client
+// pushes into points: text format 0.0.4, OpenMetrics text 1.0 (which must
+// end with "# EOF", with nothing after it but the final newline) and
+// length-delimited protobuf MetricFamily messages ([ExpositionFormatOf]
+// picks the format from a Content-Type). A sample becomes a metric point
+// whose tags are its labels, then [ExpositionOptions].Tags, then its le or
+// quantile:
+//
+//   - gauge, untyped (unknown) and stateset: measurement <name>, field
+//     "value" (a stateset has one point per state, 0 or 1, its state
+//     label a tag, just as text 0.0.4 writes it as a gauge);
+//   - counter: measurement <name> without "_total", field "total";
+//   - <base>_created, inside an OpenMetrics or protobuf family or as text
+//     0.0.4's separate gauge family next to a counter, summary or
+//     histogram <base> (before or after it): measurement <base>, field
+//     "created" (Unix seconds), a point of its own;
+//   - summary: one point per quantile (tag "quantile", field "value") and
+//     one point with fields "sum" and "count";
+//   - histogram: one point per bucket (tag "le", field "bucket", the
+//     cumulative count) and one with "sum" and "count"; a gauge histogram
+//     the same with "gsum" and "gcount" (text 0.0.4 has no gauge
+//     histograms: written as histograms, their _gsum and _gcount are
+//     gauges there);
+//   - info: measurement <name> without "_info", field "info" (the
+//     sample's value, always 1), the information in the tags;
+//   - exemplars, HELP and UNIT lines and other comments are read and
+//     dropped.
+//
+// le and quantile values are written in their shortest form ("1.0"
+// becomes "1", +Inf stays "+Inf"). A sum and a count are one point for
+// two samples, wherever the _sum and _count lines are; [ExpositionStats]
+// counts samples. A protobuf histogram without a +Inf bucket gets one (the
+// sample count), as the text format writes it; native histogram buckets
+// are not mapped. A sample's timestamp (milliseconds in 0.0.4 and
+// protobuf, seconds in OpenMetrics) is its point's time, Options.Now
+// otherwise.
+//
+// The text reader is this package's own: linear in the body's size
+// whatever the labels, checking [ExpositionOptions]' limits (samples,
+// labels and label bytes per sample) as it reads, never panicking, and
+// failing with a *[DecodeError] that gives the line and column. It
+// accepts what prometheus/common 0.67 accepts, including quoted UTF-8
+// names ({"my.metric", "my.label"="v"}) and escapes (\\, \" and \n) in
+// label values, and rejects what it rejects: a second TYPE or HELP line
+// for a family, a TYPE line after the family's samples, duplicate label
+// names, __name__ as a label. Samples of a family that come back after
+// other families are taken as if they had come with it.
 //
 // # Concurrency
 //
