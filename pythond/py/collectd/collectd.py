@@ -509,7 +509,7 @@ class Values(_PluginData):
         if _rt.writers:
             _rt.to_writers(vl, _meta(m) if m else {}, None)
 
-    def write(self, destination, type=None, values=None, plugin_instance=None,
+    def write(self, destination=_ABSENT, type=None, values=None, plugin_instance=None,
               type_instance=None, plugin=None, host=None, time=None,
               interval=None, meta=None, *extra, **bad):
         """write(destination[, type][, values][, plugin_instance]
@@ -524,6 +524,9 @@ class Values(_PluginData):
             raise _too_many(extra, 10)
         if bad:
             raise _invalid_keyword(bad)
+        if destination is _ABSENT:
+            raise TypeError("function missing required argument "
+                            "'destination' (pos 1)")
         if destination is not None:
             destination = _arg_text(destination, 1)
         vl, m = self._build(type, values, plugin_instance, type_instance,

@@ -1,0 +1,923 @@
+package pythond
+
+// Tests of the collectd Python plugin runtime (py/collectd/collectd.py and
+// py/runtime/run_collectd.py) on its own, with the real interpreter and a
+// hand-written config file. Most run it with --stdout, where value lists
+// and notifications are JSON lines on stdout and log records "G <json>"
+// lines on stderr; TestCollectdRunnerChannel reads the frames of the
+// private channel. The plugins are in testdata/collectd. Where the real
+// collectd is installed, the module surface is compared with its module.
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/internal/testkit"
+	"github.com/collectkit/collectkit/pythond/internal/wire"
+)
+
+const cdrRealCollectd = "/usr/sbin/collectd"
+
+// cdrTypes are the data sets the tests use, as the host writes them.
+var cdrTypes = map[string][][]any{
+	"gauge":     {{"value", "gauge", nil, nil}},
+	"derive":    {{"value", "derive", 0.0, nil}},
+	"counter":   {{"value", "counter", nil, nil}},
+	"absolute":  {{"value", "absolute", 0.0, nil}},
+	"if_octets": {{"rx", "derive", 0.0, nil}, {"tx", "derive", 0.0, nil}},
+	"load":      {{"shortterm", "gauge", 0.0, 5000.0}, {"midterm", "gauge", 0.0, 5000.0}, {"longterm", "gauge", 0.0, 5000.0}},
+}
+
+// cdrSpec is the runner's config file.
+type cdrSpec struct {
+	Name            string             `json:"name"`
+	Hostname        string             `json:"hostname"`
+	Interval        float64            `json:"interval"`
+	MaxReadInterval float64            `json:"max_read_interval"`
+	ReadThreads     int                `json:"read_threads"`
+	LogTraces       bool               `json:"log_traces"`
+	Interactive     bool               `json:"interactive"`
+	Encoding        string             `json:"encoding"`
+	Types           map[string][][]any `json:"types"`
+	Items           []map[string]any   `json:"items"`
+}
+
+// cdrNode is a config block or line as the host writes it.
+type cdrNode struct {
+	Key      string    `json:"key"`
+	Values   []any     `json:"values"`
+	Children []cdrNode `json:"children"`
+}
+
+func cdrNewSpec(t *testing.T, modules ...string) cdrSpec {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "collectd"))
+	require.NoError(t, err)
+	s := cdrSpec{Name: "collectd", Hostname: "h1", Interval: 2, MaxReadInterval: 86400, ReadThreads: 5, Types: cdrTypes,
+		Items: []map[string]any{{"kind": "module_path", "path": dir}}}
+	for _, m := range modules {
+		s.Items = append(s.Items, map[string]any{"kind": "import", "module": m})
+	}
+	return s
+}
+
+func (s *cdrSpec) module(name string, children ...cdrNode) {
+	if children == nil {
+		children = []cdrNode{}
+	}
+	s.Items = append(s.Items, map[string]any{"kind": "module", "name": name,
+		"config": cdrNode{Key: "Module", Values: []any{name}, Children: children}})
+}
+
+func (s cdrSpec) write(t *testing.T) string {
+	t.Helper()
+	data, err := json.Marshal(s)
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), "collectd.json")
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	return p
+}
+
+func cdrRunnerPath(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("py", "runtime", "run_collectd.py"))
+	require.NoError(t, err)
+	return p
+}
+
+// cdrRun runs the runner with --stdout on spec until until holds, for at
+// most d, then interrupts it (which runs the shutdown callbacks).
+func cdrRun(t *testing.T, d time.Duration, until ndrUntil, spec cdrSpec, env ...string) (string, string) {
+	t.Helper()
+	env = append(append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1"), env...)
+	return ndrExec(t, d, until, env, ndrPython, cdrRunnerPath(t), "--name", spec.Name, "--stdout", "--config", spec.write(t))
+}
+
+// cdrVL is one dispatched value list.
+type cdrVL struct {
+	Collector                                        string
+	Host, Plugin, PluginInstance, Type, TypeInstance string
+	Time, Interval                                   float64
+	Values                                           []float64
+}
+
+func cdrDecodeTuple(t *testing.T, collector string, fields []json.RawMessage) cdrVL {
+	t.Helper()
+	require.Len(t, fields, 8)
+	vl := cdrVL{Collector: collector}
+	for i, p := range []*string{&vl.Host, &vl.Plugin, &vl.PluginInstance, &vl.Type, &vl.TypeInstance} {
+		require.NoError(t, json.Unmarshal(fields[i], p))
+	}
+	require.NoError(t, json.Unmarshal(fields[5], &vl.Time))
+	require.NoError(t, json.Unmarshal(fields[6], &vl.Interval))
+	require.NoError(t, json.Unmarshal(fields[7], &vl.Values))
+	return vl
+}
+
+// cdrOutput is what --stdout printed: value lists and notifications.
+type cdrOutput struct {
+	VLs           []cdrVL
+	Notifications []map[string]any
+}
+
+func cdrParse(t *testing.T, stdout string) cdrOutput {
+	t.Helper()
+	var out cdrOutput
+	for _, line := range strings.Split(stdout, "\n") {
+		if line == "" {
+			continue
+		}
+		var rec struct {
+			Kind         string            `json:"kind"`
+			Collector    string            `json:"collector"`
+			Values       []json.RawMessage `json:"values"`
+			Notification map[string]any    `json:"notification"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "%q", line)
+		switch rec.Kind {
+		case "V":
+			out.VLs = append(out.VLs, cdrDecodeTuple(t, rec.Collector, rec.Values))
+		case "N":
+			rec.Notification["collector"] = rec.Collector
+			out.Notifications = append(out.Notifications, rec.Notification)
+		default:
+			t.Fatalf("unexpected line %q", line)
+		}
+	}
+	return out
+}
+
+func (o cdrOutput) of(plugin, typ string) []cdrVL {
+	var r []cdrVL
+	for _, vl := range o.VLs {
+		if vl.Plugin == plugin && vl.Type == typ {
+			r = append(r, vl)
+		}
+	}
+	return r
+}
+
+// cdrLog is one log record.
+type cdrLog struct {
+	Level, Collector, Event, Message, Traceback string
+}
+
+func cdrLogs(t *testing.T, stderr string) []cdrLog {
+	t.Helper()
+	var logs []cdrLog
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.HasPrefix(line, "G {") {
+			continue
+		}
+		var l cdrLog
+		require.NoError(t, json.Unmarshal([]byte(line[2:]), &l), "%q", line)
+		logs = append(logs, l)
+	}
+	return logs
+}
+
+// cdrFind returns the records whose message starts with prefix.
+func cdrFind(logs []cdrLog, prefix string) []cdrLog {
+	var r []cdrLog
+	for _, l := range logs {
+		if strings.HasPrefix(l.Message, prefix) {
+			r = append(r, l)
+		}
+	}
+	return r
+}
+
+// cdrCount returns an ndrUntil that holds once stdout has n lines
+// containing each of the substrings.
+func cdrCount(n int, subs ...string) ndrUntil {
+	return func(stdout, _ string) bool {
+		for _, s := range subs {
+			if strings.Count(stdout, s) < n {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func cdrAll(conds ...ndrUntil) ndrUntil {
+	return func(stdout, stderr string) bool {
+		for _, c := range conds {
+			if !c(stdout, stderr) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func cdrLogged(s string, n int) ndrUntil {
+	return func(_, stderr string) bool { return strings.Count(stderr, s) >= n }
+}
+
+// cdrModuleNames is dir(collectd) of collectd 5.12 without the names
+// that start with "_".
+var cdrModuleNames = []string{
+	"CollectdError", "Config", "Notification", "Signed", "Unsigned", "Values",
+	"DS_TYPE_ABSOLUTE", "DS_TYPE_COUNTER", "DS_TYPE_DERIVE", "DS_TYPE_GAUGE",
+	"LOG_DEBUG", "LOG_ERROR", "LOG_INFO", "LOG_NOTICE", "LOG_WARNING",
+	"NOTIF_FAILURE", "NOTIF_OKAY", "NOTIF_WARNING",
+	"debug", "info", "notice", "warning", "error",
+	"flush", "get_dataset",
+	"register_config", "register_init", "register_read", "register_write", "register_flush", "register_log", "register_notification", "register_shutdown",
+	"unregister_config", "unregister_init", "unregister_read", "unregister_write", "unregister_flush", "unregister_log", "unregister_notification", "unregister_shutdown",
+}
+
+type cdrSurface struct {
+	Names     []string          `json:"names"`
+	Constants map[string]any    `json:"constants"`
+	Results   map[string]string `json:"results"`
+}
+
+func TestCollectdRunnerModuleSurface(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "surface.json")
+	spec := cdrNewSpec(t, "surface")
+	_, stderr := cdrRun(t, 30*time.Second, cdrLogged("surface written", 1), spec, "SURFACE_OUT="+out)
+	require.Contains(t, stderr, "surface written")
+	ours := cdrReadSurface(t, out)
+
+	want := slices_sorted(cdrModuleNames)
+	assert.Equal(t, want, ours.Names, "dir(collectd)")
+	assert.Equal(t, map[string]any{
+		"LOG_ERROR": 3.0, "LOG_WARNING": 4.0, "LOG_NOTICE": 5.0, "LOG_INFO": 6.0, "LOG_DEBUG": 7.0,
+		"NOTIF_FAILURE": 1.0, "NOTIF_WARNING": 2.0, "NOTIF_OKAY": 4.0,
+		"DS_TYPE_COUNTER": "counter", "DS_TYPE_GAUGE": "gauge", "DS_TYPE_DERIVE": "derive", "DS_TYPE_ABSOLUTE": "absolute",
+	}, ours.Constants)
+
+	// The messages of collectd 5.12, as it gives them.
+	for name, want := range map[string]string{
+		"info int":                           "TypeError: argument 1 must be str, bytes or bytearray, not int",
+		"info two":                           "TypeError: function takes exactly 1 argument (2 given)",
+		"info kw":                            "TypeError: info() takes no keyword arguments",
+		"info bytes":                         "ok None",
+		"register not callable":              "TypeError: callback needs a be a callable object.",
+		"register name int":                  "TypeError: argument 3 must be str, bytes or bytearray, not int",
+		"register read interval str":         "TypeError: must be real number, not str",
+		"register init":                      "ok 'python.x'",
+		"register read":                      "ok 'python.r'",
+		"register read twice":                "ok 'python.r'",
+		"unregister read":                    "ok None",
+		"unregister read again":              "RuntimeError: Unable to unregister read callback 'python.r'.",
+		"unregister bare":                    "RuntimeError: Unable to unregister read callback 'r'.",
+		"unregister init":                    "ok None",
+		"unregister int":                     "TypeError: This function needs a string or a callable object as its only parameter.",
+		"register write":                     "ok 'python.surface'",
+		"unregister write callable":          "ok None",
+		"unregister write callable again":    "RuntimeError: Unable to unregister write callback 'python.surface'.",
+		"values bad keyword":                 "TypeError: 'foo' is an invalid keyword argument for this function",
+		"values too many":                    "TypeError: function takes at most 9 arguments (10 given)",
+		"values unknown type":                "TypeError: Dataset nope not found",
+		"values assign unknown type":         "TypeError: Dataset nope not found",
+		"values host nul":                    "TypeError: argument 6 must be encoded string without null bytes, not str",
+		"values assign host nul":             "ok 'a'",
+		"values host int":                    "TypeError: argument 6 must be str, bytes or bytearray, not int",
+		"values assign host int":             "TypeError: expected bytes, int found",
+		"values assign time str":             "TypeError: must be real number, not str",
+		"values assign time int":             "ok 5.0",
+		"values truncated":                   "ok 127",
+		"values repr empty":                  "ok collectd.Values(type='')",
+		"values repr full":                   "ok collectd.Values(type='gauge',type_instance='ti',plugin='p',plugin_instance='pi',host='h',time=1.5,interval=3.0,values=[1],meta={'a': 1})",
+		"values defaults":                    "ok ('', [], '', '', '', '', 0.0, 0.0, {})",
+		"dispatch no type":                   "RuntimeError: type not set",
+		"dispatch unknown type":              "TypeError: Dataset nope not found",
+		"dispatch values int":                "TypeError: values must be list or tuple",
+		"dispatch meta int":                  "TypeError: meta must be a dict",
+		"dispatch count":                     "RuntimeError: type if_octets needs 2 values, got 1",
+		"dispatch not a number":              "ValueError: could not convert string to float: 'a'",
+		"dispatch negative counter":          "OverflowError: can't convert negative int to unsigned",
+		"dispatch huge counter":              "OverflowError: int too big to convert",
+		"dispatch derive float str":          "ValueError: invalid literal for int() with base 10: '1.5'",
+		"dispatch bad keyword":               "TypeError: 'foo' is an invalid keyword argument for this function",
+		"write needs destination":            "TypeError: function missing required argument 'destination' (pos 1)",
+		"notification bad keyword":           "TypeError: 'interval' is an invalid keyword argument for this function",
+		"notification repr":                  "ok collectd.Notification(type='gauge',plugin='x',host='h',time=2.5,severity=2,message='m')",
+		"notification message truncated":     "ok 255",
+		"notification dispatch no type":      "RuntimeError: type not set",
+		"notification dispatch unknown type": "TypeError: Dataset nope not found",
+		"notification severity str":          "TypeError: 'str' object cannot be interpreted as an integer",
+		"config":                             "ok 'Key'<collectd.Config root node >",
+		"config child":                       "ok 'K'<collectd.Config node >",
+		"config no key":                      "TypeError: function missing required argument 'key' (pos 1)",
+		"config int key":                     "TypeError: argument 1 must be str",
+		"get_dataset if_octets":              "ok [('rx', 'derive', 0.0, None), ('tx', 'derive', 0.0, None)]",
+		"get_dataset gauge":                  "ok [('value', 'gauge', None, None)]",
+		"get_dataset unknown":                "TypeError: Dataset nope not found",
+		"get_dataset int":                    "TypeError: argument 1 must be str, bytes or bytearray, not int",
+		"flush int":                          "TypeError: argument 1 must be str, bytes or bytearray, not int",
+		"signed mro":                         "ok ['Signed', 'int', 'object']",
+		"unsigned mro":                       "ok ['Unsigned', 'int', 'object']",
+		"values mro":                         "ok ['Values', 'PluginData', 'object']",
+		"error base":                         "ok 'Exception'",
+		"values attributes":                  "ok ['dispatch', 'host', 'interval', 'meta', 'plugin', 'plugin_instance', 'time', 'type', 'type_instance', 'values', 'write']",
+		"notification attributes":            "ok ['dispatch', 'host', 'message', 'meta', 'plugin', 'plugin_instance', 'severity', 'time', 'type', 'type_instance']",
+		"config attributes":                  "ok ['children', 'key', 'parent', 'values']",
+	} {
+		assert.Equal(t, want, ours.Results[name], name)
+	}
+	logs := cdrLogs(t, stderr)
+	dup := cdrFind(logs, `The read function "python.r" is already registered.`)
+	if assert.Len(t, dup, 1) {
+		assert.Equal(t, "error", dup[0].Level)
+	}
+
+	// The same calls under the real collectd give the same answers (but
+	// for an unknown type in get_dataset, where collectd 5.12 prints
+	// garbage for the name).
+	if _, err := os.Stat(cdrRealCollectd); err != nil {
+		ndrSkip(t, "needs the real collectd to compare with (apt-get install collectd-core libpython3.11)")
+	}
+	real := filepath.Join(t.TempDir(), "real.json")
+	cdrRunReal(t, 30*time.Second, func() bool { _, err := os.Stat(real); return err == nil }, spec, "SURFACE_OUT="+real)
+	theirs := cdrReadSurface(t, real)
+	delete(theirs.Results, "get_dataset unknown")
+	delete(ours.Results, "get_dataset unknown")
+	assert.Equal(t, theirs, ours)
+}
+
+func slices_sorted(s []string) []string {
+	r := append([]string(nil), s...)
+	sort.Strings(r)
+	return r
+}
+
+func cdrReadSurface(t *testing.T, path string) cdrSurface {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var s cdrSurface
+	require.NoError(t, json.Unmarshal(data, &s))
+	return s
+}
+
+// cdrRunReal runs the real collectd with the plugins of spec (its
+// module_path and import items) until done holds, for at most d.
+func cdrRunReal(t *testing.T, d time.Duration, done func() bool, spec cdrSpec, env ...string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hostname %q\nInterval %g\nTypesDB \"/usr/share/collectd/types.db\"\n", spec.Hostname, spec.Interval)
+	b.WriteString("LoadPlugin logfile\n<Plugin logfile>\n  LogLevel info\n  File STDOUT\n</Plugin>\n")
+	b.WriteString("<LoadPlugin python>\n  Globals true\n</LoadPlugin>\n<Plugin python>\n")
+	for _, it := range spec.Items {
+		switch it["kind"] {
+		case "module_path":
+			fmt.Fprintf(&b, "  ModulePath %q\n", it["path"])
+		case "import":
+			fmt.Fprintf(&b, "  Import %q\n", it["module"])
+		}
+	}
+	b.WriteString("</Plugin>\n")
+	conf := filepath.Join(t.TempDir(), "collectd.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(b.String()), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cdrRealCollectd, "-f", "-C", conf)
+	cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/bin"}, env...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	for ctx.Err() == nil && !done() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	_ = cmd.Wait()
+	require.True(t, done(), "real collectd:\n%s", out.String())
+	return out.String()
+}
+
+func TestCollectdRunnerCallbacks(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	spec := cdrNewSpec(t, "allkinds")
+	// The module block names the plugin in another case: collectd
+	// matches it case-insensitively.
+	spec.module("AllKinds",
+		cdrNode{Key: "Path", Values: []any{"/x", 42, true}},
+		cdrNode{Key: "Sub", Values: []any{"a"}, Children: []cdrNode{{Key: "Inner", Values: []any{1.5, false}}}})
+	stdout, stderr := cdrRun(t, 40*time.Second, cdrAll(cdrCount(3, `"if_octets"`), cdrCount(1, `"default"`), cdrLogged("flush named 5", 1)), spec)
+	out := cdrParse(t, stdout)
+	logs := cdrLogs(t, stderr)
+
+	// config: the Module block, numbers as floats, nested blocks.
+	cfg := cdrFind(logs, "config ")
+	require.Len(t, cfg, 1, "%v", logs)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(cfg[0].Message, "config ")), &got))
+	assert.Equal(t, map[string]any{
+		"data": "cfgdata", "root_parent": true,
+		"tree": map[string]any{"key": "Module", "values": []any{"AllKinds"}, "types": []any{"str"}, "parent_ok": true,
+			"children": []any{
+				map[string]any{"key": "Path", "values": []any{"/x", 42.0, true}, "types": []any{"str", "float", "bool"}, "children": []any{}, "parent_ok": true},
+				map[string]any{"key": "Sub", "values": []any{"a"}, "types": []any{"str"}, "parent_ok": true, "children": []any{
+					map[string]any{"key": "Inner", "values": []any{1.5, false}, "types": []any{"float", "bool"}, "children": []any{}, "parent_ok": true},
+				}},
+			}},
+	}, got)
+	assert.Equal(t, "allkinds", cfg[0].Collector)
+
+	// init, seen by the log callback (which logs without recursing).
+	require.Len(t, cdrFind(logs, "init"), 1)
+	assert.Len(t, cdrFind(logs, "log callback saw 6 init"), 1)
+
+	// read with interval, data and name, registered from config.
+	fast := out.of("allkinds", "if_octets")
+	require.GreaterOrEqual(t, len(fast), 3)
+	for i, vl := range fast {
+		assert.Equal(t, cdrVL{Collector: "allkinds", Host: "h1", Plugin: "allkinds", PluginInstance: "eth0", Type: "if_octets",
+			Time: vl.Time, Interval: 0.5, Values: []float64{float64(i + 1), 7}}, vl)
+		assert.InDelta(t, float64(time.Now().Unix()), vl.Time, 60)
+	}
+	gap := (fast[len(fast)-1].Time - fast[0].Time) / float64(len(fast)-1)
+	assert.InDelta(t, 0.5, gap, 0.3, "time between reads")
+	// read with the global interval and every default filled in.
+	def := out.of("python", "gauge")
+	require.NotEmpty(t, def)
+	assert.Equal(t, cdrVL{Collector: "allkinds", Host: "h1", Plugin: "python", Type: "gauge", TypeInstance: "default",
+		Time: def[0].Time, Interval: 2, Values: []float64{1.5}}, def[0])
+
+	// write: every field filled, values and meta converted.
+	writes := cdrFind(logs, "write ")
+	require.GreaterOrEqual(t, len(writes), 3)
+	var w map[string]any
+	for _, rec := range writes {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(rec.Message, "write ")), &m))
+		if m["type"] == "if_octets" && w == nil {
+			w = m
+		}
+	}
+	require.NotNil(t, w)
+	assert.Greater(t, w["time"], 0.0)
+	delete(w, "time")
+	assert.Equal(t, map[string]any{
+		"host": "h1", "plugin": "allkinds", "plugin_instance": "eth0", "type": "if_octets", "type_instance": "",
+		"interval": 0.5, "values": []any{1.0, 7.0}, "value_types": []any{"int", "int"}, "data": nil,
+		"meta": map[string]any{
+			"b": []any{"True", "bool"}, "data": []any{"'v'", "str"}, "f": []any{"1.5", "float"},
+			"l": []any{"'[1]'", "str"}, "n": []any{"5", "Signed"}, "u": []any{"7", "Unsigned"},
+		},
+	}, w)
+
+	// flush: all of them, then the one named.
+	assert.Len(t, cdrFind(logs, "flush all -1 None"), 1)
+	assert.Len(t, cdrFind(logs, "flush named -1 None 'fd'"), 1)
+	assert.Len(t, cdrFind(logs, "flush named 5 'some/id' 'fd'"), 1)
+
+	// notification, dispatched in init: to the host and the callback.
+	require.Len(t, out.Notifications, 1)
+	n := out.Notifications[0]
+	assert.Greater(t, n["time"], 0.0)
+	delete(n, "time")
+	assert.Equal(t, map[string]any{"collector": "allkinds", "host": "h1", "plugin": "python", "plugin_instance": "",
+		"type": "gauge", "type_instance": "", "severity": 2.0, "message": "hello"}, n)
+	nl := cdrFind(logs, "notification ")
+	require.Len(t, nl, 1)
+	assert.Regexp(t, `^notification collectd.Notification\(type='gauge',plugin='python',host='h1',time=[0-9.]+,severity=2,message='hello'\)$`, nl[0].Message)
+
+	// shutdown, on the interrupt.
+	sd := cdrFind(logs, "shutdown")
+	require.Len(t, sd, 1)
+	assert.Equal(t, "info", sd[0].Level)
+	assert.Equal(t, "log", sd[0].Event)
+}
+
+func TestCollectdRunnerThreads(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	spec := cdrNewSpec(t, "threads")
+	const total = 6 * 500
+	stdout, _ := cdrRun(t, 60*time.Second, cdrCount(total, `"threads"`), spec)
+	out := cdrParse(t, stdout)
+	seen := map[string][]int{}
+	for _, vl := range out.of("threads", "derive") {
+		seen[vl.TypeInstance] = append(seen[vl.TypeInstance], int(vl.Values[0]))
+		want := ""
+		if strings.HasPrefix(vl.TypeInstance, "read") {
+			want = "threads"
+		}
+		assert.Equal(t, want, vl.Collector, vl.TypeInstance)
+	}
+	require.Len(t, seen, 6, "%v", seen)
+	for tag, values := range seen {
+		sort.Ints(values)
+		require.Len(t, values, 500, tag)
+		for i, v := range values {
+			if v != i {
+				t.Fatalf("%s: value %d is %d", tag, i, v)
+			}
+		}
+	}
+}
+
+func TestCollectdRunnerFailures(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	spec := cdrNewSpec(t, "broken_syntax", "config_raises", "blocker", "no_such_module")
+	spec.module("config_raises", cdrNode{Key: "Bad", Values: []any{1}})
+	spec.module("not_loaded")
+	spec.ReadThreads = 2
+	spec.LogTraces = true
+	stdout, stderr := cdrRun(t, 60*time.Second, cdrAll(cdrLogged("slow read ends", 1), cdrCount(4, `"config_raises"`)), spec)
+	out := cdrParse(t, stdout)
+	logs := cdrLogs(t, stderr)
+
+	imp := cdrFind(logs, `Error importing module "broken_syntax"`)
+	require.Len(t, imp, 1, "%v", logs)
+	assert.Equal(t, cdrLog{Level: "error", Collector: "broken_syntax", Event: "import",
+		Message:   `Error importing module "broken_syntax": Unhandled python exception in importing module: SyntaxError: '(' was never closed (broken_syntax.py, line 10)`,
+		Traceback: imp[0].Traceback}, imp[0])
+	assert.Contains(t, imp[0].Traceback, "broken_syntax.py")
+	assert.Contains(t, imp[0].Traceback, "SyntaxError")
+	missing := cdrFind(logs, `Error importing module "no_such_module"`)
+	require.Len(t, missing, 1)
+	assert.Contains(t, missing[0].Message, "ModuleNotFoundError: No module named 'no_such_module'")
+
+	cfg := cdrFind(logs, "Unhandled python exception in loading module")
+	require.Len(t, cfg, 1)
+	assert.Equal(t, cdrLog{Level: "error", Collector: "config_raises", Event: "config",
+		Message: `Unhandled python exception in loading module: KeyError: 'no such option: Bad'`, Traceback: cfg[0].Traceback}, cfg[0])
+	assert.Contains(t, cfg[0].Traceback, "config_raises.py")
+	assert.NotContains(t, cfg[0].Traceback, "run_collectd.py")
+	nl := cdrFind(logs, `Found a configuration for the "not_loaded" plugin`)
+	require.Len(t, nl, 1)
+	assert.Equal(t, "Found a configuration for the \"not_loaded\" plugin, but the plugin isn't loaded or didn't register a configuration callback.", nl[0].Message)
+	assert.Equal(t, "warning", nl[0].Level)
+
+	// The plugin whose config callback raised still reads.
+	assert.GreaterOrEqual(t, len(out.of("config_raises", "gauge")), 4)
+
+	// While one read blocks, the other keeps its schedule.
+	steady := out.of("blocker", "gauge")
+	require.GreaterOrEqual(t, len(steady), 6, "%v", steady)
+	for i := 1; i < len(steady); i++ {
+		assert.Less(t, steady[i].Time-steady[i-1].Time, 1.5, "gap before steady read %d", i)
+	}
+	slow := cdrFind(logs, "plugin_read_thread: read-function of the `python.slow' plugin took ")
+	require.NotEmpty(t, slow)
+	assert.Equal(t, "warning", slow[0].Level)
+	assert.Regexp(t, `took 3\.\d{3} seconds, which is above its read interval \(0\.500 seconds\)`, slow[0].Message)
+}
+
+func TestCollectdRunnerBackoff(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	spec := cdrNewSpec(t, "backoff")
+	spec.MaxReadInterval = 2
+	stdout, stderr := cdrRun(t, 60*time.Second, cdrLogged("attempt 6 at", 1), spec)
+	logs := cdrLogs(t, stderr)
+	var at []float64
+	for _, l := range cdrFind(logs, "attempt ") {
+		f := strings.Fields(l.Message)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		require.NoError(t, err)
+		at = append(at, v)
+	}
+	require.GreaterOrEqual(t, len(at), 6)
+	// Interval 0.5: suspended for 1, 2, 2 (MaxReadInterval) after the
+	// three failures, back to 0.5 after the first success.
+	for i, want := range []float64{1, 2, 2, 0.5, 0.5} {
+		gap := at[i+1] - at[i]
+		assert.GreaterOrEqual(t, gap, want-0.05, "gap after attempt %d", i+1)
+		assert.Less(t, gap, want+0.4, "gap after attempt %d", i+1)
+	}
+	fails := cdrFind(logs, "Unhandled python exception in read callback: ")
+	require.Len(t, fails, 2)
+	assert.Equal(t, cdrLog{Level: "error", Collector: "backoff", Event: "read", Message: "Unhandled python exception in read callback: ValueError: attempt 1 failed"}, fails[0])
+	assert.Equal(t, "Unhandled python exception in read callback: ValueError: attempt 3 failed", fails[1].Message)
+	warn := cdrFind(logs, "CollectdError in read callback: ")
+	require.Len(t, warn, 1)
+	assert.Equal(t, cdrLog{Level: "warning", Collector: "backoff", Event: "read", Message: "CollectdError in read callback: not ready"}, warn[0])
+	var suspends []string
+	for _, l := range cdrFind(logs, "read-function of plugin `python.backoff' failed.") {
+		assert.Equal(t, "info", l.Level)
+		suspends = append(suspends, l.Message)
+	}
+	assert.Equal(t, []string{
+		"read-function of plugin `python.backoff' failed. Will suspend it for 1.000 seconds.",
+		"read-function of plugin `python.backoff' failed. Will suspend it for 2.000 seconds.",
+		"read-function of plugin `python.backoff' failed. Will suspend it for 2.000 seconds.",
+	}, suspends)
+	out := cdrParse(t, stdout)
+	vls := out.of("python", "gauge")
+	require.GreaterOrEqual(t, len(vls), 3)
+	assert.Equal(t, []float64{4}, vls[0].Values)
+	assert.Equal(t, 0.5, vls[0].Interval)
+}
+
+// cdrFrame is one frame read from the channel.
+type cdrFrame struct {
+	Kind    byte
+	Meta    string
+	Payload []byte
+}
+
+// cdrStartChannel starts the runner on spec with the private channel.
+// Every frame read is given to seen, with the command and the host's end
+// of the answer pipe; the frames come on the channel returned once the
+// runner closed its end.
+func cdrStartChannel(t *testing.T, spec cdrSpec, seen func(cmd *exec.Cmd, ack *os.File, f cdrFrame)) (*exec.Cmd, <-chan []cdrFrame, *testkit.SyncBuffer) {
+	t.Helper()
+	dataR, dataW, err := os.Pipe()
+	require.NoError(t, err)
+	ackR, ackW, err := os.Pipe()
+	require.NoError(t, err)
+	cmd := exec.Command(ndrPython, cdrRunnerPath(t), "--name", spec.Name, "--config", spec.write(t))
+	cmd.Env = append(os.Environ(), "COLLECTKIT_PYTHOND_FDS=3,4", "PYTHONDONTWRITEBYTECODE=1")
+	cmd.ExtraFiles = []*os.File{dataW, ackR}
+	stderr := &testkit.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	require.NoError(t, cmd.Start())
+	dataW.Close()
+	ackR.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		ackW.Close()
+		if t.Failed() {
+			t.Logf("stdout and stderr of the runner:\n%s", stderr.String())
+		}
+	})
+	done := make(chan []cdrFrame, 1)
+	go func() {
+		defer dataR.Close()
+		r := wire.NewReader(dataR)
+		var frames []cdrFrame
+		defer func() { done <- frames }()
+		for {
+			h, err := r.Header()
+			if err != nil {
+				return
+			}
+			meta := string(h.Meta)
+			p, err := r.Payload(nil, h.PayloadLen)
+			if err != nil {
+				return
+			}
+			f := cdrFrame{Kind: h.Kind, Meta: meta, Payload: p}
+			frames = append(frames, f)
+			seen(cmd, ackW, f)
+		}
+	}()
+	return cmd, done, stderr
+}
+
+func TestCollectdRunnerChannel(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+
+	t.Run("sigterm", func(t *testing.T) {
+		t.Parallel()
+		spec := cdrNewSpec(t, "allkinds", "threads")
+		spec.module("allkinds")
+		reads := 0
+		cmd, done, stderr := cdrStartChannel(t, spec, func(cmd *exec.Cmd, _ *os.File, f cdrFrame) {
+			if f.Kind == 'V' && f.Meta == "allkinds" {
+				if reads++; reads == 4 {
+					_ = cmd.Process.Signal(syscall.SIGTERM)
+				}
+			}
+		})
+		err := cmd.Wait()
+		frames := <-done
+		require.NoError(t, err, "exit status after SIGTERM; stderr:\n%s", stderr.String())
+
+		var logs []cdrLog
+		var notes []map[string]any
+		perTag := map[string]int{}
+		for _, f := range frames {
+			switch f.Kind {
+			case 'V':
+				vls := cdrUnmarshalVLs(t, f.Meta, f.Payload)
+				switch f.Meta {
+				case "allkinds":
+					// One frame per read run.
+					require.Len(t, vls, 1)
+				case "threads":
+					require.Len(t, vls, 500, "a read run's frame")
+				case "":
+					assert.LessOrEqual(t, len(vls), 1000, "a frame of value lists dispatched outside reads")
+				default:
+					t.Errorf("V frame of collector %q", f.Meta)
+				}
+				for _, vl := range vls {
+					if vl.Plugin == "threads" {
+						perTag[vl.TypeInstance]++
+					}
+					assert.Equal(t, "h1", vl.Host)
+					assert.Greater(t, vl.Time, 0.0)
+					assert.Greater(t, vl.Interval, 0.0)
+				}
+			case 'N':
+				var n map[string]any
+				require.NoError(t, json.Unmarshal(f.Payload, &n))
+				assert.Equal(t, "allkinds", f.Meta)
+				notes = append(notes, n)
+			case 'G':
+				var l cdrLog
+				require.NoError(t, json.Unmarshal(f.Payload, &l))
+				logs = append(logs, l)
+			default:
+				t.Errorf("unexpected frame kind %q", f.Kind)
+			}
+		}
+		require.Len(t, notes, 1)
+		assert.Equal(t, "hello", notes[0]["message"])
+		assert.Equal(t, 2.0, notes[0]["severity"])
+		assert.Len(t, cdrFind(logs, "shutdown"), 1, "shutdown callback ran: %v", logs)
+		for tag, n := range perTag {
+			if strings.HasPrefix(tag, "read") {
+				assert.Equal(t, 500, n, tag)
+			}
+		}
+	})
+
+	t.Run("host closes the channel", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "shutdown")
+		spec := cdrNewSpec(t, "allkinds")
+		spec.Items = append(spec.Items, map[string]any{"kind": "import", "module": "shutdown_marker"})
+		spec.module("shutdown_marker", cdrNode{Key: "File", Values: []any{marker}})
+		closed := false
+		cmd, done, stderr := cdrStartChannel(t, spec, func(_ *exec.Cmd, ack *os.File, f cdrFrame) {
+			if f.Kind == 'V' && !closed {
+				closed = true
+				ack.Close()
+			}
+		})
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		select {
+		case err := <-waited:
+			require.NoError(t, err, "stderr:\n%s", stderr.String())
+		case <-time.After(40 * time.Second):
+			t.Fatalf("the runner did not end after the host closed the channel; stderr:\n%s", stderr.String())
+		}
+		<-done
+		data, err := os.ReadFile(marker)
+		require.NoError(t, err, "the shutdown callback ran")
+		assert.Equal(t, "shutdown\n", string(data))
+	})
+}
+
+// cdrUnmarshalVLs decodes a V payload: a marshal (version 2) list of
+// value list tuples.
+func cdrUnmarshalVLs(t *testing.T, collector string, b []byte) []cdrVL {
+	t.Helper()
+	d := cdrMarshal{b: b}
+	v, err := d.value()
+	require.NoError(t, err)
+	require.Zero(t, len(d.b)-d.i, "bytes after the list")
+	list, ok := v.([]any)
+	require.True(t, ok, "payload is a %T", v)
+	var vls []cdrVL
+	for _, item := range list {
+		tup, ok := item.([]any)
+		require.True(t, ok && len(tup) == 8, "value list %v", item)
+		vl := cdrVL{Collector: collector}
+		for i, p := range []*string{&vl.Host, &vl.Plugin, &vl.PluginInstance, &vl.Type, &vl.TypeInstance} {
+			*p, ok = tup[i].(string)
+			require.True(t, ok, "field %d of %v", i, tup)
+		}
+		vl.Time, ok = tup[5].(float64)
+		require.True(t, ok, "time of %v", tup)
+		vl.Interval, ok = tup[6].(float64)
+		require.True(t, ok, "interval of %v", tup)
+		values, ok := tup[7].([]any)
+		require.True(t, ok, "values of %v", tup)
+		for _, x := range values {
+			switch x := x.(type) {
+			case int64:
+				vl.Values = append(vl.Values, float64(x))
+			case float64:
+				vl.Values = append(vl.Values, x)
+			default:
+				t.Fatalf("value %v is a %T", x, x)
+			}
+		}
+		vls = append(vls, vl)
+	}
+	return vls
+}
+
+// cdrMarshal decodes the part of Python's marshal format version 2 that
+// V payloads use: lists, tuples, str, int and float.
+type cdrMarshal struct {
+	b []byte
+	i int
+}
+
+func (d *cdrMarshal) take(n int) ([]byte, error) {
+	if d.i+n > len(d.b) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	p := d.b[d.i : d.i+n]
+	d.i += n
+	return p, nil
+}
+
+func (d *cdrMarshal) value() (any, error) {
+	c, err := d.take(1)
+	if err != nil {
+		return nil, err
+	}
+	switch c[0] {
+	case '[', '(':
+		p, err := d.take(4)
+		if err != nil {
+			return nil, err
+		}
+		n := int(binary.LittleEndian.Uint32(p))
+		items := make([]any, 0, min(n, 1<<16))
+		for range n {
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, v)
+		}
+		return items, nil
+	case 'u':
+		p, err := d.take(4)
+		if err != nil {
+			return nil, err
+		}
+		s, err := d.take(int(binary.LittleEndian.Uint32(p)))
+		return string(s), err
+	case 'i':
+		p, err := d.take(4)
+		return int64(int32(binary.LittleEndian.Uint32(p))), err
+	case 'g':
+		p, err := d.take(8)
+		if err != nil {
+			return nil, err
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(p)), nil
+	case 'l':
+		p, err := d.take(4)
+		if err != nil {
+			return nil, err
+		}
+		n := int32(binary.LittleEndian.Uint32(p))
+		digits := int(n)
+		if n < 0 {
+			digits = -digits
+		}
+		var mag uint64
+		for k := range digits {
+			q, err := d.take(2)
+			if err != nil {
+				return nil, err
+			}
+			mag |= uint64(binary.LittleEndian.Uint16(q)) << (15 * k)
+		}
+		if n < 0 {
+			return -int64(mag), nil
+		}
+		return int64(mag), nil
+	}
+	return nil, errors.New("marshal code " + strconv.Quote(string(c)) + " not expected in a V payload")
+}
+
+// cdrCPU returns the CPU time pid used so far.
+func cdrCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
