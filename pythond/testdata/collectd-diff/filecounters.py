@@ -62,7 +62,8 @@ class FileCounters(object):
             type=kind,
             type_instance=os.path.basename(path),
             values=values,
-            meta={'0': True, 'reads': reads, 'path': path},
+            meta={'0': True, 'reads': reads,
+                  'file': os.path.basename(path)},
         ).dispatch(interval=self.interval)
 
     def read(self):
