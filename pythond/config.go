@@ -32,9 +32,9 @@ type Input struct {
 	// Name identifies the input in logs and errors. Required.
 	Name string `toml:"name"`
 	// Framework is the collector API of the input's scripts (TOML
-	// "framework": "datakit", the default, "netdata" or
-	// "netdata-plugin"). Options of one framework are errors on an input
-	// of another.
+	// "framework": "datakit", the default, "netdata", "netdata-plugin" or
+	// "collectd"). Options of one framework are errors on an input of
+	// another.
 	Framework Framework `toml:"framework"`
 	// Cmd is the Python interpreter, a path or a name looked up in PATH.
 	// Empty means "python3".
@@ -81,10 +81,11 @@ type Input struct {
 	// stay bools either way.
 	ExactInts bool `toml:"exact_ints"`
 
-	// The options of the netdata and netdata-plugin frameworks (see
-	// netdata.go and netdata_plugin.go).
+	// The options of the netdata, netdata-plugin and collectd frameworks
+	// (see netdata.go, netdata_plugin.go and collectd.go).
 	NetdataOptions
 	NetdataPluginOptions
+	CollectdOptions
 }
 
 // Duration is a time.Duration written in TOML as a string such as "1s" or

@@ -1,6 +1,7 @@
-// Package pythond runs Python collectors (DataKit's, and Netdata's
-// python.d modules) and Netdata external plugins as supervised child
-// processes and feeds what they report into a point.Sink.
+// Package pythond runs Python collectors (DataKit's, Netdata's python.d
+// modules and collectd's Python plugins) and Netdata external plugins as
+// supervised child processes and feeds what they report into a
+// point.Sink.
 //
 // # Configuration
 //
@@ -32,9 +33,9 @@
 //
 // Input.Framework (TOML "framework") says which collector API an input's
 // scripts are written for. Each framework is a room of its own: one Go
-// file (datakit.go, netdata.go, netdata_plugin.go) with its options, their
-// validation, how its process is started and how what it sends becomes
-// points, and one folder of the embedded Python side whose modules are
+// file (datakit.go, netdata.go, netdata_plugin.go, collectd.go) with its
+// options, their validation, how its process is started and how what it
+// sends becomes points, and one folder of the embedded Python side whose modules are
 // the only thing on its scripts' sys.path besides their own dirs; the
 // private runtime (py/runtime: channel, loader, scheduler, one runner per
 // framework) is shared and never importable by a script. An option of
@@ -56,7 +57,24 @@
 //     charts.d.plugin, a user's own), run with args (default: the
 //     update_every) and the NETDATA_* variables Netdata sets; its stdout,
 //     the plugins.d protocol, feeds the same engine, its stderr the log.
-//   - collectd and prometheus are reserved; they are "not yet supported".
+//   - collectd: collectd Python plugins unchanged (import collectd).
+//     collectd_config names a collectd.conf (an existing one, whose other
+//     plugins are skipped and logged once, or a file of just <Plugin
+//     python> blocks), read as collectd 5.12 reads it at each start
+//     (syntax, Include of files, directories and patterns, the globals
+//     Hostname, FQDNLookup, Interval, MaxReadInterval, ReadThreads and
+//     TypesDB, and the python plugin's ModulePath, Import and <Module>
+//     blocks, in order); a mistake is a config error naming
+//     collectd_config and file:line. Relative paths inside the file
+//     resolve against the input's working directory, as collectd resolves
+//     them against its own. interval and hostname stand in for the
+//     file's when it sets none, types_db for its TypesDB (default
+//     collectd's own types.db, from Debian's collectd-core). Each
+//     dispatched value list is one metric point (measurement: the plugin;
+//     tags host, plugin_instance, type and type_instance; one field per
+//     data source, named by types.db: gauge a float, derive an int,
+//     counter and absolute a uint), each notification a keyevent point.
+//   - prometheus is reserved; it is "not yet supported".
 //
 // # Tags
 //

@@ -13,14 +13,14 @@ import (
 type Framework uint8
 
 // The frameworks. Each is a room of its own: one Go file (datakit.go,
-// netdata.go, netdata_plugin.go) with its options, their validation, how
+// netdata.go, netdata_plugin.go, collectd.go) with its options, their validation, how
 // its process is started and how what it sends becomes points, and one
 // folder under py/ holding the only modules put on its scripts' sys.path.
 const (
 	FrameworkDataKit       Framework = iota // DataKit's DataKitFramework scripts (the default)
 	FrameworkNetdata                        // Netdata python.d modules, run by collectkit's runtime
 	FrameworkNetdataPlugin                  // any Netdata external plugin, read through the plugins.d protocol
-	FrameworkCollectd                       // collectd Python plugins (not yet supported)
+	FrameworkCollectd                       // collectd Python plugins, with collectd.conf and types.db
 	FrameworkPrometheus                     // prometheus_client exporters (not yet supported)
 	numFrameworks
 )
@@ -31,7 +31,7 @@ var rooms = [numFrameworks]*room{
 	FrameworkDataKit:       &datakitRoom,
 	FrameworkNetdata:       &netdataRoom,
 	FrameworkNetdataPlugin: &netdataPluginRoom,
-	FrameworkCollectd:      {name: "collectd"},
+	FrameworkCollectd:      &collectdRoom,
 	FrameworkPrometheus:    {name: "prometheus"},
 }
 

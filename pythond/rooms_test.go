@@ -52,7 +52,7 @@ func TestFrameworkConfig(t *testing.T) {
 		{name: "netdata", doc: head + "framework = 'netdata'\ndirs = ['d']\nconf_dir = '/etc/netdata/python.d'\nmodules = ['example']\nupdate_every = 2\ndimension_ids = true\n"},
 		{name: "netdata-plugin without dirs", doc: head + "framework = 'netdata-plugin'\ncmd = '/usr/lib/netdata/plugins.d/python.d.plugin'\nargs = ['1', 'example']\ndimension_ids = true\n"},
 		{name: "unknown framework", doc: head + "dirs = ['d']\nframework = 'telegraf'\n", keys: []string{"inputs.pythond.framework"}, line: 4, text: "allowed: datakit, netdata, netdata-plugin, collectd, prometheus"},
-		{name: "collectd not yet", doc: head + "dirs = ['d']\nframework = 'collectd'\n", keys: []string{"inputs.pythond[0].framework"}, text: "framework collectd is not yet supported"},
+		{name: "collectd needs its config", doc: head + "dirs = ['d']\nframework = 'collectd'\n", keys: []string{"inputs.pythond[0].collectd_config"}, text: "collectd_config is required for framework collectd"},
 		{name: "prometheus not yet", doc: head + "dirs = ['d']\nframework = 'prometheus'\n", keys: []string{"inputs.pythond[0].framework"}, text: "framework prometheus is not yet supported"},
 		{name: "netdata option on datakit", doc: head + "dirs = ['d']\nconf_dir = '/etc'\n", keys: []string{"inputs.pythond[0].conf_dir"}, text: "conf_dir is an option of framework netdata, not of datakit"},
 		{name: "shared option on datakit", doc: head + "dirs = ['d']\nupdate_every = 5\n", keys: []string{"inputs.pythond[0].update_every"}, text: "update_every is an option of framework netdata and netdata-plugin, not of datakit"},

@@ -1,0 +1,256 @@
+package pythond
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/collectd"
+	"github.com/collectkit/collectkit/point"
+)
+
+func TestCollectdConfigValidation(t *testing.T) {
+	t.Parallel()
+	const head = "[[inputs.pythond]]\nname = 'a'\nframework = 'collectd'\n"
+	tests := []struct {
+		name string
+		doc  string
+		keys []string
+		text string
+	}{
+		{name: "valid", doc: head + "collectd_config = 'collectd.conf'\ninterval = '5s'\nhostname = 'h'\ntypes_db = ['my.db']\n"},
+		{name: "missing collectd_config", doc: head, keys: []string{"inputs.pythond[0].collectd_config"}, text: "collectd_config is required for framework collectd"},
+		{name: "netdata option", doc: head + "collectd_config = 'c'\nmodules = ['m']\n", keys: []string{"inputs.pythond[0].modules"}, text: "modules is an option of framework netdata, not of collectd"},
+		{name: "datakit option", doc: head + "collectd_config = 'c'\nrun_timeout = '1s'\n", keys: []string{"inputs.pythond[0].run_timeout"}, text: "run_timeout is an option of framework datakit, not of collectd"},
+		{name: "collectd option on datakit", doc: "[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\ncollectd_config = 'c'\ntypes_db = ['x']\n", keys: []string{"inputs.pythond[0].collectd_config", "inputs.pythond[0].types_db"}, text: "collectd_config is an option of framework collectd, not of datakit"},
+		{name: "bad values", doc: head + "collectd_config = 'c'\ninterval = '-1s'\ntypes_db = ['']\n", keys: []string{"inputs.pythond[0].interval", "inputs.pythond[0].types_db[0]"}, text: "negative interval"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.doc))
+			if tc.keys == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidConfig)
+			var keys []string
+			for _, e := range flatten(err) {
+				var ce *ConfigError
+				if errors.As(e, &ce) {
+					keys = append(keys, ce.Key)
+				}
+			}
+			assert.Equal(t, tc.keys, keys, "%v", err)
+			assert.Contains(t, err.Error(), tc.text)
+		})
+	}
+}
+
+func TestCollectdResolveErrors(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("bad.conf", "LoadPlugin python\n<Plugin python>\n  Import /x\n</Plugin>\n")
+	h.write("ok.conf", "<Plugin python>\n  Import \"m\"\n</Plugin>\n")
+	h.write("badtypes.conf", "TypesDB \"nope.db\"\n<Plugin python>\n  Import \"m\"\n</Plugin>\n")
+
+	_, err := New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "bad.conf"}}))
+	require.Error(t, err)
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "inputs.pythond[0].collectd_config", ce.Key)
+	assert.Contains(t, err.Error(), filepath.Join(h.root, "bad.conf")+":3:")
+
+	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "missing.conf"}}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "missing.conf")
+
+	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "ok.conf", TypesDB: []string{"none.db"}}}))
+	require.Error(t, err)
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "inputs.pythond[0].types_db", ce.Key)
+	assert.ErrorIs(t, err, collectd.ErrNoTypesDB)
+	assert.Contains(t, err.Error(), "collectd-core")
+
+	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "badtypes.conf"}}))
+	require.Error(t, err)
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "inputs.pythond[0].collectd_config", ce.Key)
+	assert.Contains(t, err.Error(), "TypesDB")
+	assert.Contains(t, err.Error(), "collectd-core")
+}
+
+// collectdPython returns /usr/bin/python3, skipping (failing under CI)
+// when it is missing.
+func collectdPython(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("/usr/bin/python3 is required under CI")
+		}
+		t.Skip("no /usr/bin/python3")
+	}
+	return "/usr/bin/python3"
+}
+
+const collectdTestPlugin = `import collectd
+
+PREFIX = None
+
+
+def config(c):
+    global PREFIX
+    PREFIX = c.children[0].values[0]
+
+
+def read():
+    collectd.Values(plugin=PREFIX, plugin_instance="a", type="if_octets",
+                    type_instance="eth0", values=[10, 20],
+                    time=1700000000.5).dispatch()
+    collectd.Values(type="gauge", values=[1.5]).dispatch()
+    collectd.Values(plugin="c", type="counter", values=[2**64 - 1],
+                    host="other", time=1700000002.0).dispatch()
+    collectd.Values(plugin="mine", type="mytype", values=[3, 0.25],
+                    time=1700000003.0).dispatch()
+    collectd.Notification(plugin=PREFIX, type="gauge",
+                          severity=collectd.NOTIF_WARNING, message="hot",
+                          time=1700000001.0).dispatch()
+
+
+collectd.register_config(config)
+collectd.register_read(read)
+`
+
+func TestCollectdEndToEnd(t *testing.T) {
+	python := collectdPython(t)
+	if _, err := os.Stat(collectd.DefaultTypesDB); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required under CI", collectd.DefaultTypesDB)
+		}
+		t.Skip("no " + collectd.DefaultTypesDB)
+	}
+	h := newHarness(t)
+	h.write("plugins/myplug.py", collectdTestPlugin)
+	h.write("my_types.db", "mytype count:DERIVE:0:U, ratio:GAUGE:0:1\n")
+	h.write("collectd.conf", `Hostname "testhost"
+Interval 1
+TypesDB "/usr/share/collectd/types.db" "my_types.db"
+LoadPlugin cpu
+LoadPlugin python
+<Plugin cpu>
+  ReportByCpu true
+</Plugin>
+<Plugin python>
+  ModulePath "plugins"
+  Import "myplug"
+  <Module myplug>
+    Prefix "myplug"
+  </Module>
+</Plugin>
+`)
+	opts := h.options(Input{Framework: FrameworkCollectd, Cmd: python, CollectdOptions: CollectdOptions{CollectdConfig: "collectd.conf"}, Tags: map[string]string{"env": "test"}})
+	opts.GlobalTags = map[string]string{"dc": "eu"}
+	h.start(opts)
+	h.waitPoints(5, 20*time.Second)
+	h.stop()
+
+	var metrics, events []point.Point
+	for _, b := range h.rec.Batches() {
+		switch b.Category {
+		case point.Metric:
+			assert.Equal(t, "test", b.Input)
+			metrics = append(metrics, b.Points...)
+		case point.KeyEvent:
+			events = append(events, b.Points...)
+		}
+	}
+	require.GreaterOrEqual(t, len(metrics), 4, "%s", h.logs.dump())
+	require.NotEmpty(t, events, "%s", h.logs.dump())
+	tags := func(kv ...string) []point.Tag {
+		var out []point.Tag
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, point.Tag{Key: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	assert.Equal(t, "myplug", metrics[0].Name)
+	assert.Equal(t, tags("dc", "eu", "env", "test", "host", "testhost", "plugin_instance", "a", "type", "if_octets", "type_instance", "eth0"), sortedTags(metrics[0].Tags))
+	assert.Equal(t, []point.Field{{Key: "rx", Value: point.IntValue(10)}, {Key: "tx", Value: point.IntValue(20)}}, metrics[0].Fields)
+	assert.Equal(t, time.Unix(1700000000, 500000000), metrics[0].Time.UTC().Local())
+
+	assert.Equal(t, "python", metrics[1].Name)
+	assert.Equal(t, tags("dc", "eu", "env", "test", "host", "testhost", "type", "gauge"), sortedTags(metrics[1].Tags))
+	assert.Equal(t, []point.Field{{Key: "value", Value: point.FloatValue(1.5)}}, metrics[1].Fields)
+	assert.WithinDuration(t, time.Now(), metrics[1].Time, time.Minute)
+
+	assert.Equal(t, "c", metrics[2].Name)
+	assert.Equal(t, tags("dc", "eu", "env", "test", "host", "other", "type", "counter"), sortedTags(metrics[2].Tags))
+	assert.Equal(t, []point.Field{{Key: "value", Value: point.UintValue(1<<64 - 1)}}, metrics[2].Fields)
+
+	assert.Equal(t, "mine", metrics[3].Name)
+	assert.Equal(t, []point.Field{{Key: "count", Value: point.IntValue(3)}, {Key: "ratio", Value: point.FloatValue(0.25)}}, metrics[3].Fields)
+
+	ev := events[0]
+	assert.Equal(t, "myplug", ev.Name)
+	assert.Equal(t, tags("dc", "eu", "env", "test", "host", "testhost", "type", "gauge"), sortedTags(ev.Tags))
+	status, _ := ev.Field("df_status")
+	assert.Equal(t, point.StringValue("warning"), status)
+	msg, _ := ev.Field("df_message")
+	assert.Equal(t, point.StringValue("hot"), msg)
+	assert.Equal(t, time.Unix(1700000001, 0), ev.Time.Local())
+
+	assert.NotEmpty(t, h.logs.find("skipped plugins: cpu"), "%s", h.logs.dump())
+	// The config file is removed once the process is done.
+	files, _ := filepath.Glob(filepath.Join(sharedState(), "pythond", "run", "collectd-config-*.json"))
+	assert.Empty(t, files)
+}
+
+func sortedTags(ts []point.Tag) []point.Tag {
+	out := append([]point.Tag(nil), ts...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j].Key < out[i].Key {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// TestCollectdConfigJSON checks the file the runner reads, written from a
+// collectd.conf, and that a restart reads the file again.
+func TestCollectdConfigJSON(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("t.db", "gauge value:GAUGE:U:U\nif_octets rx:DERIVE:0:U, tx:DERIVE:0:U\n")
+	h.write("c.conf", "FQDNLookup false\nReadThreads 2\nTypesDB \"t.db\"\n<Plugin python>\n  ModulePath \"mods\"\n  Import \"m\"\n  <Module m>\n    Path \"/x\" 42 true\n  </Module>\n</Plugin>\n")
+	s, err := New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "c.conf", Interval: Duration(3 * time.Second), Hostname: "tomlhost"}}))
+	require.NoError(t, err)
+	in := s.inputs[0]
+	setup, err := loadCollectd(s, in, "")
+	require.NoError(t, err)
+	b, err := json.Marshal(collectdConfigJSON(t.Context(), in, setup))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"test","hostname":"tomlhost","interval":3,"max_read_interval":86400,"read_threads":2,
+		"log_traces":false,"interactive":false,"encoding":"",
+		"types":{"gauge":[["value","gauge",null,null]],"if_octets":[["rx","derive",0,null],["tx","derive",0,null]]},
+		"items":[{"kind":"module_path","path":"`+filepath.Join(h.root, "mods")+`"},{"kind":"import","module":"m"},
+			{"kind":"module","name":"m","config":{"key":"Module","values":["m"],"children":[{"key":"Path","values":["/x",42,true],"children":[]}]}}]}`, string(b))
+
+	h.write("c.conf", "Hostname \"filehost\"\nInterval 7\nTypesDB \"t.db\"\n<Plugin python>\n  Import \"m\"\n</Plugin>\n")
+	setup, err = loadCollectd(s, in, "")
+	require.NoError(t, err)
+	spec := collectdConfigJSON(t.Context(), in, setup)
+	assert.Equal(t, "filehost", spec.Hostname)
+	assert.Equal(t, 7.0, spec.Interval)
+	assert.Equal(t, 5, spec.ReadThreads)
+	assert.True(t, strings.HasPrefix(spec.Items[0]["kind"].(string), "import"))
+}
