@@ -44,6 +44,14 @@ def read_fast(data):
 def read_default():
     collectd.Values(type='gauge', values=[1.5]).dispatch(
         type_instance='default')
+    if not STATE.get('late'):
+        STATE['late'] = True
+        collectd.register_read(read_late, name='late')
+
+
+def read_late():
+    collectd.Values(type='gauge', plugin='late', values=[1]).dispatch()
+    collectd.unregister_read('python.late')
 
 
 def write(vl, data):
@@ -72,6 +80,10 @@ def log_cb(severity, message):
         collectd.info('log callback saw %d %s' % (severity, message))
 
 
+def bad_log(severity, message):
+    raise RuntimeError('log callback fails')
+
+
 def notification(n):
     collectd.info('notification %r' % (n,))
 
@@ -80,6 +92,9 @@ def shutdown():
     collectd.info('shutdown')
 
 
+print('allkinds prints to stdout')
+# Before init: kept, and sent once init has run.
+collectd.Values(type='gauge', plugin='early', values=[3]).dispatch()
 collectd.register_config(configure, 'cfgdata')
 collectd.register_init(init)
 collectd.register_read(read_default)
@@ -87,5 +102,6 @@ collectd.register_write(write, None, 'w')
 collectd.register_flush(flush_all)
 collectd.register_flush(flush_named, 'fd', 'named_flush')
 collectd.register_log(log_cb)
+collectd.register_log(bad_log, name='bad_log')
 collectd.register_notification(notification)
 collectd.register_shutdown(shutdown)
