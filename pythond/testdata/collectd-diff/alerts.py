@@ -1,5 +1,6 @@
 """Notifications: a disk filling up turns from okay to warning to failure
-and back, and one value list per read so the reads can be counted.
+and back, and one value list per read so the reads can be counted. The
+read runs every 1.5 s, which the value lists' interval shows.
 """
 
 import collectd
@@ -25,4 +26,4 @@ def read():
                     values=[80 + READS]).dispatch()
 
 
-collectd.register_read(read)
+collectd.register_read(read, 1.5)
