@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -152,4 +154,118 @@ func TestCrossCheckRelativePaths(t *testing.T) {
 	assert.Equal(t, []string{"/usr/share/collectd/types.db", filepath.Join(root, "cwd", "rel.db")}, cfg.TypesDB)
 	assert.Equal(t, []Item{{Kind: ItemModulePath, Path: filepath.Join(root, "cwd", "mods")}, {Kind: ItemImport, Module: "whereami"}}, cfg.Python.Items)
 	assert.Equal(t, filepath.Join(root, "cwd", "inc.conf"), cfg.Files[1])
+}
+
+// valuesPlugin dispatches one gauge per read and writes the host and
+// interval its write callback sees, as collectd filled them in.
+const valuesPlugin = `import collectd, os
+
+def read():
+    collectd.Values(type="gauge", values=[1]).dispatch()
+
+def write(v):
+    with open(os.environ["DUMP"], "a") as f:
+        f.write("%s\n%r\n" % (v.host, v.interval))
+
+collectd.register_read(read)
+collectd.register_write(write)
+`
+
+// TestCrossCheckGlobals compares the host name and interval the real
+// collectd gives a plugin's values with what Load reads from the same
+// globals, and which files both refuse.
+func TestCrossCheckGlobals(t *testing.T) {
+	bin := realCollectd(t)
+	osHost, err := os.Hostname()
+	require.NoError(t, err)
+	tests := []struct {
+		name, top string
+		reject    bool
+	}{
+		{"none", "", false},
+		{"hostname", `Hostname "abc"`, false},
+		{"key case", `hOSTNAME abc`, false},
+		{"number hostname", `Hostname 12`, false},
+		{"float hostname", `Hostname 1.5`, false},
+		{"bool hostname", `Hostname true`, false},
+		{"empty hostname", `Hostname ""`, false},
+		{"address hostname", `Hostname 127.0.0.1`, false},
+		{"block form", "<Hostname x>\n</Hostname>", false},
+		{"interval", `Interval 3`, false},
+		{"string interval", `Interval "3"`, false},
+		{"fraction", `Interval 0.5`, false},
+		{"zero interval", `Interval 0`, false},
+		{"negative interval", `Interval -1`, false},
+		{"word interval", `Interval abc`, false},
+		{"unit interval", `Interval "2s"`, false},
+		{"plugin interval", "Interval 3\n<LoadPlugin python>\n  Interval 2\n</LoadPlugin>", false},
+		{"unknown global", `Bogus 1`, false},
+		{"two hostnames", `Hostname "a" "b"`, true},
+		{"two intervals", `Interval 3 4`, true},
+		{"two plugins", `LoadPlugin python python`, true},
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "valsplug.py"), []byte(valuesPlugin), 0o644))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf := filepath.Join(dir, "g"+string(rune('a'+i))+".conf")
+			dump := conf + ".out"
+			load := "LoadPlugin python\n"
+			if strings.Contains(tt.top, "LoadPlugin") {
+				load = ""
+			}
+			src := tt.top + "\n" + load + "<Plugin python>\n  ModulePath \"" + dir + "\"\n  Import \"valsplug\"\n</Plugin>\n"
+			require.NoError(t, os.WriteFile(conf, []byte(src), 0o644))
+			var (
+				out    []byte
+				runErr error
+			)
+			// collectd -T can shut its write threads down before they
+			// write the read's value list ("1 value list was left"): run
+			// it again then.
+			for try := 0; try < 5; try++ {
+				cmd := exec.Command(bin, "-T", "-C", conf)
+				cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "DUMP=" + dump}
+				out, runErr = cmd.CombinedOutput()
+				if _, err := os.Stat(dump); err == nil || runErr != nil {
+					break
+				}
+			}
+			cfg, err := Load(conf, Options{})
+			if tt.reject {
+				assert.Error(t, runErr, "collectd accepted it: %s", out)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), conf+":1:")
+				return
+			}
+			require.NoError(t, runErr, "collectd: %s", out)
+			require.NoError(t, err)
+			real, err := os.ReadFile(dump)
+			require.NoError(t, err, "collectd: %s", out)
+			lines := strings.Split(strings.TrimSpace(string(real)), "\n")
+			require.Len(t, lines, 2, "%q", real)
+			host := cfg.Hostname
+			if host == "" {
+				host = osHost // FQDNLookup gives the same name on a host without a domain
+			}
+			assert.Equal(t, lines[0], host)
+			interval := cfg.Python.Interval
+			if interval == 0 {
+				interval = cfg.Interval
+			}
+			if interval == 0 {
+				interval = 10 * time.Second
+			}
+			assert.Equal(t, lines[1], strconv.FormatFloat(interval.Seconds(), 'f', -1, 64)+suffix(interval))
+		})
+	}
+}
+
+// suffix makes a whole number of seconds print as Python's repr of a
+// float does (10.0).
+func suffix(d time.Duration) string {
+	if d%time.Second == 0 {
+		return ".0"
+	}
+	return ""
 }

@@ -18,7 +18,8 @@ type Options struct {
 	// file's own path, Include, TypesDB and ModulePath. collectd resolves
 	// them against its working directory at start-up (not the file's
 	// directory, nor BaseDir). Empty means the process's working
-	// directory.
+	// directory; a relative Dir is made absolute, so every path in Config
+	// is.
 	Dir string
 }
 
@@ -113,6 +114,13 @@ func Load(path string, opts Options) (*Config, error) {
 			return nil, fmt.Errorf("collectdconf: %w", err)
 		}
 		dir = wd
+	}
+	if !filepath.IsAbs(dir) {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("collectdconf: %w", err)
+		}
+		dir = abs
 	}
 	l := &loader{dir: dir}
 	nodes, err := l.file(l.abs(path), nil)
