@@ -254,3 +254,102 @@ func TestCollectdConfigJSON(t *testing.T) {
 	assert.Equal(t, 5, spec.ReadThreads)
 	assert.True(t, strings.HasPrefix(spec.Items[0]["kind"].(string), "import"))
 }
+
+// TestCollectdBadFrames feeds the room's frame handlers what a broken
+// runner could send: the good value lists are delivered, the bad ones
+// logged and reported, and nothing stops the host.
+func TestCollectdBadFrames(t *testing.T) {
+	t.Parallel()
+	python := collectdPython(t)
+	h := newHarness(t)
+	h.write("t.db", "gauge value:GAUGE:U:U\ncounter value:COUNTER:U:U\n")
+	h.write("c.conf", "Hostname h\nTypesDB \"t.db\"\n<Plugin python>\n  Import \"m\"\n</Plugin>\n")
+	s, err := New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "c.conf"}}))
+	require.NoError(t, err)
+	l, err := startCollectd(t.Context(), s, s.inputs[0], "/py")
+	require.NoError(t, err)
+	defer l.Close()
+	assert.Equal(t, []string{"/py/runtime/run_collectd.py", "--name", "test", "--config"}, l.Args[:4])
+	spec, err := os.ReadFile(l.Args[4])
+	require.NoError(t, err)
+	assert.Contains(t, string(spec), `"hostname":"h"`)
+
+	payload, err := exec.Command(python, "-c", `import marshal, sys; sys.stdout.buffer.write(marshal.dumps([
+		("h", "good", "", "gauge", "", 1700000000.0, 10.0, [1.0]),
+		("h", "negative", "", "counter", "", 1700000000.0, 10.0, [-1]),
+		("h", "unknown", "", "nosuchtype", "", 1700000000.0, 10.0, [1]),
+		("h", "good2", "", "counter", "", 1700000000.0, 10.0, [5]),
+	], 2))`).Output()
+	require.NoError(t, err)
+	values := l.Frames['V']
+	values(t.Context(), []byte("mod"), payload)
+	values(t.Context(), []byte("mod"), []byte("garbage"))
+	values(t.Context(), nil, nil)
+	l.Frames['N'](t.Context(), []byte("mod"), []byte("{not json"))
+	l.Frames['N'](t.Context(), []byte("mod"), []byte(`{"host":"h","plugin":"p","type":"gauge","time":1700000000.5,"severity":1,"message":"down"}`))
+
+	pts := h.rec.Points()
+	require.Len(t, pts, 3)
+	assert.Equal(t, "good", pts[0].Name)
+	assert.Equal(t, "good2", pts[1].Name)
+	assert.Equal(t, "p", pts[2].Name)
+	st, _ := pts[2].Field("df_status")
+	assert.Equal(t, point.StringValue("error"), st)
+	assert.Equal(t, time.Unix(1700000000, 500000000), pts[2].Time.Local())
+	assert.NotEmpty(t, h.logs.find("bad value lists from the collectd runner"))
+	assert.NotEmpty(t, h.logs.find("value lists dropped"))
+	assert.NotEmpty(t, h.logs.find("malformed notification"))
+	reports := h.errs.kind(KindReport)
+	require.Len(t, reports, 4, "%v", reports)
+	assert.Contains(t, reports[0].Message, "value 0 does not fit a counter value")
+	assert.Contains(t, reports[1].Message, `"nosuchtype" not in types.db`)
+	assert.Equal(t, "mod", reports[0].Collector)
+}
+
+const collectdRestartPlugin = `import collectd, os, threading
+
+NAME = None
+
+
+def config(c):
+    global NAME
+    NAME = c.children[0].values[0]
+
+
+def read():
+    collectd.Values(plugin=NAME, type="gauge", values=[1]).dispatch()
+    # Exit soon after the frame is out, so the host starts it again.
+    threading.Timer(0.2, os._exit, (3,)).start()
+
+
+collectd.register_config(config)
+collectd.register_read(read)
+`
+
+// TestCollectdRestartRereads checks that each start reads collectd.conf
+// again: an edit reaches the plugin once its process is restarted.
+func TestCollectdRestartRereads(t *testing.T) {
+	python := collectdPython(t)
+	h := newHarness(t)
+	h.write("t.db", "gauge value:GAUGE:U:U\n")
+	conf := func(name string) string {
+		return "TypesDB \"t.db\"\n<Plugin python>\n  ModulePath \"plugins\"\n  Import \"restarter\"\n  <Module restarter>\n    Name \"" + name + "\"\n  </Module>\n</Plugin>\n"
+	}
+	h.write("plugins/restarter.py", collectdRestartPlugin)
+	h.write("c.conf", conf("before"))
+	h.start(h.options(Input{Framework: FrameworkCollectd, Cmd: python, CollectdOptions: CollectdOptions{CollectdConfig: "c.conf"}}))
+	first := h.waitPoints(1, 20*time.Second)
+	assert.Equal(t, "before", first[0].Name)
+	h.write("c.conf", conf("after"))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		pts := h.rec.Points()
+		if pts[len(pts)-1].Name == "after" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no point of the edited config; logs:\n%s", h.logs.dump())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
