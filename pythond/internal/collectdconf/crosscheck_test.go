@@ -269,3 +269,69 @@ func suffix(d time.Duration) string {
 	}
 	return ""
 }
+
+// TestCrossCheckInclude compares the files the real collectd includes,
+// and their order, with Load's: a directory recursively (dot files
+// skipped), a pattern, the block form's Filter (which selects files, not
+// directories), a relative path (against the working directory), and a
+// missing file, which both only log.
+func TestCrossCheckInclude(t *testing.T) {
+	bin := realCollectd(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dumpcfg.py"), []byte(dumpPlugin), 0o644))
+	mod := func(name string) string {
+		return "<Plugin python>\n  <Module dumpcfg>\n    From \"" + name + "\"\n  </Module>\n</Plugin>\n"
+	}
+	files := map[string]string{
+		"main.conf": "LoadPlugin python\n<Plugin python>\n  ModulePath \"" + dir + "\"\n  Import \"dumpcfg\"\n</Plugin>\n" +
+			"Include \"part.conf\"\nInclude \"" + dir + "/d\"\nInclude \"" + dir + "/g/*.conf\"\n" +
+			"<Include \"" + dir + "/f\">\n  Filter \"*.conf\"\n</Include>\nInclude \"" + dir + "/missing.conf\"\n",
+		"part.conf":      mod("part"),
+		"d/b.conf":       mod("d/b.conf"),
+		"d/a.conf":       mod("d/a.conf"),
+		"d/.hidden.conf": mod("d/.hidden.conf"),
+		"d/sub/s.conf":   mod("d/sub/s.conf"),
+		"d/z.txt":        mod("d/z.txt"),
+		"d/c.conf~":      mod("d/c.conf~"),
+		"d/B.conf":       mod("d/B.conf"),
+		"g/2.conf":       mod("g/2.conf"),
+		"g/10.conf":      mod("g/10.conf"),
+		"g/3.txt":        mod("g/3.txt"),
+		"f/x.conf":       mod("f/x.conf"),
+		"f/README":       mod("f/README"),
+		"f/deep/y.conf":  mod("f/deep/y.conf"),
+		"f/e.conf":       "",
+	}
+	write(t, dir, files)
+	dump := filepath.Join(dir, "dump.json")
+	cmd := exec.Command(bin, "-T", "-C", filepath.Join(dir, "main.conf"))
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "DUMP=" + dump}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "missing.conf")
+	real, err := os.ReadFile(dump)
+	require.NoError(t, err)
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(string(real)), "\n") {
+		var n struct {
+			Children []struct {
+				Values [][2]any `json:"values"`
+			} `json:"children"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &n))
+		want = append(want, n.Children[0].Values[0][1].(string))
+	}
+
+	cfg, err := Load(filepath.Join(dir, "main.conf"), Options{Dir: dir})
+	require.NoError(t, err)
+	var got []string
+	for _, it := range cfg.Python.Items {
+		if it.Kind == ItemModule {
+			got = append(got, it.Config.Children[0].Values[0].(string))
+		}
+	}
+	assert.Equal(t, want, got)
+	require.Len(t, cfg.Warnings, 1)
+	assert.Contains(t, cfg.Warnings[0].Error(), "missing.conf")
+}
