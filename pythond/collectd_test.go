@@ -1,6 +1,7 @@
 package pythond
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -351,5 +352,45 @@ func TestCollectdRestartRereads(t *testing.T) {
 			t.Fatalf("no point of the edited config; logs:\n%s", h.logs.dump())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// BenchmarkCollectdValues measures the host side of one read that
+// dispatched 1,000 value lists: decoding the V frame, mapping the value
+// lists to points, adding the input's tags, normalizing and writing to a
+// sink that discards them.
+func BenchmarkCollectdValues(b *testing.B) {
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		b.Skip("no /usr/bin/python3")
+	}
+	if _, err := os.Stat(collectd.DefaultTypesDB); err != nil {
+		b.Skip("no " + collectd.DefaultTypesDB)
+	}
+	root := b.TempDir()
+	require.NoError(b, os.WriteFile(filepath.Join(root, "c.conf"), []byte("Hostname h\n<Plugin python>\n  Import \"m\"\n</Plugin>\n"), 0o644))
+	var n int
+	s, err := New(Options{
+		Inputs: []Input{{Name: "bench", Framework: FrameworkCollectd, Cmd: python, Tags: map[string]string{"env": "bench"},
+			CollectdOptions: CollectdOptions{CollectdConfig: "c.conf"}}},
+		Root:     root,
+		StateDir: b.TempDir(),
+		Sink:     point.SinkFunc(func(_ context.Context, bt point.Batch) error { n += len(bt.Points); return nil }),
+	})
+	require.NoError(b, err)
+	l, err := startCollectd(b.Context(), s, s.inputs[0], "/py")
+	require.NoError(b, err)
+	defer l.Close()
+	payload, err := exec.Command(python, "-c", `import marshal, sys; sys.stdout.buffer.write(marshal.dumps([
+		("h", "interface", "eth%d" % i, "if_octets", "", 1700000000.5, 10.0, [i * 1000, i * 2000]) for i in range(1000)], 2))`).Output()
+	require.NoError(b, err)
+	values := l.Frames['V']
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		values(b.Context(), []byte("bench"), payload)
+	}
+	if n != 1000*b.N {
+		b.Fatalf("%d points for %d runs", n, b.N)
 	}
 }
