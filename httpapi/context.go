@@ -17,9 +17,10 @@ const (
 	RouteInfluxV1                 // influxdb_v1: POST /write
 	RouteInfluxV2                 // influxdb_v2: POST /api/v2/write
 	RoutePushgateway              // pushgateway: /metrics/job/...
+	RouteCollectd                 // collectd: POST /collectd (write_http JSON)
 )
 
-var routeNames = [...]string{"unknown", "datakit_write", "influxdb_v1", "influxdb_v2", "pushgateway"}
+var routeNames = [...]string{"unknown", "datakit_write", "influxdb_v1", "influxdb_v2", "pushgateway", "collectd"}
 
 // String returns the route's name, for example "influxdb_v1".
 func (r Route) String() string {
