@@ -105,9 +105,13 @@ func (d *expoDecoder) setType(f *expoFamily, t expoType) {
 	f.meas, f.created = f.name, ""
 	switch t {
 	case typeCounter:
-		f.meas = strings.TrimSuffix(f.name, "_total")
+		if m := strings.TrimSuffix(f.name, "_total"); m != "" {
+			f.meas = m
+		}
 	case typeInfo:
-		f.meas = strings.TrimSuffix(f.name, "_info")
+		if m := strings.TrimSuffix(f.name, "_info"); m != "" {
+			f.meas = m
+		}
 	case typeGauge:
 		if base, ok := strings.CutSuffix(f.name, "_created"); ok && base != "" {
 			f.created = base

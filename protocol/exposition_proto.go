@@ -144,7 +144,7 @@ func (d *expoDecoder) protoFamily(mf *dto.MetricFamily) *keyedErr {
 		case typeHistogram, typeGaugeHistogram:
 			h := m.GetHistogram()
 			count := float64(h.GetSampleCount())
-			if h.SampleCountFloat != nil {
+			if h != nil && h.SampleCountFloat != nil { // a histogram family's metric may lack its histogram
 				count = h.GetSampleCountFloat()
 			}
 			for _, b := range h.GetBucket() {
