@@ -45,8 +45,18 @@ _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 _UINT64_MAX = (1 << 64) - 1
 
-# The callback's data argument was not given: the callback gets none.
-_ABSENT = object()
+class _Absent(object):
+    """The default of an argument that was not given (None is a value)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<not given>"
+
+
+# An argument not given: a callback's data (it then gets none), or a
+# member that dispatch does not override.
+_ABSENT = _Absent()
 
 # Per thread: the plugin context of the callback running on it, set by
 # the runner. batch is the list a read run's value lists go to (None
@@ -182,7 +192,8 @@ _rt = _Runtime()
 
 def _argument_error(argno, value):
     return TypeError("argument %d must be str, bytes or bytearray, not %s"
-                     % (argno, type(value).__name__))
+                     % (argno, "None" if value is None
+                        else type(value).__name__))
 
 
 def _truncate(text, limit):
@@ -307,7 +318,7 @@ class _PluginData(object):
     @type.setter
     def type(self, value):
         value = _set_text(value)
-        if value and value not in _rt.types:
+        if value not in _rt.types:
             raise TypeError("Dataset %s not found" % (value,))
         self._type = value
 
@@ -381,7 +392,7 @@ _PluginData.__name__ = _PluginData.__qualname__ = "PluginData"
 
 
 def _meta_repr(meta):
-    if meta is None or (isinstance(meta, dict) and not meta):
+    if isinstance(meta, dict) and not meta:
         return None
     return "meta=%r" % (meta,)
 
@@ -392,25 +403,24 @@ class Values(_PluginData):
 
     __slots__ = ("_values", "_interval")
 
-    def __init__(self, type=None, values=None, plugin_instance=None,
-                 type_instance=None, plugin=None, host=None, time=0.0,
-                 interval=0.0, meta=None, *extra, **bad):
+    def __init__(self, type=_ABSENT, values=_ABSENT, plugin_instance=_ABSENT,
+                 type_instance=_ABSENT, plugin=_ABSENT, host=_ABSENT,
+                 time=_ABSENT, interval=_ABSENT, meta=_ABSENT, *extra, **bad):
         if extra:
             raise _too_many(extra, 9)
         if bad:
             raise _invalid_keyword(bad)
-        self._type = "" if type is None else _checked_type(type, 1)
-        self._values = [] if values is None else values
-        self._plugin_instance = "" if plugin_instance is None else \
+        self._type = "" if type is _ABSENT else _checked_type(type, 1)
+        self._values = [] if values is _ABSENT else values
+        self._plugin_instance = "" if plugin_instance is _ABSENT else \
             _arg_text(plugin_instance, 3)
-        self._type_instance = "" if type_instance is None else \
+        self._type_instance = "" if type_instance is _ABSENT else \
             _arg_text(type_instance, 4)
-        self._plugin = "" if plugin is None else _arg_text(plugin, 5)
-        self._host = "" if host is None else _arg_text(host, 6)
-        self._time = time if time.__class__ is float else _real(time)
-        self._interval = interval if interval.__class__ is float else \
-            _real(interval)
-        self._meta = {} if meta is None else meta
+        self._plugin = "" if plugin is _ABSENT else _arg_text(plugin, 5)
+        self._host = "" if host is _ABSENT else _arg_text(host, 6)
+        self._time = 0.0 if time is _ABSENT else _real(time)
+        self._interval = 0.0 if interval is _ABSENT else _real(interval)
+        self._meta = {} if meta is _ABSENT else meta
 
     @property
     def values(self):
@@ -437,8 +447,7 @@ class Values(_PluginData):
         if self._interval:
             parts.append("interval=%r" % (self._interval,))
         values = self._values
-        if values is not None and not (
-                isinstance(values, (list, tuple)) and not values):
+        if not (isinstance(values, list) and not values):
             parts.append("values=%r" % (values,))
         meta = _meta_repr(self._meta)
         if meta:
@@ -448,17 +457,18 @@ class Values(_PluginData):
     def _build(self, type, values, plugin_instance, type_instance, plugin,
                host, time, interval, meta, fill):
         """Check and convert as dispatch does; return the value list
-        tuple and its meta dict (or None)."""
-        t = self._type if type is None else _arg_text(type, 1)
+        tuple and its meta dict (or None). An argument that is _ABSENT
+        takes the member."""
+        t = self._type if type is _ABSENT else _arg_text(type, 1)
         if not t:
             raise RuntimeError("type not set")
         ds = _rt.types.get(t)
         if ds is None:
             raise TypeError("Dataset %s not found" % (t,))
-        v = self._values if values is None else values
+        v = self._values if values is _ABSENT else values
         if not isinstance(v, (list, tuple)):
             raise TypeError("values must be list or tuple")
-        m = self._meta if meta is None else meta
+        m = self._meta if meta is _ABSENT else meta
         if m is not None and not isinstance(m, dict):
             raise TypeError("meta must be a dict")
         if len(v) != ds.count:
@@ -471,14 +481,14 @@ class Values(_PluginData):
                 converted = [float(x) for x in v]
         else:
             converted = [c(x) for c, x in zip(ds.converters, v)]
-        h = self._host if host is None else _arg_text(host, 6)
-        p = self._plugin if plugin is None else _arg_text(plugin, 5)
-        pi = self._plugin_instance if plugin_instance is None else \
+        h = self._host if host is _ABSENT else _arg_text(host, 6)
+        p = self._plugin if plugin is _ABSENT else _arg_text(plugin, 5)
+        pi = self._plugin_instance if plugin_instance is _ABSENT else \
             _arg_text(plugin_instance, 3)
-        ti = self._type_instance if type_instance is None else \
+        ti = self._type_instance if type_instance is _ABSENT else \
             _arg_text(type_instance, 4)
-        tm = self._time if time is None else _real(time)
-        iv = self._interval if interval is None else _real(interval)
+        tm = self._time if time is _ABSENT else _real(time)
+        iv = self._interval if interval is _ABSENT else _real(interval)
         if fill:
             if not tm:
                 tm = _time.time()
@@ -487,9 +497,9 @@ class Values(_PluginData):
         return ((h or _rt.hostname, p or "python", pi, t, ti, tm, iv,
                  converted), m or None)
 
-    def dispatch(self, type=None, values=None, plugin_instance=None,
-                 type_instance=None, plugin=None, host=None, time=None,
-                 interval=None, meta=None, *extra, **bad):
+    def dispatch(self, type=_ABSENT, values=_ABSENT, plugin_instance=_ABSENT,
+                 type_instance=_ABSENT, plugin=_ABSENT, host=_ABSENT,
+                 time=_ABSENT, interval=_ABSENT, meta=_ABSENT, *extra, **bad):
         """dispatch([type][, values][, plugin_instance][, type_instance]
         [, plugin][, host][, time][, interval][, meta]) -> None
 
@@ -509,17 +519,18 @@ class Values(_PluginData):
         if _rt.writers:
             _rt.to_writers(vl, _meta(m) if m else {}, None)
 
-    def write(self, destination=_ABSENT, type=None, values=None, plugin_instance=None,
-              type_instance=None, plugin=None, host=None, time=None,
-              interval=None, meta=None, *extra, **bad):
+    def write(self, destination=_ABSENT, type=_ABSENT, values=_ABSENT,
+              plugin_instance=_ABSENT, type_instance=_ABSENT, plugin=_ABSENT,
+              host=_ABSENT, time=_ABSENT, interval=_ABSENT, meta=_ABSENT,
+              *extra, **bad):
         """write(destination[, type][, values][, plugin_instance]
         [, type_instance][, plugin][, host][, time][, interval][, meta])
         -> None
 
         Write this value list to the write callback named destination
-        only, or to every one when it is None or empty, bypassing the
-        dispatch path (time and interval are not filled in for Python
-        write callbacks)."""
+        ("python.<name>"), or to every one when it is empty, bypassing
+        the dispatch path: time and interval are not filled in for Python
+        write callbacks. Any other destination is the host's."""
         if extra:
             raise _too_many(extra, 10)
         if bad:
@@ -527,12 +538,14 @@ class Values(_PluginData):
         if destination is _ABSENT:
             raise TypeError("function missing required argument "
                             "'destination' (pos 1)")
-        if destination is not None:
-            destination = _arg_text(destination, 1)
+        destination = _arg_text(destination, 1)
         vl, m = self._build(type, values, plugin_instance, type_instance,
                             plugin, host, time, interval, meta, False)
-        own = [x for x in _rt.writes] if not destination else \
-            [destination] if destination in _rt.writes else []
+        with _rt.lock:
+            if not destination:
+                own = list(_rt.writes)
+            else:
+                own = [destination] if destination in _rt.writes else []
         if not destination or not own:
             now = vl[5] or _time.time()
             iv = vl[6] if vl[6] > 0 else \
@@ -551,25 +564,26 @@ class Notification(_PluginData):
 
     __slots__ = ("_severity", "_message")
 
-    def __init__(self, type=None, message=None, plugin_instance=None,
-                 type_instance=None, plugin=None, host=None, time=0.0,
-                 severity=0, meta=None, *extra, **bad):
+    def __init__(self, type=_ABSENT, message=_ABSENT, plugin_instance=_ABSENT,
+                 type_instance=_ABSENT, plugin=_ABSENT, host=_ABSENT,
+                 time=_ABSENT, severity=_ABSENT, meta=_ABSENT, *extra, **bad):
         if extra:
             raise _too_many(extra, 9)
         if bad:
             raise _invalid_keyword(bad)
-        self._type = "" if type is None else _checked_type(type, 1)
-        self._message = "" if message is None else \
+        self._type = "" if type is _ABSENT else _checked_type(type, 1)
+        self._message = "" if message is _ABSENT else \
             _arg_text(message, 2, _MESSAGE_MAX)
-        self._plugin_instance = "" if plugin_instance is None else \
+        self._plugin_instance = "" if plugin_instance is _ABSENT else \
             _arg_text(plugin_instance, 3)
-        self._type_instance = "" if type_instance is None else \
+        self._type_instance = "" if type_instance is _ABSENT else \
             _arg_text(type_instance, 4)
-        self._plugin = "" if plugin is None else _arg_text(plugin, 5)
-        self._host = "" if host is None else _arg_text(host, 6)
-        self._time = _real(time)
-        self._severity = _operator.index(severity)
-        self._meta = {} if meta is None else meta
+        self._plugin = "" if plugin is _ABSENT else _arg_text(plugin, 5)
+        self._host = "" if host is _ABSENT else _arg_text(host, 6)
+        self._time = 0.0 if time is _ABSENT else _real(time)
+        self._severity = 0 if severity is _ABSENT else \
+            _operator.index(severity)
+        self._meta = {} if meta is _ABSENT else meta
 
     @property
     def message(self):
@@ -600,9 +614,9 @@ class Notification(_PluginData):
             parts.append(meta)
         return "collectd.Notification(%s)" % ",".join(parts)
 
-    def dispatch(self, type=None, message=None, plugin_instance=None,
-                 type_instance=None, plugin=None, host=None, time=None,
-                 severity=None, meta=None, *extra, **bad):
+    def dispatch(self, type=_ABSENT, message=_ABSENT, plugin_instance=_ABSENT,
+                 type_instance=_ABSENT, plugin=_ABSENT, host=_ABSENT,
+                 time=_ABSENT, severity=_ABSENT, meta=_ABSENT, *extra, **bad):
         """dispatch([type][, message][, plugin_instance][, type_instance]
         [, plugin][, host][, time][, severity][, meta]) -> None
 
@@ -612,29 +626,29 @@ class Notification(_PluginData):
             raise _too_many(extra, 9)
         if bad:
             raise _invalid_keyword(bad)
-        t = self._type if type is None else _arg_text(type, 1)
+        t = self._type if type is _ABSENT else _arg_text(type, 1)
         if not t:
             raise RuntimeError("type not set")
         if t not in _rt.types:
             raise TypeError("Dataset %s not found" % (t,))
-        m = self._meta if meta is None else meta
+        m = self._meta if meta is _ABSENT else meta
         if m is not None and not isinstance(m, dict):
             raise TypeError("meta must be a dict")
         n = Notification.__new__(Notification)
         n._type = t
-        n._message = self._message if message is None else \
+        n._message = self._message if message is _ABSENT else \
             _arg_text(message, 2, _MESSAGE_MAX)
         n._plugin_instance = self._plugin_instance \
-            if plugin_instance is None else _arg_text(plugin_instance, 3)
-        n._type_instance = self._type_instance if type_instance is None \
+            if plugin_instance is _ABSENT else _arg_text(plugin_instance, 3)
+        n._type_instance = self._type_instance if type_instance is _ABSENT \
             else _arg_text(type_instance, 4)
-        n._plugin = (self._plugin if plugin is None
+        n._plugin = (self._plugin if plugin is _ABSENT
                      else _arg_text(plugin, 5)) or "python"
-        n._host = (self._host if host is None
+        n._host = (self._host if host is _ABSENT
                    else _arg_text(host, 6)) or _rt.hostname
-        n._time = (self._time if time is None else _real(time)) or \
+        n._time = (self._time if time is _ABSENT else _real(time)) or \
             _time.time()
-        n._severity = self._severity if severity is None else \
+        n._severity = self._severity if severity is _ABSENT else \
             _operator.index(severity)
         n._meta = _meta(m) if m else {}
         _rt.emit_notification(n)
@@ -711,7 +725,7 @@ debug = _logger("debug", LOG_DEBUG)
 def _identifier(callback, name, argno):
     if not callable(callback):
         raise TypeError("callback needs a be a callable object.")
-    if name is not None:
+    if name is not _ABSENT:
         if isinstance(name, (bytes, bytearray)):
             name = bytes(name).decode("utf-8", "replace")
         elif not isinstance(name, str):
@@ -732,7 +746,7 @@ def _lookup(target):
     if isinstance(target, str):
         return target
     if callable(target):
-        return _identifier(target, None, 1)
+        return _identifier(target, _ABSENT, 1)
     raise TypeError("This function needs a string or a callable object as "
                     "its only parameter.")
 
@@ -769,7 +783,7 @@ def _register_named(table, callback, data, name):
     return ident
 
 
-def register_config(callback, data=_ABSENT, name=None):
+def register_config(callback, data=_ABSENT, name=_ABSENT):
     """register_config(callback[, data][, name]) -> identifier
 
     callback(Config[, data]) is called for each <Module> block whose name
@@ -780,7 +794,7 @@ def register_config(callback, data=_ABSENT, name=None):
     return ident
 
 
-def register_init(callback, data=_ABSENT, name=None):
+def register_init(callback, data=_ABSENT, name=_ABSENT):
     """register_init(callback[, data][, name]) -> identifier
 
     callback([data]) is called once after the configuration, before the
@@ -791,7 +805,7 @@ def register_init(callback, data=_ABSENT, name=None):
     return ident
 
 
-def register_shutdown(callback, data=_ABSENT, name=None):
+def register_shutdown(callback, data=_ABSENT, name=_ABSENT):
     """register_shutdown(callback[, data][, name]) -> identifier
 
     callback([data]) is called once when the daemon stops."""
@@ -801,7 +815,7 @@ def register_shutdown(callback, data=_ABSENT, name=None):
     return ident
 
 
-def register_read(callback, interval=0, data=_ABSENT, name=None):
+def register_read(callback, interval=0, data=_ABSENT, name=_ABSENT):
     """register_read(callback[, interval][, data][, name]) -> identifier
 
     callback([data]) is called every interval seconds (0: the global
@@ -824,7 +838,7 @@ def register_read(callback, interval=0, data=_ABSENT, name=None):
     return ident
 
 
-def register_write(callback, data=_ABSENT, name=None):
+def register_write(callback, data=_ABSENT, name=_ABSENT):
     """register_write(callback[, data][, name]) -> identifier
 
     callback(Values[, data]) gets every dispatched value list, with every
@@ -832,21 +846,21 @@ def register_write(callback, data=_ABSENT, name=None):
     return _register_named(_rt.writes, callback, data, name)
 
 
-def register_flush(callback, data=_ABSENT, name=None):
+def register_flush(callback, data=_ABSENT, name=_ABSENT):
     """register_flush(callback[, data][, name]) -> identifier
 
     callback(timeout, identifier[, data]) is called by flush()."""
     return _register_named(_rt.flushes, callback, data, name)
 
 
-def register_log(callback, data=_ABSENT, name=None):
+def register_log(callback, data=_ABSENT, name=_ABSENT):
     """register_log(callback[, data][, name]) -> identifier
 
     callback(severity, message[, data]) gets every log message."""
     return _register_named(_rt.logs, callback, data, name)
 
 
-def register_notification(callback, data=_ABSENT, name=None):
+def register_notification(callback, data=_ABSENT, name=_ABSENT):
     """register_notification(callback[, data][, name]) -> identifier
 
     callback(Notification[, data]) gets every dispatched notification."""
@@ -909,15 +923,13 @@ def get_dataset(name):
     return [tuple(s) for s in ds.sources]
 
 
-def flush(plugin=None, timeout=-1, identifier=None):
+def flush(plugin=_ABSENT, timeout=-1, identifier=_ABSENT):
     """flush([plugin][, timeout][, identifier]) -> None
 
     Call the flush callback named plugin, or every one."""
-    if plugin is not None:
-        plugin = _arg_text(plugin, 1)
+    plugin = None if plugin is _ABSENT else _arg_text(plugin, 1)
     timeout = _operator.index(timeout)
-    if identifier is not None:
-        identifier = _arg_text(identifier, 3)
+    identifier = None if identifier is _ABSENT else _arg_text(identifier, 3)
     hook = _rt.flush_hook
     if hook is not None:
         hook()
