@@ -395,7 +395,9 @@ var eventKinds = map[string]ErrorKind{
 	"discover": KindDiscover,
 	"import":   KindImport,
 	"init":     KindInit,
+	"config":   KindInit, // collectd: a config callback raised
 	"run":      KindRun,
+	"read":     KindRun, // collectd: a read callback raised
 	"timeout":  KindTimeout,
 }
 
