@@ -249,6 +249,7 @@ type cdrSurface struct {
 	Names     []string          `json:"names"`
 	Constants map[string]any    `json:"constants"`
 	Results   map[string]string `json:"results"`
+	Env       map[string]string `json:"env"`
 }
 
 func TestCollectdRunnerModuleSurface(t *testing.T) {
@@ -338,11 +339,26 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 	} {
 		assert.Equal(t, want, ours.Results[name], name)
 	}
+	// Only the module's folder and the plugins' dirs come before the
+	// standard library; the runtime's modules are not importable.
+	testdataDir, err := filepath.Abs(filepath.Join("testdata", "collectd"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		"path0":              testdataDir,
+		"runtime importable": "ModuleNotFoundError: No module named '_collectkit_channel'",
+		"module file":        "collectd.py",
+	}, ours.Env)
 	logs := cdrLogs(t, stderr)
 	dup := cdrFind(logs, `The read function "python.r" is already registered.`)
 	if assert.Len(t, dup, 1) {
-		assert.Equal(t, "error", dup[0].Level)
+		assert.Equal(t, "warning", dup[0].Level)
 	}
+	var missing []string
+	for _, l := range cdrFind(logs, "plugin_unregister_read: ") {
+		assert.Equal(t, "warning", l.Level)
+		missing = append(missing, l.Message)
+	}
+	assert.Equal(t, []string{"plugin_unregister_read: No such read function: python.r", "plugin_unregister_read: No such read function: r"}, missing)
 
 	// The same calls under the real collectd give the same answers (but
 	// for an unknown type in get_dataset, where collectd 5.12 prints
@@ -355,6 +371,7 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 	theirs := cdrReadSurface(t, real)
 	delete(theirs.Results, "get_dataset unknown")
 	delete(ours.Results, "get_dataset unknown")
+	theirs.Env, ours.Env = nil, nil
 	assert.Equal(t, theirs, ours)
 }
 

@@ -197,18 +197,14 @@ def _argument_error(argno, value):
 
 
 def _truncate(text, limit):
-    """Cut text to limit bytes of UTF-8 as collectd's fixed buffers do;
-    a cut inside a character leaves bytes, as in collectd."""
+    """Cut text to limit bytes of UTF-8 as collectd's fixed buffers do
+    (a character cut in two is dropped)."""
     if len(text) * 4 <= limit:
         return text
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "surrogatepass")
     if len(data) <= limit:
         return text
-    data = data[:limit]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data
+    return data[:limit].decode("utf-8", "ignore")
 
 
 def _arg_text(value, argno, limit=_NAME_MAX):
@@ -831,7 +827,7 @@ def register_read(callback, interval=0, data=_ABSENT, name=_ABSENT):
             _rt.reads[ident] = (callback, _args(data), interval)
             hook = _rt.on_read
     if duplicate:
-        _rt.log(LOG_ERROR, 'The read function "%s" is already registered. '
+        _rt.log(LOG_WARNING, 'The read function "%s" is already registered. '
                 'Check for duplicates in your configuration!' % ident)
     elif hook is not None:
         hook(ident)
@@ -886,10 +882,12 @@ def unregister_read(target):
     """unregister_read(identifier or callback) -> None"""
     ident = _lookup(target)
     with _rt.lock:
-        if _rt.reads.pop(ident, None) is None:
-            raise RuntimeError("Unable to unregister read callback '%s'."
-                               % ident)
+        found = _rt.reads.pop(ident, None) is not None
         hook = _rt.on_unregister_read
+    if not found:
+        _rt.log(LOG_WARNING, "plugin_unregister_read: No such read function: "
+                "%s" % ident)
+        raise RuntimeError("Unable to unregister read callback '%s'." % ident)
     if hook is not None:
         hook(ident)
 

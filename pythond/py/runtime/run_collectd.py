@@ -293,7 +293,7 @@ class Runner(object):
             for callback, args in targets:
                 try:
                     callback(severity, message, *args)
-                except Exception:
+                except BaseException:
                     traceback.print_exc()
         finally:
             self.ctx.logging = False
@@ -320,7 +320,7 @@ class Runner(object):
         try:
             callback(*args)
             return True
-        except Exception as exc:
+        except BaseException as exc:
             if kind == "config":
                 text = "Unhandled python exception in loading module: %s" \
                     % exception_text(exc)
@@ -429,7 +429,7 @@ class Runner(object):
         for ident, (callback, args) in targets:
             try:
                 callback(n, *args)
-            except Exception as exc:
+            except BaseException as exc:
                 self.log(3, "write", "Unhandled python exception in "
                          "notification callback: %s" % exception_text(exc),
                          self.trace(exc))
@@ -459,7 +459,7 @@ class Runner(object):
                 self.ctx.collector = collector_of(callback)
                 try:
                     callback(v, *args)
-                except Exception as exc:
+                except BaseException as exc:
                     self.log(3, "write", "Unhandled python exception in "
                              "write callback: %s" % exception_text(exc),
                              self.trace(exc))
@@ -532,7 +532,7 @@ class Runner(object):
             failed = None
             try:
                 read.callback(*read.args)
-            except Exception as exc:
+            except BaseException as exc:
                 failed = exc
             finally:
                 ctx.batch = None

@@ -4,6 +4,7 @@ SURFACE_OUT names (collectd cuts long log lines)."""
 
 import json
 import os
+import sys
 
 import collectd
 
@@ -147,9 +148,15 @@ def init():
     names = sorted(n for n in dir(collectd) if not n.startswith('_'))
     constants = {n: getattr(collectd, n) for n in names
                  if n.isupper()}
+    env = {
+        'path0': sys.path[0],
+        'runtime importable': attempt(
+            lambda: __import__('_collectkit_channel') and True),
+        'module file': os.path.basename(getattr(collectd, '__file__', '')),
+    }
     with open(os.environ['SURFACE_OUT'], 'w') as f:
         json.dump({'names': names, 'constants': constants,
-                   'results': results}, f)
+                   'results': results, 'env': env}, f)
     collectd.info('surface written')
 
 
