@@ -357,7 +357,7 @@ func (d *expoDecoder) tags(labels []point.Tag, extra point.Tag) []point.Tag {
 	t := d.carveTags(n)
 	j := 0
 	for _, l := range labels {
-		if d.opts.TagsOverride && len(opt) > 0 && d.masked[d.optIndex(l.Key)] {
+		if d.opts.TagsOverride && len(opt) > 0 && d.optIndex(l.Key) >= 0 {
 			continue
 		}
 		t[j] = l

@@ -1,0 +1,52 @@
+package protocol_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// What an exporter's samples become: a counter loses _total, a histogram's
+// buckets are points tagged le, its _sum and _count one point, and the
+// scrape's own tags follow the sample's labels.
+func ExampleDecodeExposition() {
+	body := []byte(`# HELP http_requests_total Requests served.
+# TYPE http_requests_total counter
+http_requests_total{method="GET"} 1027
+# TYPE latency_seconds histogram
+latency_seconds_bucket{le="0.1"} 8
+latency_seconds_bucket{le="+Inf"} 10
+latency_seconds_sum 1.5
+latency_seconds_count 10
+`)
+	pts, stats, err := protocol.DecodeExposition(nil, body, protocol.ExpositionOptions{
+		Format: protocol.ExpositionFormatOf("text/plain; version=0.0.4"),
+		Now:    time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+		Tags:   []point.Tag{{Key: "job", Value: "web"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(stats.Samples, "samples")
+	for _, p := range pts {
+		fmt.Println(p)
+	}
+	// Output:
+	// 5 samples
+	// http_requests,method=GET,job=web total=1027 2026-06-01T12:00:00Z
+	// latency_seconds,job=web,le=0.1 bucket=8 2026-06-01T12:00:00Z
+	// latency_seconds,job=web,le=+Inf bucket=10 2026-06-01T12:00:00Z
+	// latency_seconds,job=web sum=1.5,count=10 2026-06-01T12:00:00Z
+}
+
+// Errors locate the problem; limits are checked as the body is read.
+func ExampleDecodeExposition_error() {
+	body := []byte("# TYPE g gauge\ng{a=\"1\",b=\"2\",c=\"3\"} 1\n")
+	_, _, err := protocol.DecodeExposition(nil, body, protocol.ExpositionOptions{MaxLabels: 2})
+	fmt.Println(err)
+	// Output:
+	// protocol: at line 2:2: sample "g" has 3 labels, more than the limit of 2 per sample
+}
