@@ -566,12 +566,12 @@ func TestCollectdRunnerThreads(t *testing.T) {
 func TestCollectdRunnerFailures(t *testing.T) {
 	ndrNeedPython(t)
 	t.Parallel()
-	spec := cdrNewSpec(t, "broken_syntax", "config_raises", "blocker", "no_such_module")
+	spec := cdrNewSpec(t, "broken_syntax", "config_raises", "blocker", "no_such_module", "callback_errors")
 	spec.module("config_raises", cdrNode{Key: "Bad", Values: []any{1}})
 	spec.module("not_loaded")
 	spec.ReadThreads = 2
 	spec.LogTraces = true
-	stdout, stderr := cdrRun(t, 60*time.Second, cdrAll(cdrLogged("slow read ends", 1), cdrCount(4, `"config_raises"`)), spec)
+	stdout, stderr := cdrRun(t, 60*time.Second, cdrAll(cdrLogged("slow read ends", 1), cdrCount(4, `"config_raises"`), cdrLogged("write fails", 1), cdrLogged("notification fails", 1)), spec)
 	out := cdrParse(t, stdout)
 	logs := cdrLogs(t, stderr)
 
@@ -596,6 +596,36 @@ func TestCollectdRunnerFailures(t *testing.T) {
 	require.Len(t, nl, 1)
 	assert.Equal(t, "Found a configuration for the \"not_loaded\" plugin, but the plugin isn't loaded or didn't register a configuration callback.", nl[0].Message)
 	assert.Equal(t, "warning", nl[0].Level)
+
+	// init callbacks run newest first; a CollectdError is a warning
+	// without a traceback.
+	inits := cdrFind(logs, "CollectdError in init callback: ")
+	inits = append(cdrFind(logs, "Unhandled python exception in init callback: "), inits...)
+	require.Len(t, inits, 2)
+	assert.Equal(t, cdrLog{Level: "error", Collector: "callback_errors", Event: "init",
+		Message: "Unhandled python exception in init callback: RuntimeError: init fails", Traceback: inits[0].Traceback}, inits[0])
+	assert.Contains(t, inits[0].Traceback, "callback_errors.py")
+	assert.Equal(t, cdrLog{Level: "warning", Collector: "callback_errors", Event: "init",
+		Message: "CollectdError in init callback: init cerr"}, inits[1])
+	var order []string
+	for _, l := range logs {
+		if l.Event == "init" {
+			order = append(order, l.Message)
+		}
+	}
+	assert.Equal(t, []string{inits[0].Message, inits[1].Message}, order, "newest init first")
+	for _, c := range []struct{ msg, event string }{
+		{"Unhandled python exception in write callback: ValueError: write fails", "write"},
+		{"Unhandled python exception in notification callback: ValueError: notification fails", "write"},
+		{"Unhandled python exception in shutdown callback: ValueError: shutdown fails", "shutdown"},
+	} {
+		got := cdrFind(logs, c.msg)
+		if assert.Len(t, got, 1, c.msg) {
+			assert.Equal(t, "error", got[0].Level, c.msg)
+			assert.Equal(t, c.event, got[0].Event, c.msg)
+			assert.Contains(t, got[0].Traceback, "callback_errors.py", c.msg)
+		}
+	}
 
 	// The plugin whose config callback raised still reads.
 	assert.GreaterOrEqual(t, len(out.of("config_raises", "gauge")), 4)

@@ -304,10 +304,19 @@ class Runner(object):
     def trace(self, exc):
         return user_traceback(exc) if self.log_traces else ""
 
+    def failed(self, event, where, exc):
+        """Log exc, raised by a callback: a CollectdError as a warning
+        without traceback, anything else as an error, as collectd does."""
+        if isinstance(exc, self.cd.CollectdError):
+            self.log(4, event, "%s in %s: %s" % (type(exc).__name__, where,
+                                                 exc))
+        else:
+            self.log(3, event, "Unhandled python exception in %s: %s"
+                     % (where, exception_text(exc)), self.trace(exc))
+
     def callback_failed(self, kind, ident, exc):
-        self.log(3, "write" if kind in ("flush", "write") else kind,
-                 "Unhandled python exception in %s callback: %s"
-                 % (kind, exception_text(exc)), self.trace(exc))
+        self.failed("write" if kind in ("flush", "write") else kind,
+                    kind + " callback", exc)
 
     # Calling callbacks.
 
@@ -321,13 +330,8 @@ class Runner(object):
             callback(*args)
             return True
         except BaseException as exc:
-            if kind == "config":
-                text = "Unhandled python exception in loading module: %s" \
-                    % exception_text(exc)
-            else:
-                text = "Unhandled python exception in %s callback: %s" % (
-                    kind, exception_text(exc))
-            self.log(3, kind, text, self.trace(exc))
+            self.failed(kind, "loading module" if kind == "config"
+                        else kind + " callback", exc)
             return False
         finally:
             self.ctx.collector = ""
@@ -430,9 +434,7 @@ class Runner(object):
             try:
                 callback(n, *args)
             except BaseException as exc:
-                self.log(3, "write", "Unhandled python exception in "
-                         "notification callback: %s" % exception_text(exc),
-                         self.trace(exc))
+                self.failed("write", "notification callback", exc)
 
     def to_writers(self, vl, meta, only):
         if self.writer is None:
@@ -460,9 +462,7 @@ class Runner(object):
                 try:
                     callback(v, *args)
                 except BaseException as exc:
-                    self.log(3, "write", "Unhandled python exception in "
-                             "write callback: %s" % exception_text(exc),
-                             self.trace(exc))
+                    self.failed("write", "write callback", exc)
                 self.ctx.collector = ""
 
     # Reads.
@@ -541,13 +541,7 @@ class Runner(object):
                 self.host.values(read.collector, batch)
             took = time.monotonic() - started
             if failed is not None:
-                if isinstance(failed, self.cd.CollectdError):
-                    self.log(4, "read", "%s in read callback: %s" % (
-                        type(failed).__name__, failed))
-                else:
-                    self.log(3, "read", "Unhandled python exception in "
-                             "read callback: %s" % exception_text(failed),
-                             self.trace(failed))
+                self.failed("read", "read callback", failed)
                 read.effective = min(read.effective * 2, self.max_interval)
                 self.log(5, "read", "read-function of plugin `%s' failed. "
                          "Will suspend it for %.3f seconds."
