@@ -435,8 +435,8 @@ func TestBodyReadDeadline(t *testing.T) {
 }
 
 // TestPushgatewayManyLabels is issue 9's second reproduction: one sample
-// with 16k labels (165 KB) is refused before parsing, naming the line, and
-// so are pushes whose labels would cost the parser too much in total.
+// with 16k labels (165 KB) is refused, naming the line. Many labels in
+// total are accepted: the decoder's cost is linear in the body's bytes.
 func TestPushgatewayManyLabels(t *testing.T) {
 	labels := func(n int) string {
 		var b strings.Builder
@@ -457,7 +457,7 @@ func TestPushgatewayManyLabels(t *testing.T) {
 	}{
 		{name: "16k labels", body: big, want: "line 2: sample \"m\" has 16384 labels"},
 		{name: "label bytes", body: "m{a=\"" + strings.Repeat("v", 20000) + "\"} 1\n", want: "line 1: sample \"m\" has 20004 bytes of labels"},
-		{name: "many samples with 64 labels", body: strings.Repeat("m{"+labels(63)+",s=\"x\"} 1\n", 5000), want: "too many labels in total"},
+		{name: "many samples with 64 labels", body: strings.Repeat("m{"+labels(63)+",s=\"x\"} 1\n", 5000), want: ""},
 		{name: "quoted braces and commas do not count", body: "m{a=\"}{,=,=\",b=\"x\"} 1\n", want: ""},
 		{name: "a sample with as many labels as a point may have tags passes", body: "m{" + labels(256) + "} 1\n", want: ""},
 		{name: "one label more is refused", body: "m{" + labels(257) + "} 1\n", want: "line 1: sample \"m\" has 257 labels, more than the limit of 256"},
@@ -483,11 +483,11 @@ func TestPushgatewayManyLabels(t *testing.T) {
 }
 
 // TestRequestStopsWithItsClient: a push whose client has gone is not
-// parsed to the end or written (issue 9, item 2: no request outlives its
-// client).
+// written (issue 9, item 2: no request outlives its client). Decoding
+// takes microseconds (it is linear in the body), so the client goes
+// before the request is served.
 func TestRequestStopsWithItsClient(t *testing.T) {
 	s := &sink{}
-	// No pre-scan bounds, so that the parse is slow enough to be cut.
 	h := newHandler(t, s, httpapi.Options{Limits: httpapi.Limits{MaxPushLabels: -1, MaxPushLabelBytes: -1}})
 	var b strings.Builder
 	b.WriteString("m{")
@@ -500,7 +500,7 @@ func TestRequestStopsWithItsClient(t *testing.T) {
 	b.WriteString("} 1\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	r := request(http.MethodPut, "/metrics/job/j", []byte(b.String())).WithContext(ctx)
-	time.AfterFunc(100*time.Millisecond, cancel)
+	cancel()
 	start := time.Now()
 	w := serve(h, r)
 	elapsed := time.Since(start)

@@ -2,25 +2,20 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
 )
 
 // parseGroupingKey parses the path after /metrics: "job/<job>{/<label>/<value>}",
@@ -119,7 +114,7 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	defer rb.close()
-	families, err := h.parseExposition(r.Context(), rb, r.Header)
+	pts, err := h.decodePush(rb, r.Header, key)
 	if err != nil {
 		return err
 	}
@@ -128,10 +123,6 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 	}
 	st := h.state()
 	defer h.release(st)
-	pts, err := familiesToPoints(families, key, h.now())
-	if err != nil {
-		return err
-	}
 	if len(pts) == 0 {
 		// An empty push is valid: it empties the group in a real
 		// Pushgateway. There is nothing to write.
@@ -153,23 +144,26 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// What parsing a push allocates, for the budget: prometheus/common's
-// dto.Metric with its family bookkeeping per sample, a dto.LabelPair (two
-// strings behind pointers) and a point.Tag per label, and the points.
+// What decoding a push allocates, for the budget: per sample a point and
+// its field (and their copies in normalization), per label a tag.
 const (
-	pushCostPerSample = 512 + costPerPoint
-	pushCostPerLabel  = 160
+	pushCostPerSample = 128 + costPerPoint
+	pushCostPerLabel  = 64
 )
 
-// parseExposition parses the text format 0.0.4 or, by Content-Type,
-// length-delimited protobuf MetricFamily messages. A text body is checked
-// first (prescanText) and parsed with ctx checked between reads, so that
-// a client that has gone stops the work.
-func (h *Handler) parseExposition(ctx context.Context, rb *reqBody, hdr http.Header) ([]*dto.MetricFamily, error) {
+// decodePush decodes a push body with protocol.DecodeExposition: text
+// format 0.0.4, or by Content-Type length-delimited protobuf or
+// OpenMetrics. The grouping key overrides body labels of the same name,
+// samples must not carry timestamps, and the limits on samples, labels
+// and label bytes hold for every format. The points come in order of
+// their family's name (as the families of a push are listed), each
+// family's in body order.
+func (h *Handler) decodePush(rb *reqBody, hdr http.Header, key []point.Tag) ([]point.Point, error) {
 	body := rb.data
-	var fams []*dto.MetricFamily
-	if expfmt.ResponseFormat(hdr).FormatType() == expfmt.TypeProtoDelim {
-		n, err := checkDelimited(body, h.opts.Limits.MaxPoints)
+	lim := &h.opts.Limits
+	format := protocol.ExpositionFormatOf(hdr.Get("Content-Type"))
+	if format == protocol.ExpositionProtobuf {
+		n, err := checkDelimited(body, lim.MaxPoints)
 		if err != nil {
 			return nil, err
 		}
@@ -178,95 +172,107 @@ func (h *Handler) parseExposition(ctx context.Context, rb *reqBody, hdr http.Hea
 		if err := rb.lease.grow(4*int64(len(body))+int64(n)*pushCostPerSample, "decoding the push"); err != nil {
 			return nil, err
 		}
-		dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeProtoDelim))
-		samples := 0
-		for {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			mf := new(dto.MetricFamily)
-			if err := dec.Decode(mf); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid protobuf push body: %v", err)
-			}
-			if samples += len(mf.GetMetric()); h.opts.Limits.MaxPoints > 0 && samples > h.opts.Limits.MaxPoints {
-				return nil, tooManyPoints(nil, h.opts.Limits.MaxPoints)
-			}
-			fams = append(fams, mf)
-		}
 	} else {
-		samples, labels, err := h.prescanText(body)
-		if err != nil {
+		samples, labels := countSamples(body)
+		if lim.MaxPoints > 0 && samples > lim.MaxPoints {
+			return nil, tooManyPoints(nil, lim.MaxPoints)
+		}
+		if err := rb.lease.grow(int64(samples)*pushCostPerSample+int64(labels)*pushCostPerLabel, "decoding the push"); err != nil {
 			return nil, err
 		}
-		if err := rb.lease.grow(int64(samples)*pushCostPerSample+int64(labels)*pushCostPerLabel, "parsing the push"); err != nil {
-			return nil, err
-		}
-		m, err := parseText(ctx, body)
-		if err != nil {
-			return nil, err
-		}
-		fams = make([]*dto.MetricFamily, 0, len(m))
-		for _, mf := range m {
-			fams = append(fams, mf)
-		}
 	}
-	slices.SortFunc(fams, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return fams, nil
-}
-
-// ctxReader fails its reads once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// parseText parses a text format 0.0.4 body. The text parser of
-// prometheus/common panics on some malformed input (a line starting with
-// "{" without a metric name, for one); that is the body's fault, so it is
-// answered 400 like any other parse error.
-func parseText(ctx context.Context, body []byte) (m map[string]*dto.MetricFamily, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: the parser failed on it (%v)", r)
-		}
-	}()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	m, err = parser.TextToMetricFamilies(ctxReader{ctx, bytes.NewReader(body)})
-	if cerr := ctx.Err(); cerr != nil {
-		return nil, cerr
-	}
+	pts, _, err := protocol.DecodeExposition(nil, body, protocol.ExpositionOptions{
+		Format:           format,
+		Now:              h.now(),
+		Tags:             key,
+		TagsOverride:     true,
+		RejectTimestamps: true,
+		MaxSamples:       lim.MaxPoints,
+		MaxLabels:        lim.MaxPushLabels,
+		MaxLabelBytes:    lim.MaxPushLabelBytes,
+	})
 	if err != nil {
-		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %v", err)
+		return nil, pushErr(err, format, lim.MaxPoints)
 	}
-	return m, nil
+	slices.SortStableFunc(pts, cmpFamily)
+	return pts, nil
 }
 
-// maxPushLabelWork bounds the sum over a push's samples of n*(n+1)/2 for a
-// sample of n labels: the text parser checks each new label against all
-// before it, so that sum is its cost (8M such steps take about a second).
-const maxPushLabelWork = 8 << 20
+// pushErr turns a decoding error into the answer to the push.
+func pushErr(err error, format protocol.ExpositionFormat, maxPoints int) error {
+	var de *protocol.DecodeError
+	if !errors.As(err, &de) {
+		return apiErr(http.StatusBadRequest, CodeBadRequest, "invalid push body: %v", err)
+	}
+	where := "line " + strconv.Itoa(de.Line)
+	if format == protocol.ExpositionProtobuf {
+		where = "metric family " + strconv.Itoa(de.Element)
+	}
+	switch {
+	case errors.Is(err, protocol.ErrTooManyPoints):
+		return tooManyPoints(nil, maxPoints)
+	case errors.Is(err, protocol.ErrSampleTimestamp):
+		return apiErr(http.StatusBadRequest, CodeBadRequest, "pushed metrics must not have timestamps: %s: %v", where, de.Err)
+	case errors.Is(err, protocol.ErrTooManyLabels), errors.Is(err, protocol.ErrLabelsTooLong):
+		return apiErr(http.StatusBadRequest, CodeBadRequest, "%s: %v", where, de.Err)
+	case format == protocol.ExpositionProtobuf:
+		return apiErr(http.StatusBadRequest, CodeBadRequest, "invalid protobuf push body: %s: %v", where, de.Err)
+	case format == protocol.ExpositionOpenMetrics:
+		return apiErr(http.StatusBadRequest, CodeBadRequest, "invalid OpenMetrics push body: %s: %v (column %d)", where, de.Err, de.Column)
+	}
+	return apiErr(http.StatusBadRequest, CodeBadRequest, "invalid text-format push body: %s: %v (column %d)", where, de.Err, de.Column)
+}
 
-// prescanText checks a text-format body in one linear pass before the
-// parser sees it: at most MaxPoints samples, at most MaxPushLabels labels
-// and MaxPushLabelBytes bytes of labels per sample, and (unless
-// MaxPushLabels is negative) a bounded total parser cost. It counts samples and labels for the budget. A sample's
-// labels are the '=' outside quotes between its braces; a line the
-// prescan cannot make sense of is left to the parser to reject.
-func (h *Handler) prescanText(body []byte) (samples, labels int, err error) {
-	lim := &h.opts.Limits
-	work := 0
-	for line, rest := 0, body; len(rest) > 0; {
-		line++
+// familyOf tells the family name a point came from, as two parts to be
+// read one after the other: text 0.0.4 writes a counter as <name>_total
+// and its created timestamps as a gauge <name>_created.
+func familyOf(p *point.Point) (string, string) {
+	if len(p.Fields) == 1 {
+		switch p.Fields[0].Key {
+		case "total":
+			return p.Name, "_total"
+		case "created":
+			return p.Name, "_created"
+		}
+	}
+	return p.Name, ""
+}
+
+// cmpFamily orders points by familyOf without building the names.
+func cmpFamily(a, b point.Point) int {
+	a1, a2 := familyOf(&a)
+	b1, b2 := familyOf(&b)
+	for i := 0; ; i++ {
+		ca, oka := byteAt(a1, a2, i)
+		cb, okb := byteAt(b1, b2, i)
+		switch {
+		case !oka && !okb:
+			return 0
+		case !oka:
+			return -1
+		case !okb:
+			return 1
+		case ca != cb:
+			return int(ca) - int(cb)
+		}
+	}
+}
+
+func byteAt(s1, s2 string, i int) (byte, bool) {
+	if i < len(s1) {
+		return s1[i], true
+	}
+	if i -= len(s1); i < len(s2) {
+		return s2[i], true
+	}
+	return 0, false
+}
+
+// countSamples counts the samples of a text body (lines that are neither
+// blank nor comments) and their labels (the '=' outside quotes between
+// braces), for the budget, in one linear pass.
+func countSamples(body []byte) (samples, labels int) {
+	for rest := body; len(rest) > 0; {
 		var l []byte
 		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
 			l, rest = rest[:i], rest[i+1:]
@@ -278,33 +284,12 @@ func (h *Handler) prescanText(body []byte) (samples, labels int, err error) {
 			continue
 		}
 		samples++
-		if lim.MaxPoints > 0 && samples > lim.MaxPoints {
-			return 0, 0, tooManyPoints(nil, lim.MaxPoints)
-		}
-		open := bytes.IndexByte(l, '{')
-		if open < 0 {
-			continue
-		}
-		n, size := countLabels(l[open+1:])
-		labels += n
-		work += n * (n + 1) / 2
-		name := l[:open]
-		if len(name) > 64 {
-			name = name[:64]
-		}
-		switch {
-		case lim.MaxPushLabels >= 0 && n > lim.MaxPushLabels:
-			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
-				"line %d: sample %q has %d labels, more than the limit of %d per sample", line, name, n, lim.MaxPushLabels)
-		case lim.MaxPushLabelBytes >= 0 && size > lim.MaxPushLabelBytes:
-			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
-				"line %d: sample %q has %d bytes of labels, more than the limit of %d per sample", line, name, size, lim.MaxPushLabelBytes)
-		case lim.MaxPushLabels >= 0 && work > maxPushLabelWork:
-			return 0, 0, apiErr(http.StatusBadRequest, CodeBadRequest,
-				"line %d: the push has too many labels in total for one request (samples with many labels cost the parser the square of their count); send it in smaller pushes", line)
+		if open := bytes.IndexByte(l, '{'); open >= 0 {
+			n, _ := countLabels(l[open+1:])
+			labels += n
 		}
 	}
-	return samples, labels, nil
+	return samples, labels
 }
 
 // countLabels counts the '=' outside quoted strings in b up to the first
@@ -350,113 +335,4 @@ func checkDelimited(body []byte, maxMessages int) (int, error) {
 		}
 	}
 	return msgs, nil
-}
-
-// familiesToPoints maps pushed samples to metric points, all at time now:
-//
-//   - gauge and untyped: measurement <name>, field "value";
-//   - counter: measurement <name> without "_total", field "total";
-//   - a gauge family "<base>_created" next to a counter, summary or
-//     histogram <base> (how text format 0.0.4 carries created
-//     timestamps): measurement <base>, field "created";
-//   - summary: one point per quantile (tag "quantile", field "value") and
-//     one with fields "sum" and "count";
-//   - histogram: one point per bucket (tag "le", field "bucket", the
-//     cumulative count) and one with fields "sum" and "count".
-//
-// Tags are the sample's labels with the grouping key (job first) laid over
-// them: a path label replaces a body label of the same name. A sample with
-// a timestamp is an error, as in the Pushgateway.
-func familiesToPoints(fams []*dto.MetricFamily, key []point.Tag, now time.Time) ([]point.Point, error) {
-	bases := make(map[string]bool, len(fams))
-	for _, mf := range fams {
-		switch mf.GetType() {
-		case dto.MetricType_COUNTER:
-			bases[strings.TrimSuffix(mf.GetName(), "_total")] = true
-		case dto.MetricType_SUMMARY, dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
-			bases[mf.GetName()] = true
-		}
-	}
-	var pts []point.Point
-	for _, mf := range fams {
-		name := mf.GetName()
-		for _, m := range mf.GetMetric() {
-			if m == nil {
-				continue
-			}
-			if m.TimestampMs != nil {
-				return nil, apiErr(http.StatusBadRequest, CodeBadRequest,
-					"pushed metrics must not have timestamps: metric %q has timestamp %d", name, m.GetTimestampMs())
-			}
-			tags := groupTags(m.GetLabel(), key)
-			one := func(measurement string, extra *point.Tag, fields ...point.Field) {
-				t := tags
-				if extra != nil {
-					t = append(slices.Clip(tags), *extra)
-				}
-				pts = append(pts, point.Point{Name: measurement, Tags: t, Fields: fields, Time: now})
-			}
-			f := func(k string, v float64) point.Field { return point.Field{Key: k, Value: point.FloatValue(v)} }
-			switch mf.GetType() {
-			case dto.MetricType_COUNTER:
-				one(strings.TrimSuffix(name, "_total"), nil, f("total", m.GetCounter().GetValue()))
-			case dto.MetricType_GAUGE:
-				if base, ok := strings.CutSuffix(name, "_created"); ok && bases[base] {
-					one(base, nil, f("created", m.GetGauge().GetValue()))
-				} else {
-					one(name, nil, f("value", m.GetGauge().GetValue()))
-				}
-			case dto.MetricType_SUMMARY:
-				s := m.GetSummary()
-				for _, q := range s.GetQuantile() {
-					one(name, &point.Tag{Key: "quantile", Value: formatFloat(q.GetQuantile())}, f("value", q.GetValue()))
-				}
-				one(name, nil, f("sum", s.GetSampleSum()), f("count", float64(s.GetSampleCount())))
-			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
-				hg := m.GetHistogram()
-				for _, b := range hg.GetBucket() {
-					c := float64(b.GetCumulativeCount())
-					if b != nil && b.CumulativeCountFloat != nil {
-						c = b.GetCumulativeCountFloat()
-					}
-					one(name, &point.Tag{Key: "le", Value: formatFloat(b.GetUpperBound())}, f("bucket", c))
-				}
-				cnt := float64(hg.GetSampleCount())
-				// hg is nil for a histogram family whose metric carries no
-				// histogram: the getters are nil-safe, the fields are not.
-				if hg != nil && hg.SampleCountFloat != nil {
-					cnt = hg.GetSampleCountFloat()
-				}
-				one(name, nil, f("sum", hg.GetSampleSum()), f("count", cnt))
-			default: // untyped
-				one(name, nil, f("value", m.GetUntyped().GetValue()))
-			}
-		}
-	}
-	return pts, nil
-}
-
-// groupTags returns the sample's labels with the grouping key laid over.
-func groupTags(labels []*dto.LabelPair, key []point.Tag) []point.Tag {
-	tags := make([]point.Tag, 0, len(labels)+len(key))
-next:
-	for _, l := range labels {
-		for _, k := range key {
-			if k.Key == l.GetName() {
-				continue next
-			}
-		}
-		tags = append(tags, point.Tag{Key: l.GetName(), Value: l.GetValue()})
-	}
-	return append(tags, key...)
-}
-
-func formatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }
