@@ -5,11 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -43,26 +43,8 @@ func requireCollectd(t testing.TB) {
 // daemon is a running collectd.
 type daemon struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testkit.SyncBuffer
 	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }
 
 // startCollectd runs collectd in the foreground with the given
@@ -70,12 +52,18 @@ func (l *lockedBuffer) String() string {
 // test, and its output logged when the test failed.
 func startCollectd(t *testing.T, conf string) *daemon {
 	t.Helper()
+	return startCollectdEnv(t, conf)
+}
+
+// startCollectdEnv is startCollectd with more environment variables.
+func startCollectdEnv(t *testing.T, conf string, env ...string) *daemon {
+	t.Helper()
 	requireCollectd(t)
 	file := filepath.Join(t.TempDir(), "collectd.conf")
 	require.NoError(t, os.WriteFile(file, []byte(conf), 0o600))
-	d := &daemon{out: &lockedBuffer{}, done: make(chan struct{})}
+	d := &daemon{out: &testkit.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(collectdBin, "-f", "-C", file)
-	d.cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}
+	d.cmd.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	require.NoError(t, d.cmd.Start())
 	go func() { _ = d.cmd.Wait(); close(d.done) }()
