@@ -767,6 +767,7 @@ func TestCollectdRunnerChannel(t *testing.T) {
 		err := cmd.Wait()
 		frames := <-done
 		require.NoError(t, err, "exit status after SIGTERM; stderr:\n%s", stderr.String())
+		assert.Contains(t, stderr.String(), "allkinds prints to stdout\n", "what a plugin prints goes to stderr")
 
 		var logs []cdrLog
 		var notes []map[string]any

@@ -16,6 +16,14 @@ Differences a plugin may notice:
 - Data sets (types.db) are known from the start, also at import time.
 - ``Encoding`` is ignored (strings are UTF-8, as on Python 3 in
   collectd) and ``Interactive`` starts no console.
+- ``Values.write(destination)`` to a name that is not one of the Python
+  write callbacks goes where dispatched values go.
+
+Meta data (``meta`` of Values and Notification) is a dict with str keys;
+write and notification callbacks get it as collectd stores it: other
+keys are dropped, True/False stay bool, a float stays float, Signed and
+Unsigned stay so, any other int becomes Signed (Unsigned when it only
+fits 64 bits unsigned), and any other value becomes its str().
 """
 
 import operator as _operator
@@ -546,7 +554,12 @@ class Values(_PluginData):
             now = vl[5] or _time.time()
             iv = vl[6] if vl[6] > 0 else \
                 (getattr(_ctx, "interval", 0) or _rt.interval)
-            _rt.emit(vl[:5] + (now, iv, vl[7]))
+            filled = vl[:5] + (now, iv, vl[7])
+            batch = getattr(_ctx, "batch", None)
+            if batch is not None:
+                batch.append(filled)
+            else:
+                _rt.emit(filled)
         if own and _rt.to_writers is not None:
             _rt.to_writers(vl, _meta(m) if m else {}, own)
 
