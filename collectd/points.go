@@ -25,6 +25,14 @@ import (
 // its identifier; the others are appended. The returned error joins those
 // errors. The points alias vl's strings.
 func AppendPoints(dst []point.Point, db *TypesDB, vls ...ValueList) ([]point.Point, error) {
+	// One backing array for all tags and one for all fields: two
+	// allocations a call instead of two a point. Each point's slices are
+	// capped, so appending to one never writes into the next.
+	nv := 0
+	for i := range vls {
+		nv += len(vls[i].Values)
+	}
+	s := slabs{tags: make([]point.Tag, 0, 4*len(vls)), fields: make([]point.Field, 0, nv)}
 	var errs []error
 	for i := range vls {
 		vl := &vls[i]
@@ -40,11 +48,11 @@ func AppendPoints(dst []point.Point, db *TypesDB, vls ...ValueList) ([]point.Poi
 					vl.Identifier(), vl.Type, len(ds.Sources), len(vl.Values)))
 				continue
 			}
-			fields := make([]point.Field, 0, len(vl.Values))
+			start := len(s.fields)
 			for j, v := range vl.Values {
-				fields = appendField(fields, ds.Sources[j].Name, v)
+				s.fields = appendField(s.fields, ds.Sources[j].Name, v)
 			}
-			dst = appendPoint(dst, vl, fields)
+			dst = s.appendPoint(dst, vl, start)
 			continue
 		}
 		if len(names) != len(vl.Values) {
@@ -52,13 +60,39 @@ func AppendPoints(dst []point.Point, db *TypesDB, vls ...ValueList) ([]point.Poi
 				vl.Identifier(), len(names), len(vl.Values)))
 			continue
 		}
-		fields := make([]point.Field, 0, len(vl.Values))
+		start := len(s.fields)
 		for j, v := range vl.Values {
-			fields = appendField(fields, names[j], v)
+			s.fields = appendField(s.fields, names[j], v)
 		}
-		dst = appendPoint(dst, vl, fields)
+		dst = s.appendPoint(dst, vl, start)
 	}
 	return dst, errors.Join(errs...)
+}
+
+type slabs struct {
+	tags   []point.Tag
+	fields []point.Field
+}
+
+// appendPoint appends vl's point whose fields are s.fields[start:].
+func (s *slabs) appendPoint(dst []point.Point, vl *ValueList, start int) []point.Point {
+	end := len(s.fields)
+	if end == start {
+		return dst
+	}
+	t0 := len(s.tags)
+	s.tags = appendTags(s.tags, vl.Host, vl.PluginInstance, vl.Type, vl.TypeInstance)
+	t1 := len(s.tags)
+	var tags []point.Tag
+	if t1 > t0 {
+		tags = s.tags[t0:t1:t1]
+	}
+	return append(dst, point.Point{
+		Name:   vl.Plugin,
+		Tags:   tags,
+		Fields: s.fields[start:end:end],
+		Time:   vl.Time,
+	})
 }
 
 func appendField(fields []point.Field, name string, v Value) []point.Field {
@@ -79,30 +113,9 @@ func appendField(fields []point.Field, name string, v Value) []point.Field {
 	return append(fields, point.Field{Key: name, Value: pv})
 }
 
-func appendPoint(dst []point.Point, vl *ValueList, fields []point.Field) []point.Point {
-	if len(fields) == 0 {
-		return dst
-	}
-	return append(dst, point.Point{
-		Name:   vl.Plugin,
-		Tags:   tags(vl.Host, vl.PluginInstance, vl.Type, vl.TypeInstance),
-		Fields: fields,
-		Time:   vl.Time,
-	})
-}
-
-// tags returns the identifier tags, empty ones omitted, sorted by key.
-func tags(host, pluginInstance, typ, typeInstance string) []point.Tag {
-	n := 0
-	for _, s := range [...]string{host, pluginInstance, typ, typeInstance} {
-		if s != "" {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	t := make([]point.Tag, 0, n)
+// appendTags appends the identifier tags, empty ones omitted, sorted by
+// key.
+func appendTags(t []point.Tag, host, pluginInstance, typ, typeInstance string) []point.Tag {
 	if host != "" {
 		t = append(t, point.Tag{Key: "host", Value: host})
 	}
@@ -135,7 +148,7 @@ func NotificationPoint(n Notification) point.Point {
 	}
 	return point.Point{
 		Name: n.Plugin,
-		Tags: tags(n.Host, n.PluginInstance, n.Type, n.TypeInstance),
+		Tags: appendTags(make([]point.Tag, 0, 4), n.Host, n.PluginInstance, n.Type, n.TypeInstance),
 		Fields: []point.Field{
 			{Key: "df_status", Value: point.StringValue(status)},
 			{Key: "df_message", Value: point.StringValue(n.Message)},

@@ -140,3 +140,15 @@ func TestIdentifier(t *testing.T) {
 	n := Notification{Host: "h", Plugin: "p", PluginInstance: "1", Type: "t", TypeInstance: "x"}
 	assert.Equal(t, "h/p-1/t-x", n.Identifier())
 }
+
+// Points share backing arrays, but appending to one never changes another.
+func TestAppendPointsIndependent(t *testing.T) {
+	db := testDB(t)
+	pts, err := AppendPoints(nil, db,
+		ValueList{Host: "a", Plugin: "p", Type: "gauge", Values: []Value{GaugeValue(1)}},
+		ValueList{Host: "b", Plugin: "q", Type: "gauge", Values: []Value{GaugeValue(2)}})
+	require.NoError(t, err)
+	require.Len(t, pts, 2)
+	pts[0].AddTag("x", "y").AddField("f", point.IntValue(3))
+	assert.Equal(t, "q,host=b,type=gauge value=2", pts[1].String())
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -277,4 +278,20 @@ func readRecord(t *testing.T, path string) map[string]bool {
 		m[k] = true
 	}
 	return m
+}
+
+// Run leaves no goroutine behind.
+func TestServerNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for i := 0; i < 5; i++ {
+		s := &Server{Addr: "127.0.0.1:0", TypesDB: &TypesDB{}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx) }()
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+		require.NoError(t, <-done)
+	}
+	assert.True(t, waitFor(context.Background(), 5*time.Second, func() bool { return runtime.NumGoroutine() <= before }),
+		"%d goroutines before, %d after", before, runtime.NumGoroutine())
 }
