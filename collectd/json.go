@@ -1,6 +1,7 @@
 package collectd
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // JSONError is an error in a write_http JSON body.
@@ -101,13 +103,17 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 		}
 	}
 	for i, raw := range elems {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		var obj jsonElement
+		if len(raw) == 0 || raw[0] != '{' {
 			fail(&JSONError{Index: i, Err: fmt.Errorf("want an object, got %s", jsonKind(raw))})
 			continue
 		}
-		if _, ok := obj["values"]; ok {
-			vl, err := decodeJSONValueList(i, obj)
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			fail(&JSONError{Index: i, Err: jsonCause(err, "want an object")})
+			continue
+		}
+		if obj.Values != nil {
+			vl, err := decodeJSONValueList(i, &obj)
 			if err != nil {
 				fail(err)
 				continue
@@ -115,8 +121,8 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 			vls = append(vls, vl)
 			continue
 		}
-		if _, ok := obj["labels"]; ok {
-			n, err := decodeJSONNotification(i, obj)
+		if obj.Labels != nil {
+			n, err := decodeJSONNotification(i, &obj)
 			if err != nil {
 				fail(err)
 				continue
@@ -132,25 +138,45 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 	return vls, notifs, errors.Join(errs...)
 }
 
-func decodeJSONValueList(i int, obj map[string]json.RawMessage) (ValueList, error) {
+// jsonElement is a value list or a notification, its members kept raw so
+// that errors can name them. A member present in the body is non-nil (null
+// is "null").
+type jsonElement struct {
+	Values         json.RawMessage `json:"values"`
+	DSTypes        json.RawMessage `json:"dstypes"`
+	DSNames        json.RawMessage `json:"dsnames"`
+	Time           json.RawMessage `json:"time"`
+	Interval       json.RawMessage `json:"interval"`
+	Host           json.RawMessage `json:"host"`
+	Plugin         json.RawMessage `json:"plugin"`
+	PluginInstance json.RawMessage `json:"plugin_instance"`
+	Type           json.RawMessage `json:"type"`
+	TypeInstance   json.RawMessage `json:"type_instance"`
+	Labels         json.RawMessage `json:"labels"`
+	Annotations    json.RawMessage `json:"annotations"`
+	StartsAt       json.RawMessage `json:"startsAt"`
+}
+
+func decodeJSONValueList(i int, obj *jsonElement) (ValueList, error) {
 	var vl ValueList
 	for _, f := range [...]struct {
 		key string
+		raw json.RawMessage
 		dst *string
 	}{
-		{"host", &vl.Host}, {"plugin", &vl.Plugin}, {"plugin_instance", &vl.PluginInstance},
-		{"type", &vl.Type}, {"type_instance", &vl.TypeInstance},
+		{"host", obj.Host, &vl.Host}, {"plugin", obj.Plugin, &vl.Plugin}, {"plugin_instance", obj.PluginInstance, &vl.PluginInstance},
+		{"type", obj.Type, &vl.Type}, {"type_instance", obj.TypeInstance, &vl.TypeInstance},
 	} {
-		if err := jsonString(obj[f.key], f.dst); err != nil {
+		if err := jsonString(f.raw, f.dst); err != nil {
 			return vl, &JSONError{Index: i, Key: f.key, Err: err}
 		}
 	}
 	var values []json.RawMessage
-	if err := json.Unmarshal(obj["values"], &values); err != nil {
+	if err := json.Unmarshal(obj.Values, &values); err != nil {
 		return vl, &JSONError{Index: i, Key: "values", Err: jsonCause(err, "want an array")}
 	}
 	var dstypes []string
-	if raw, ok := obj["dstypes"]; !ok {
+	if raw := obj.DSTypes; raw == nil {
 		return vl, &JSONError{Index: i, Key: "dstypes", Err: errors.New("missing (the data source types of the values)")}
 	} else if err := json.Unmarshal(raw, &dstypes); err != nil {
 		return vl, &JSONError{Index: i, Key: "dstypes", Err: jsonCause(err, "want an array of strings")}
@@ -158,7 +184,7 @@ func decodeJSONValueList(i int, obj map[string]json.RawMessage) (ValueList, erro
 	if len(dstypes) != len(values) {
 		return vl, &JSONError{Index: i, Key: "dstypes", Err: fmt.Errorf("%d types for %d values", len(dstypes), len(values))}
 	}
-	if raw, ok := obj["dsnames"]; ok && string(raw) != "null" {
+	if raw := obj.DSNames; raw != nil && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &vl.DSNames); err != nil {
 			return vl, &JSONError{Index: i, Key: "dsnames", Err: jsonCause(err, "want an array of strings")}
 		}
@@ -181,14 +207,14 @@ func decodeJSONValueList(i int, obj map[string]json.RawMessage) (ValueList, erro
 		}
 		vl.Values[j] = v
 	}
-	if raw, ok := obj["time"]; ok && string(raw) != "null" {
+	if raw := obj.Time; raw != nil && string(raw) != "null" {
 		sec, nsec, err := jsonSeconds(raw)
 		if err != nil {
 			return vl, &JSONError{Index: i, Key: "time", Err: err}
 		}
 		vl.Time = time.Unix(sec, nsec)
 	}
-	if raw, ok := obj["interval"]; ok && string(raw) != "null" {
+	if raw := obj.Interval; raw != nil && string(raw) != "null" {
 		sec, nsec, err := jsonSeconds(raw)
 		if err != nil {
 			return vl, &JSONError{Index: i, Key: "interval", Err: err}
@@ -277,6 +303,11 @@ func jsonString(raw json.RawMessage, dst *string) error {
 	if raw == nil || string(raw) == "null" {
 		return nil
 	}
+	// Most strings have no escapes: no need for encoding/json.
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		*dst = string(raw[1 : len(raw)-1])
+		return nil
+	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return fmt.Errorf("want a string, got %s", jsonKind(raw))
 	}
@@ -287,10 +318,10 @@ func jsonString(raw json.RawMessage, dst *string) error {
 // after the plugin.
 var notificationLabels = map[string]bool{"alertname": true, "instance": true, "severity": true, "service": true, "type": true}
 
-func decodeJSONNotification(i int, obj map[string]json.RawMessage) (Notification, error) {
+func decodeJSONNotification(i int, obj *jsonElement) (Notification, error) {
 	var n Notification
 	var labels map[string]string
-	if err := json.Unmarshal(obj["labels"], &labels); err != nil {
+	if err := json.Unmarshal(obj.Labels, &labels); err != nil {
 		return n, &JSONError{Index: i, Key: "labels", Err: jsonCause(err, "want an object of strings")}
 	}
 	alert, ok := labels["alertname"]
@@ -333,7 +364,7 @@ func decodeJSONNotification(i int, obj map[string]json.RawMessage) (Notification
 	case "OKAY":
 		n.Severity = Okay
 	}
-	if raw, ok := obj["annotations"]; ok && string(raw) != "null" {
+	if raw := obj.Annotations; raw != nil && string(raw) != "null" {
 		var ann map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &ann); err != nil {
 			return n, &JSONError{Index: i, Key: "annotations", Err: jsonCause(err, "want an object")}
@@ -342,7 +373,7 @@ func decodeJSONNotification(i int, obj map[string]json.RawMessage) (Notification
 			return n, &JSONError{Index: i, Key: "annotations.summary", Err: err}
 		}
 	}
-	if raw, ok := obj["startsAt"]; ok && string(raw) != "null" {
+	if raw := obj.StartsAt; raw != nil && string(raw) != "null" {
 		var s string
 		if err := jsonString(raw, &s); err != nil {
 			return n, &JSONError{Index: i, Key: "startsAt", Err: err}

@@ -226,7 +226,7 @@ func (r *receiver) packet(ctx context.Context, b []byte, from net.Addr) {
 	var merr error
 	r.metrics, merr = AppendPoints(r.metrics, r.db, vls...)
 	if merr != nil {
-		r.badPacket(from, merr)
+		r.badPacket(from, fmt.Errorf("value lists not mapped: %w", merr))
 	}
 	for _, n := range notifs {
 		r.events = append(r.events, NotificationPoint(n))
