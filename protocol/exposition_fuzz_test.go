@@ -8,6 +8,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -162,4 +163,97 @@ func familiesFrom(data []byte) []*dto.MetricFamily {
 		fams = append(fams, mf)
 	}
 	return fams
+}
+
+// FuzzDecodeExpositionExpfmt: a text body that prometheus/common's parser
+// reads decodes here too, to the same samples, but for what this package
+// documents differently: prometheus/common makes a counter's or
+// histogram's <name>_total or <name>_created an untyped family of its own
+// where this package keeps it in the family (as OpenMetrics does), and it
+// drops a summary sample without quantile and a histogram sample without
+// a suffix, which this package rejects. Gauge histograms, which
+// prometheus/common reads as histograms with _sum and _count, are left
+// out. prometheus/common also wants a final newline; one is added.
+func FuzzDecodeExpositionExpfmt(f *testing.F) {
+	f.Add(readExpoFile(f, "python_client.txt"))
+	f.Add(readExpoFile(f, "node_exporter.txt"))
+	for _, s := range []string{
+		"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
+		"# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum{a=\"1\"} 1\ns_count 2\n",
+		"{\"a.b\", \"c.d\"=\"e\\\"\\n\"} NaN 1717243200000\n",
+		"# TYPE foo counter\nfoo_total 1\nfoo_created 2\n",
+		"# TYPE c_created gauge\nc_created 1\n# TYPE c_total counter\nc_total 2\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 0 && body[len(body)-1] != '\n' {
+			body = append(body, '\n')
+		}
+		var m map[string]*dto.MetricFamily
+		ok := func() (ok bool) {
+			defer func() {
+				if recover() != nil {
+					ok = false // prometheus/common panics on some bodies
+				}
+			}()
+			p := expfmt.NewTextParser(model.UTF8Validation)
+			var err error
+			m, err = p.TextToMetricFamilies(bytes.NewReader(body))
+			return err == nil
+		}()
+		if !ok {
+			return
+		}
+		pts, st, err := protocol.DecodeExposition(nil, body, protocol.ExpositionOptions{Now: expoNow})
+		if err != nil && (strings.Contains(err.Error(), "has no quantile label") || strings.Contains(err.Error(), "does not fit its")) {
+			return
+		}
+		require.NoError(t, err, "prometheus/common reads %q", body)
+		fams := make([]*dto.MetricFamily, 0, len(m))
+		for _, mf := range m {
+			if mf.GetType() == dto.MetricType_GAUGE_HISTOGRAM {
+				return
+			}
+			fams = append(fams, mf)
+		}
+		// The declared types, also of families without samples (which
+		// prometheus/common leaves out).
+		declared := map[string]string{}
+		for _, line := range strings.Split(string(body), "\n") {
+			if w := strings.Fields(line); len(w) == 4 && w[0] == "#" && w[1] == "TYPE" {
+				declared[w[2]] = strings.ToLower(w[3])
+			}
+		}
+		for _, mf := range fams {
+			if mf.GetType() != dto.MetricType_UNTYPED {
+				continue
+			}
+			for _, s := range []string{"_total", "_created"} {
+				base, cut := strings.CutSuffix(mf.GetName(), s)
+				if owner := declared[base]; cut && (owner == "counter" || owner == "summary" || owner == "histogram") {
+					if s == "_total" && owner != "counter" {
+						continue
+					}
+					if s == "_total" {
+						mf.Type = dto.MetricType_COUNTER.Enum()
+					} else {
+						mf.Type = dto.MetricType_GAUGE.Enum()
+					}
+					for _, x := range mf.Metric {
+						v := x.GetUntyped().GetValue()
+						x.Untyped = nil
+						if s == "_total" {
+							x.Counter = &dto.Counter{Value: &v}
+						} else {
+							x.Gauge = &dto.Gauge{Value: &v}
+						}
+					}
+				}
+			}
+		}
+		want := familySamples(fams, false)
+		assert.Equal(t, want, pointSamples(pts, false), "%q", body)
+		assert.Equal(t, len(want), st.Samples)
+	})
 }

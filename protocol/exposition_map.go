@@ -298,7 +298,9 @@ func (d *expoDecoder) dupLabel(labels []point.Tag) string {
 		}
 		return ""
 	}
-	if d.seen == nil {
+	// clear costs what the map once held: a set that held many labels is
+	// dropped, so a sample with many labels does not tax every later one.
+	if d.seen == nil || len(d.seen) > 256 {
 		d.seen = make(map[string]struct{}, len(labels))
 	} else {
 		clear(d.seen)

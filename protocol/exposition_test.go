@@ -254,13 +254,15 @@ func labelList(n int) string {
 }
 
 // TestDecodeExpositionLinear: samples with many labels cost time in
-// proportion to their bytes. 4 MiB of one sample's labels (360k labels)
-// and 20k samples of 64 labels each decode in a fraction of a second; a
-// parser that compares each label with all before it takes minutes.
+// proportion to their bytes. 4 MiB of one sample's labels (360k labels),
+// 20k samples of 64 labels each, and 100k samples of 9 labels after one of
+// 360k decode in a fraction of a second; a parser that compares each label
+// with all before it takes minutes.
 func TestDecodeExpositionLinear(t *testing.T) {
 	one := "m{" + labelList(360_000) + "} 1\n"
 	many := strings.Repeat("m{"+labelList(63)+",s=\"x\"} 1\n", 20_000)
-	for _, body := range []string{one, many} {
+	after := one + strings.Repeat("m{"+labelList(9)+"} 1\n", 100_000)
+	for _, body := range []string{one, many, after} {
 		start := time.Now()
 		pts, st, err := protocol.DecodeExposition(nil, []byte(body), protocol.ExpositionOptions{Now: expoNow})
 		elapsed := time.Since(start)
