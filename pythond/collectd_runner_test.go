@@ -261,7 +261,7 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 	require.Contains(t, stderr, "surface written")
 	ours := cdrReadSurface(t, out)
 
-	want := slices_sorted(cdrModuleNames)
+	want := cdrSorted(cdrModuleNames)
 	assert.Equal(t, want, ours.Names, "dir(collectd)")
 	assert.Equal(t, map[string]any{
 		"LOG_ERROR": 3.0, "LOG_WARNING": 4.0, "LOG_NOTICE": 5.0, "LOG_INFO": 6.0, "LOG_DEBUG": 7.0,
@@ -366,16 +366,35 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 	if _, err := os.Stat(cdrRealCollectd); err != nil {
 		ndrSkip(t, "needs the real collectd to compare with (apt-get install collectd-core libpython3.11)")
 	}
-	real := filepath.Join(t.TempDir(), "real.json")
-	cdrRunReal(t, 30*time.Second, func() bool { _, err := os.Stat(real); return err == nil }, spec, "SURFACE_OUT="+real)
-	theirs := cdrReadSurface(t, real)
+	realOut := filepath.Join(t.TempDir(), "real.json")
+	cdrRunReal(t, 30*time.Second, func() bool { _, err := os.Stat(realOut); return err == nil }, spec, "SURFACE_OUT="+realOut)
+	theirs := cdrReadSurface(t, realOut)
 	delete(theirs.Results, "get_dataset unknown")
 	delete(ours.Results, "get_dataset unknown")
 	theirs.Env, ours.Env = nil, nil
 	assert.Equal(t, theirs, ours)
 }
 
-func slices_sorted(s []string) []string {
+// TestCollectdRunnerModuleImport checks that importing the module on its
+// own starts nothing and prints nothing.
+func TestCollectdRunnerModuleImport(t *testing.T) {
+	ndrNeedPython(t)
+	t.Parallel()
+	dir, err := filepath.Abs(filepath.Join("py", "collectd"))
+	require.NoError(t, err)
+	cmd := exec.Command(ndrPython, "-c", `import sys, threading
+before = threading.active_count()
+import collectd
+sys.stderr.write("threads %d %d\n" % (before, threading.active_count()))`)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	assert.Empty(t, stdout.String())
+	assert.Equal(t, "threads 1 1\n", stderr.String())
+}
+
+func cdrSorted(s []string) []string {
 	r := append([]string(nil), s...)
 	sort.Strings(r)
 	return r
@@ -482,7 +501,9 @@ func TestCollectdRunnerCallbacks(t *testing.T) {
 	require.Len(t, early, 1)
 	assert.Equal(t, cdrVL{Collector: "allkinds", Host: "h1", Plugin: "early", Type: "gauge",
 		Time: early[0].Time, Interval: 2, Values: []float64{3}}, early[0])
-	// Registered from a read, run at once, unregistered by itself.
+	// Registered from init and from a read, run at once, unregistered
+	// by themselves (the one from init by its callable).
+	assert.Len(t, out.of("from_init", "gauge"), 1)
 	assert.Len(t, out.of("late", "gauge"), 1)
 	// What plugins print goes to stderr; a log callback that raises is
 	// printed there too.

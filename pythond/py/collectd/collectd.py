@@ -53,6 +53,7 @@ _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 _UINT64_MAX = (1 << 64) - 1
 
+
 class _Absent(object):
     """The default of an argument that was not given (None is a value)."""
 

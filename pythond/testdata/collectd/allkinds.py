@@ -25,6 +25,12 @@ def init():
     collectd.info('init')
     collectd.Notification(type='gauge', message='hello',
                           severity=collectd.NOTIF_WARNING).dispatch()
+    collectd.register_read(read_from_init, name='from_init')
+
+
+def read_from_init():
+    collectd.Values(type='gauge', plugin='from_init', values=[1]).dispatch()
+    collectd.unregister_read(read_from_init)
 
 
 def read_fast(data):
