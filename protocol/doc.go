@@ -121,7 +121,14 @@
 // label values, and rejects what it rejects: a second TYPE or HELP line
 // for a family, a TYPE line after the family's samples, duplicate label
 // names, __name__ as a label. Samples of a family that come back after
-// other families are taken as if they had come with it.
+// other families are taken as if they had come with it. Where it differs
+// from prometheus/common, it is on purpose: a counter's <name>_total and
+// <name>_created, and a summary's or histogram's <name>_created, belong
+// to the family declared as <name> (as in OpenMetrics) instead of making
+// untyped families of their own; a summary sample without a quantile
+// label and a histogram sample without a suffix are errors instead of
+// being dropped without a word; the last line needs no newline, and the
+// OpenMetrics type names and trailing blanks are accepted in text 0.0.4.
 //
 // # Concurrency
 //
