@@ -243,6 +243,17 @@ func cdFixtures() []cdFixture {
 			written: map[string]string{"ticker.done": "stopped after "},
 		},
 		{
+			// The slow read runs back to back (its next time is past
+			// when it ends), the fast one keeps its interval beside it.
+			name: "slowread",
+			run:  9 * time.Second,
+			series: []string{
+				"slowread host=testhost type=gauge type_instance=slow",
+				"slowread host=testhost type=gauge type_instance=fast",
+			},
+			logs: []string{"read-function of the `python.slow' plugin took 2.5"},
+		},
+		{
 			name: "alerts",
 			run:  7 * time.Second,
 			series: []string{
