@@ -560,8 +560,18 @@ func TestCollectdRunnerThreads(t *testing.T) {
 	ndrNeedPython(t)
 	t.Parallel()
 	spec := cdrNewSpec(t, "threads")
+	// Accepted and told about, as on Python 3 in collectd.
+	spec.Encoding = "latin-1"
+	spec.Interactive = true
 	const total = 6 * 500
-	stdout, _ := cdrRun(t, 60*time.Second, cdrCount(total, `"threads"`), spec)
+	stdout, stderr := cdrRun(t, 60*time.Second, cdrCount(total, `"threads"`), spec)
+	logs := cdrLogs(t, stderr)
+	for _, msg := range []string{"Encoding 'latin-1' is ignored: strings are always UTF-8 on Python 3", "Interactive is accepted, but no console is started"} {
+		got := cdrFind(logs, msg)
+		if assert.Len(t, got, 1, msg) {
+			assert.Equal(t, cdrLog{Level: "warning", Event: "config", Message: msg}, got[0])
+		}
+	}
 	out := cdrParse(t, stdout)
 	seen := map[string][]int{}
 	for _, vl := range out.of("threads", "derive") {
