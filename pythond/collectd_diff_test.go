@@ -875,3 +875,61 @@ func cdContains(msgs []string, substr string) bool {
 	}
 	return false
 }
+
+// TestCollectdImportFailure runs a config whose second plugin fails at
+// import. The real collectd 5.12 logs the error with its traceback and
+// refuses to start ("Parsing the config file failed", exit status 1);
+// framework collectd logs the same error with the traceback, reports a
+// collector error, and runs the other plugins, on purpose.
+func TestCollectdImportFailure(t *testing.T) {
+	cdNeedCollectd(t)
+	f := cdFixture{name: "broken", files: map[string]string{"temp": "42500\n"}}
+	realDir, oursDir := t.TempDir(), t.TempDir()
+	realConf, oursConf := cdWriteConfig(t, f, realDir), cdWriteConfig(t, f, oursDir)
+
+	cmd := exec.Command(cdDaemon, "-f", "-C", realConf)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "collectd refuses to start:\n%s", out)
+	assert.Equal(t, 1, exit.ExitCode())
+	for _, msg := range []string{
+		`python plugin: Error importing module "broken".`,
+		"Unhandled python exception in importing module: ImportError: broken needs a library that is not installed",
+		"Traceback (most recent call last):",
+		"Parsing the config file failed!",
+	} {
+		assert.Contains(t, string(out), msg)
+	}
+
+	in, skip := cdInput(t, "collectd", oursConf)
+	if skip != "" {
+		cdSkip(t, "%s (the real side ran)", skip)
+	}
+	h := newHarness(t)
+	h.root = oursDir
+	h.start(h.options(in))
+	pts := h.waitPoints(2, 30*time.Second)
+	h.errs.wait(t, KindImport, 1, 10*time.Second)
+	h.stop()
+	for _, p := range pts {
+		assert.Equal(t, "thermal", p.Name, "points: %v", pts)
+	}
+	recs := h.logs.find("broken needs a library that is not installed")
+	if assert.NotEmpty(t, recs, "ours logs the import error:\n%s", h.logs.dump()) {
+		assert.Equal(t, slog.LevelError, recs[0].Level)
+		var withTrace bool
+		for _, r := range recs {
+			for _, v := range r.Attrs {
+				withTrace = withTrace || strings.Contains(v, "Traceback (most recent call last):") && strings.Contains(v, "broken.py")
+			}
+			withTrace = withTrace || strings.Contains(r.Message, "Traceback (most recent call last):")
+		}
+		assert.True(t, withTrace, "the import error's traceback is logged:\n%s", h.logs.dump())
+	}
+	imp := h.errs.kind(KindImport)
+	if assert.NotEmpty(t, imp, "an import error is reported") {
+		assert.Contains(t, imp[0].Error(), "broken")
+		assert.Contains(t, imp[0].Traceback, "broken.py")
+	}
+}
