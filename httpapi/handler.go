@@ -330,7 +330,7 @@ func (h *Handler) routes() {
 	h.handle("/api/v2/write", routeSpec{dialect: dialectInfluxV2, methods: post, ingest: true, route: RouteInfluxV2}, h.serveInfluxV2)
 	h.handle("/ping", routeSpec{dialect: dialectInfluxV1, methods: get, public: true}, h.serveInfluxPing)
 
-	h.handle("/collectd", routeSpec{dialect: dialectDataKit, methods: post, public: true, ingest: true, route: RouteCollectd}, h.serveCollectd)
+	h.handle("/collectd", routeSpec{dialect: dialectDataKit, methods: post, public: true, ingest: true, route: RouteCollectd}, h.serveCollectd) // guarded by serveCollectd
 	h.handle("/metrics/", routeSpec{dialect: dialectPushgateway, methods: []string{http.MethodPut, http.MethodPost, http.MethodDelete}, ingest: true, route: RoutePushgateway}, h.servePushgateway)
 
 	h.handle("/", routeSpec{dialect: dialectDataKit, methods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, public: true},

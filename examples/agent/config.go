@@ -47,7 +47,10 @@ type Config struct {
 	Inputs struct {
 		Pythond []pythond.Input `toml:"pythond"`
 	} `toml:"inputs"`
-	Sink SinkConfig `toml:"sink"`
+	// CollectdNetwork, when the table is present, receives collectd's
+	// binary network protocol over UDP.
+	CollectdNetwork *CollectdNetworkConfig `toml:"collectd_network"`
+	Sink            SinkConfig             `toml:"sink"`
 }
 
 // defaultMemoryLimit is the agent's soft memory limit when neither
@@ -194,6 +197,11 @@ func (c *Config) validate() error {
 	for i, in := range c.Inputs.Pythond {
 		if err := in.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("inputs.pythond[%d]: %w", i, err))
+		}
+	}
+	if c.CollectdNetwork != nil {
+		if err := c.CollectdNetwork.validate(c.AllowRemote); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.AllowRemote && c.Token == "" && !c.AllowRemoteWithoutToken {

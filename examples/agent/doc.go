@@ -34,6 +34,8 @@
 //	                                   httpapi.Limits, its defaults
 //	max_in_flight = 64                 write requests processed at once
 //	max_connections = 1024             open client connections
+//	[collectd_network]                 collectd's network protocol over UDP: listen
+//	                                   (127.0.0.1:25826), security_level, auth_file, types_db
 //	[sink]
 //	sync = "always"                    fsync policy of kind "file" and "influx"
 //	sync_interval = "1s"

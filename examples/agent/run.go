@@ -148,6 +148,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln = limitListener(ln, n)
 	}
 	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
+	var cdNet *collectdNetwork
+	if cfg.CollectdNetwork != nil {
+		cdLog := logger.With("component", "collectd_network")
+		cdNet, err = newCollectdNetwork(cfg.CollectdNetwork, baseDir, cfg.GlobalTags, out.sink, cdLog)
+		if err != nil {
+			return errors.Join(err, ln.Close(), out.close())
+		}
+		level := cfg.CollectdNetwork.SecurityLevel
+		if level == "" {
+			level = "None"
+		}
+		if cfg.AllowRemote && level == "None" {
+			cdLog.Warn(`allow_remote with security_level "None": any host that reaches the port may send`, "listen", cdNet.addr())
+		}
+		cdLog.Info("collectd network listening", "addr", cdNet.addr(), "security_level", level)
+	}
 	// Bounded so that a stalled client cannot hold a connection forever;
 	// generous enough for a 32 MiB body on a slow link.
 	// Requests see reqCtx through r.Context(): it is cancelled when the
@@ -164,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -186,6 +202,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		close(pyDone)
 	}
 
+	cdCtx, cdCancel := context.WithCancel(ctx)
+	defer cdCancel()
+	cdDone := make(chan struct{})
+	if cdNet != nil {
+		go func() {
+			defer close(cdDone)
+			if err := cdNet.run(cdCtx); err != nil {
+				errc <- fmt.Errorf("collectd_network: %w", err)
+			}
+		}()
+	} else {
+		close(cdDone)
+	}
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -205,6 +235,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.Close()
 	}
 	wg.Wait()
+	cdCancel()
+	<-cdDone
 	pyCancel()
 	<-pyDone
 	cancel()
