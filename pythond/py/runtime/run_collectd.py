@@ -262,7 +262,8 @@ class Runner(object):
         self.started = False
         self.loose = Loose(host, self.ctx)
         self.write_queue = queue.SimpleQueue()
-        self.writer = None
+        self.writer = threading.Thread(target=self.write_loop,
+                                       name="collectd-writer", daemon=True)
 
         rt = self.rt
         rt.hostname = str(spec.get("hostname") or "")
@@ -403,6 +404,7 @@ class Runner(object):
         """Send what was dispatched before init, and from now on send
         dispatches made outside a read run through the loose buffer."""
         self.loose.thread.start()
+        self.writer.start()
         with self.rt.lock:
             early, self.rt.early = self.rt.early, []
             self.rt.emit = self.loose.add
@@ -437,13 +439,7 @@ class Runner(object):
                 self.failed("write", "notification callback", exc)
 
     def to_writers(self, vl, meta, only):
-        if self.writer is None:
-            with self.rt.lock:
-                if self.writer is None:
-                    self.writer = threading.Thread(
-                        target=self.write_loop, name="collectd-writer",
-                        daemon=True)
-                    self.writer.start()
+        # Taken by the writer thread, which starts after init.
         self.write_queue.put((vl, meta, only))
 
     def write_loop(self):
