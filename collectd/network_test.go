@@ -2,13 +2,18 @@ package collectd
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,47 +315,53 @@ func TestSecurityLevel(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// The rules of these lines were checked against collectd 5.12's network
+// plugin (which users it accepts with which passwords); see also
+// TestAuthFileWithCollectd.
+const authFileLines = "bob: pw with space\n carol: c\ndave : d\nerin:e\nfrank:  f  \n#gina: g\n" +
+	"\thank:\th\nivan: i # x\ncrlf: c\r\n #kim: k\nlen:\nnocolon\nmia: m:n"
+
+var authFileUsers = map[string]string{
+	"bob": "pw with space", "carol": "c", "dave ": "d", "erin": "e", "frank": "f  ",
+	"hank": "h", "ivan": "i # x", "crlf": "c", "mia": "m:n",
+}
+
 func TestAuthFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "passwd")
-	require.NoError(t, os.WriteFile(path, []byte("# users\nalice: w0nderl4nd\n  bob:bu1|der:x  \n\n"), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(authFileLines), 0o600))
 	a := NewAuthFile(path)
 	require.NoError(t, a.Load())
-	p, ok := a.Password("alice")
-	assert.True(t, ok)
-	assert.Equal(t, "w0nderl4nd", p)
-	p, _ = a.Password("bob")
-	assert.Equal(t, "bu1|der:x", p)
-	_, ok = a.Password("carol")
-	assert.False(t, ok)
+	assert.Equal(t, authFileUsers, a.users)
+	for user, pw := range authFileUsers {
+		got, ok := a.Password(user)
+		assert.True(t, ok, user)
+		assert.Equal(t, pw, got, user)
+	}
+	for _, user := range []string{"dave", "#gina", "gina", "kim", "len", "nocolon", ""} {
+		_, ok := a.Password(user)
+		assert.False(t, ok, "%q", user)
+	}
 
 	// An edit takes effect without a restart.
-	require.NoError(t, os.WriteFile(path, []byte("carol: c\n"), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte("u: p\n"), 0o600))
 	future := time.Now().Add(time.Hour)
 	require.NoError(t, os.Chtimes(path, future, future))
-	ok = waitFor(t.Context(), 2*time.Second, func() bool { _, ok := a.Password("carol"); return ok })
+	ok := waitFor(t.Context(), 2*time.Second, func() bool { _, ok := a.Password("u"); return ok })
 	assert.True(t, ok)
-	_, ok = a.Password("alice")
+	_, ok = a.Password("bob")
 	assert.False(t, ok)
 
-	// A malformed line is named; the good lines still count.
-	require.NoError(t, os.WriteFile(path, []byte("dave: d\nnocolon\n"), 0o600))
-	err := a.Load()
-	assert.ErrorContains(t, err, path+":2")
-	_, ok = a.Password("dave")
-	assert.True(t, ok)
+	// The signed packet verifies with an AuthFile.
+	vls, _, err := DecodePacket(readTestdata(t, "network_sign_values.bin"), DecodeOptions{SecurityLevel: Sign, Passwords: a})
+	require.NoError(t, err)
+	assert.Len(t, vls, 8)
 
 	// A missing file knows no user.
 	require.NoError(t, os.Remove(path))
 	err = a.Load()
 	assert.True(t, errors.Is(err, os.ErrNotExist))
-	_, ok = a.Password("dave")
+	_, ok = a.Password("u")
 	assert.False(t, ok)
-
-	// The signed packet verifies with an AuthFile.
-	require.NoError(t, os.WriteFile(path, []byte("u: p\n"), 0o600))
-	vls, _, err := DecodePacket(readTestdata(t, "network_sign_values.bin"), DecodeOptions{SecurityLevel: Sign, Passwords: NewAuthFile(path)})
-	require.NoError(t, err)
-	assert.Len(t, vls, 8)
 }
 
 func FuzzDecodePacket(f *testing.F) {
@@ -391,4 +402,101 @@ func FuzzDecodePacket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// freeUDPPort returns a loopback UDP port that was free a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// The real collectd receives what AppendPacket signs and encrypts, with
+// the users and passwords of an auth file read by its rules.
+func TestAuthFileWithCollectd(t *testing.T) {
+	requireCollectd(t)
+	dir := t.TempDir()
+	authFile := filepath.Join(dir, "passwd")
+	require.NoError(t, os.WriteFile(authFile, []byte(authFileLines), 0o600))
+	csvDir := filepath.Join(dir, "csv")
+	ports := map[SecurityLevel]int{Sign: freeUDPPort(t), Encrypt: freeUDPPort(t)}
+	conf := fmt.Sprintf(`Hostname "receiver"
+Interval 1
+TypesDB %q
+LoadPlugin logfile
+<Plugin logfile>
+  File STDOUT
+  LogLevel info
+</Plugin>
+LoadPlugin network
+LoadPlugin csv
+<Plugin network>
+  <Listen "127.0.0.1" "%d">
+    SecurityLevel Sign
+    AuthFile %q
+  </Listen>
+  <Listen "127.0.0.1" "%d">
+    SecurityLevel Encrypt
+    AuthFile %q
+  </Listen>
+</Plugin>
+<Plugin csv>
+  DataDir %q
+  StoreRates false
+</Plugin>
+`, DefaultTypesDB, ports[Sign], authFile, ports[Encrypt], authFile, csvDir)
+	d := startCollectd(t, conf)
+	require.True(t, waitFor(context.Background(), 20*time.Second, func() bool {
+		return strings.Contains(d.out.String(), "Initialization complete")
+	}), "collectd did not start")
+
+	type sender struct {
+		user, password string
+		level          SecurityLevel
+	}
+	var accepted, refused []sender
+	for user, pw := range authFileUsers {
+		accepted = append(accepted, sender{user, pw, Encrypt}, sender{user, pw, Sign})
+	}
+	for _, s := range []sender{{"dave", "d", Encrypt}, {"gina", "g", Sign}, {"kim", "k", Encrypt}, {"len", "", Encrypt},
+		{"frank", "f", Encrypt}, {"bob", "wrong", Sign}, {"bob", "pw with space", None}} {
+		refused = append(refused, s)
+	}
+	dirOf := func(s sender) string {
+		return filepath.Join(csvDir, "sender", fmt.Sprintf("test-%s_%v_%d", s.user, s.level, len(s.password)))
+	}
+	sendAll := func() {
+		for _, s := range append(slices.Clone(accepted), refused...) {
+			port := ports[s.level]
+			if s.level == None {
+				port = ports[Sign]
+			}
+			c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
+			require.NoError(t, err)
+			b, err := AppendPacket(nil, EncodeOptions{SecurityLevel: s.level, Username: s.user, Password: s.password},
+				[]ValueList{{Host: "sender", Plugin: "test", PluginInstance: fmt.Sprintf("%s_%v_%d", s.user, s.level, len(s.password)),
+					Type: "if_octets", Time: time.Now(), Interval: time.Second, Values: []Value{DeriveValue(1), DeriveValue(2)}}}, nil)
+			require.NoError(t, err)
+			_, err = c.Write(b)
+			require.NoError(t, err)
+			c.Close()
+		}
+	}
+	ok := waitFor(context.Background(), 30*time.Second, func() bool {
+		sendAll()
+		for _, s := range accepted {
+			if _, err := os.Stat(dirOf(s)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	assert.True(t, ok, "collectd did not store the value lists of every user")
+	d.stop()
+	for _, s := range refused {
+		_, err := os.Stat(dirOf(s))
+		assert.True(t, os.IsNotExist(err), "collectd accepted %+v", s)
+	}
 }

@@ -1,7 +1,6 @@
 package collectd
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -80,11 +79,13 @@ func (m PasswordMap) Password(user string) (string, bool) {
 }
 
 // AuthFile is the users and passwords of a file in the format of collectd's
-// network plugin AuthFile option: one "user: password" per line (blanks
-// around both are ignored, lines starting with '#' and blank lines are
-// skipped). The file is read again when its modification time, size or
-// inode changes, so edits take effect without a restart; while it cannot
-// be read, no user is known. An AuthFile is safe for concurrent use.
+// network plugin AuthFile option: one "user: password" per line, read as
+// collectd reads it (blanks before the user and after the colon are
+// skipped, the user ends at the colon, the password at the end of the
+// line; lines starting with '#' and lines without a colon are ignored).
+// The file is read again when its modification time, size or inode
+// changes, so edits take effect without a restart; while it cannot be
+// read, no user is known. An AuthFile is safe for concurrent use.
 type AuthFile struct {
 	path string
 
@@ -111,8 +112,7 @@ func NewAuthFile(path string) *AuthFile { return &AuthFile{path: path} }
 // Path returns the file's path.
 func (a *AuthFile) Path() string { return a.path }
 
-// Load reads the file now and returns what was wrong with it: it cannot be
-// read, or a line (named as file:line) has no ':'.
+// Load reads the file now and returns an error if it cannot be read.
 func (a *AuthFile) Load() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -149,35 +149,35 @@ func (a *AuthFile) reload(now time.Time, force bool) {
 		a.users, a.stamp, a.err = nil, fileStamp{}, fmt.Errorf("collectd: auth file: %w", err)
 		return
 	}
-	users, err := parseAuthFile(b, a.path)
-	a.users, a.stamp, a.err = users, st, err
-	if a.users == nil {
-		a.users = map[string]string{}
-	}
+	a.users, a.stamp, a.err = parseAuthFile(b), st, nil
 }
 
-func parseAuthFile(b []byte, path string) (map[string]string, error) {
+// parseAuthFile reads "user: password" lines as collectd's network plugin
+// does: blanks before the user are skipped, and so are lines that then
+// start with '#', have no ':' or an empty user or password; the user is
+// everything before the first ':' (blanks included), the password
+// everything after it but the blanks that follow the ':' (trailing blanks
+// included, the line end "\n" or "\r\n" not).
+func parseAuthFile(b []byte) map[string]string {
 	users := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, len(b)+1)
-	line := 0
-	var bad []string
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || s[0] == '#' {
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		line = bytes.TrimLeft(line, " \t")
+		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		user, pass, ok := strings.Cut(s, ":")
-		user = strings.TrimSpace(user)
-		if !ok || user == "" {
-			bad = append(bad, fmt.Sprintf("%s:%d", path, line))
+		user, pass, ok := bytes.Cut(line, []byte(":"))
+		pass = bytes.TrimLeft(pass, " \t")
+		if !ok || len(user) == 0 || len(pass) == 0 {
 			continue
 		}
-		users[user] = strings.TrimSpace(pass)
+		users[string(user)] = string(pass)
 	}
-	if len(bad) > 0 {
-		return users, fmt.Errorf("collectd: auth file %s: want \"user: password\" lines", strings.Join(bad, ", "))
-	}
-	return users, nil
+	return users
 }
