@@ -89,11 +89,14 @@ func first(t *testing.T, opts scrape.Options) (point.Batch, *running) {
 	return b, r
 }
 
-// canon writes a point without its time, tags sorted: name,k=v,... f=v,...
+// canon writes a point without its time, tags and fields sorted:
+// name,k=v,... f=v,...
 func canon(p point.Point) string {
 	tags := slices.Clone(p.Tags)
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	q := point.Point{Name: p.Name, Tags: tags, Fields: p.Fields}
+	fields := slices.Clone(p.Fields)
+	sort.Slice(fields, func(i, j int) bool { return fields[i].Key < fields[j].Key })
+	q := point.Point{Name: p.Name, Tags: tags, Fields: fields}
 	return q.String()
 }
 

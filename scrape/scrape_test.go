@@ -75,7 +75,7 @@ func TestScrapeTextPoints(t *testing.T) {
 		"http_requests,code=200" + tags + ",method=get,team=ops total=1027",
 		"http_requests,code=500" + tags + ",method=get,team=ops total=3",
 		"rpc_seconds" + tags + ",quantile=0.5,team=ops value=0.05",
-		"rpc_seconds" + tags + ",team=ops sum=17.5,count=120",
+		"rpc_seconds" + tags + ",team=ops count=120,sum=17.5",
 		"temperature" + tags + ",room=lab,team=ops value=21.5",
 	}, canonAll(rest))
 	tags += ",team=ops"
