@@ -109,20 +109,25 @@
 // counts samples. A protobuf histogram without a +Inf bucket gets one (the
 // sample count), as the text format writes it; native histogram buckets
 // are not mapped. A sample's timestamp (milliseconds in 0.0.4 and
-// protobuf, seconds in OpenMetrics) is its point's time, Options.Now
-// otherwise.
+// protobuf, seconds in OpenMetrics) is its point's time,
+// ExpositionOptions.Now otherwise.
 //
 // The text reader is this package's own: linear in the body's size
 // whatever the labels, checking [ExpositionOptions]' limits (samples,
 // labels and label bytes per sample) as it reads, never panicking, and
 // failing with a *[DecodeError] that gives the line and column. It
-// accepts what prometheus/common 0.67 accepts, including quoted UTF-8
+// reads what prometheus/common 0.67 reads, including quoted UTF-8
 // names ({"my.metric", "my.label"="v"}) and escapes (\\, \" and \n) in
-// label values, and rejects what it rejects: a second TYPE or HELP line
-// for a family, a TYPE line after the family's samples, duplicate label
-// names, __name__ as a label. Samples of a family that come back after
-// other families are taken as if they had come with it. Where it differs
-// from prometheus/common, it is on purpose: a counter's <name>_total and
+// label values, and rejects duplicate label names and __name__ as a
+// label, as it does. Samples of a family that come back after other
+// families are taken as if they had come with it. Where it differs from
+// prometheus/common, it is on purpose: a TYPE, HELP or UNIT line for a
+// name whose family has had that line already, or has had samples, starts
+// a new family of that name, and the samples before it keep their type
+// (prometheus/common rejects such a body, Prometheus reads it, and
+// expfmt's own OpenMetrics writer makes one of node_exporter's gauge
+// go_memstats_alloc_bytes and counter go_memstats_alloc_bytes_total,
+// both go_memstats_alloc_bytes there); a counter's <name>_total and
 // <name>_created, and a summary's or histogram's <name>_created, belong
 // to the family declared as <name> (as in OpenMetrics) instead of making
 // untyped families of their own; a summary sample without a quantile

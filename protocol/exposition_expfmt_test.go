@@ -255,8 +255,8 @@ func checkOpenMetricsLikeText(t *testing.T, text, om []byte) {
 }
 
 // TestDecodeExpositionTextEqualsProtobuf: node_exporter's protobuf body,
-// written as text by expfmt, decodes to the same points in the same order
-// in both formats.
+// written as text and as OpenMetrics by expfmt, decodes to the same points
+// in the same order in all three formats.
 func TestDecodeExpositionTextEqualsProtobuf(t *testing.T) {
 	pb := readExpoFile(t, "node_exporter.pb")
 	fams := expfmtProto(t, pb)
@@ -269,6 +269,20 @@ func TestDecodeExpositionTextEqualsProtobuf(t *testing.T) {
 	tp, tst := decodeExpo(t, text.Bytes(), protocol.ExpositionText)
 	assertExpoPoints(t, pp, tp)
 	assert.Equal(t, ps, tst)
+
+	// node_exporter 1.5 serves no OpenMetrics (it answers text to an
+	// OpenMetrics Accept): its families written as OpenMetrics by
+	// expfmt decode to the same points too.
+	var om bytes.Buffer
+	for _, mf := range fams {
+		_, err := expfmt.MetricFamilyToOpenMetrics(&om, mf)
+		require.NoError(t, err)
+	}
+	_, err := expfmt.FinalizeOpenMetrics(&om)
+	require.NoError(t, err)
+	op, ost := decodeExpo(t, om.Bytes(), protocol.ExpositionOpenMetrics)
+	assertExpoPoints(t, pp, op)
+	assert.Equal(t, ps.Samples, ost.Samples)
 }
 
 // needProgram skips a test whose program is missing, but fails it when CI
@@ -393,6 +407,14 @@ func TestDecodeExpositionProtobuf(t *testing.T) {
 	}, pts)
 	assert.Equal(t, protocol.ExpositionStats{Samples: 15, Families: 6}, st)
 
+	// A family again: of the same type it goes on, of another it starts anew.
+	again := delimitedFamilies(t, fams[1], fams[1], &dto.MetricFamily{Name: str("g"), Type: dto.MetricType_COUNTER.Enum(),
+		Metric: []*dto.Metric{{Counter: &dto.Counter{Value: f64(9)}}}})
+	pts, st, err = protocol.DecodeExposition(nil, again, protocol.ExpositionOptions{Format: protocol.ExpositionProtobuf, Now: expoNow})
+	require.NoError(t, err)
+	assertExpoPoints(t, []point.Point{at(ep("g", nil, "value", 1.5), time.UnixMilli(ms)), at(ep("g", nil, "value", 1.5), time.UnixMilli(ms)), ep("g", nil, "total", 9.0)}, pts)
+	assert.Equal(t, protocol.ExpositionStats{Samples: 3, Families: 2}, st)
+
 	bad := []struct {
 		name string
 		body []byte
@@ -406,7 +428,6 @@ func TestDecodeExpositionProtobuf(t *testing.T) {
 		{"truncated varint", []byte{0x03, 0x0a, 0x01, 'a', 0x80}, protocol.ExpositionOptions{}, 1, protocol.ErrSyntax, "bad varint length prefix at byte 4"},
 		{"not a message", []byte{0x02, 0xff, 0xff}, protocol.ExpositionOptions{}, 0, protocol.ErrSyntax, "message at byte 0"},
 		{"no name", delimitedFamilies(t, &dto.MetricFamily{Type: dto.MetricType_GAUGE.Enum()}), protocol.ExpositionOptions{}, 0, protocol.ErrInvalidName, "invalid metric family name"},
-		{"type changes", delimitedFamilies(t, fams[1], &dto.MetricFamily{Name: str("g"), Type: dto.MetricType_COUNTER.Enum()}), protocol.ExpositionOptions{}, 1, protocol.ErrSyntax, "appears again as counter"},
 		{"timestamp rejected", delimitedFamilies(t, fams[1]), protocol.ExpositionOptions{RejectTimestamps: true}, 0, protocol.ErrSampleTimestamp, "timestamp"},
 		{"too many samples", body, protocol.ExpositionOptions{MaxSamples: 10}, 4, protocol.ErrTooManyPoints, "more than 10 samples"},
 		{"too many labels", body, protocol.ExpositionOptions{MaxLabels: -1 + 1}, -2, nil, ""},

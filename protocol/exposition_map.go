@@ -87,9 +87,10 @@ type expoFamily struct {
 	name string // as declared, or the first sample's name
 	meas string // the measurement of its points
 	typ  expoType
-	// typed, helped and sampled record a TYPE line, a HELP line and a
-	// sample, for the checks on repeated and late metadata.
-	typed, helped, sampled bool
+	// typed, helped, united and sampled record a TYPE, HELP and UNIT line
+	// and a sample: a metadata line the family has had already, or one
+	// after its samples, starts a new family of that name.
+	typed, helped, united, sampled bool
 	// created is the base of a gauge named <base>_created, "" otherwise.
 	created string
 	// lastAgg is the index in expoDecoder.pts of the point that holds the
@@ -231,6 +232,12 @@ func (d *expoDecoder) family(name string) *expoFamily {
 	if f := d.fams[name]; f != nil {
 		return f
 	}
+	return d.newFamily(name)
+}
+
+// newFamily makes an untyped family called name, which takes the place of
+// any family of that name for the samples that follow.
+func (d *expoDecoder) newFamily(name string) *expoFamily {
 	f := &expoFamily{name: name, meas: name, lastAgg: -1}
 	d.fams[name] = f
 	d.stats.Families++

@@ -71,12 +71,10 @@ func (d *expoDecoder) protoFamily(mf *dto.MetricFamily) *keyedErr {
 	} else {
 		return &keyedErr{err: cause(ErrSyntax, "family %q has unknown type %d", shortName(name), t)}
 	}
-	f := d.family(name)
-	switch {
-	case !f.typed:
+	f := d.fams[name]
+	if f == nil || f.typ != typ {
+		f = d.newFamily(name)
 		d.setType(f, typ)
-	case f.typ != typ:
-		return &keyedErr{err: cause(ErrSyntax, "family %q appears again as %s, first as %s", shortName(name), typ, f.typ)}
 	}
 	d.cur = f
 	for _, m := range mf.GetMetric() {

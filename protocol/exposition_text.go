@@ -193,7 +193,6 @@ func (d *expoDecoder) comment(l *textLine, om bool) (eof bool, err *DecodeError)
 	if l.end() {
 		return false, nil
 	}
-	at := l.i
 	name, _, err := l.name(true)
 	if err != nil {
 		return false, err
@@ -208,7 +207,12 @@ func (d *expoDecoder) comment(l *textLine, om bool) (eof bool, err *DecodeError)
 		return false, l.err(ErrInvalidName, "invalid metric name in %s line", kw)
 	}
 	l.blanks()
-	f := d.family(name)
+	f := d.fams[name]
+	if f == nil || f.sampled || kw[0] == 'T' && f.typed || kw[0] == 'H' && f.helped || kw[0] == 'U' && f.united {
+		// A family seen again: node_exporter's gauge x and counter
+		// x_total are both x in OpenMetrics, say.
+		f = d.newFamily(name)
+	}
 	switch string(kw) {
 	case "TYPE":
 		if l.end() {
@@ -219,16 +223,10 @@ func (d *expoDecoder) comment(l *textLine, om bool) (eof bool, err *DecodeError)
 		if !ok {
 			return false, l.err(ErrSyntax, "unknown metric type %q for %q", text, shortName(name))
 		}
-		if f.typed || f.sampled {
-			l.i = at
-			return false, l.err(ErrSyntax, "second TYPE line for %q, or TYPE after its samples", shortName(name))
-		}
 		d.setType(f, t)
+	case "UNIT":
+		f.united = true
 	case "HELP":
-		if f.helped {
-			l.i = at
-			return false, l.err(ErrSyntax, "second HELP line for %q", shortName(name))
-		}
 		f.helped = true
 		for ; l.i < len(l.b); l.i++ {
 			if l.b[l.i] == '\\' {
