@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -276,4 +277,72 @@ func TestCollectdNormalized(t *testing.T) {
 	assertPoints(t, []point.Point{
 		pt("__default", tags("host", "h", "type", "gauge"), []point.Field{fld("value", point.FloatValue(1))}, ns(1)),
 	}, s.Points())
+}
+
+// collectdBody is a write_http body of n value lists shaped like
+// writeHTTPValues' (a derive pair, a gauge, a counter, in turn).
+func collectdBody(n int) []byte {
+	elems := strings.Split(strings.TrimSuffix(strings.TrimPrefix(writeHTTPValues, "["), "]"), "},{")
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		e := elems[i%len(elems)]
+		if !strings.HasPrefix(e, "{") {
+			e = "{" + e
+		}
+		if !strings.HasSuffix(e, "}") {
+			e += "}"
+		}
+		b.WriteString(strings.Replace(e, `"type_instance":"`, fmt.Sprintf(`"type_instance":"%d-`, i), 1))
+	}
+	b.WriteByte(']')
+	return []byte(b.String())
+}
+
+// benchCollectd posts body to /collectd through ServeHTTP (no network)
+// into a discarding Sink.
+func benchCollectd(b *testing.B, body []byte, n int) {
+	h, err := httpapi.New(httpapi.Options{Sink: point.Discard(), Version: "bench"})
+	require.NoError(b, err)
+	rd := bytes.NewReader(body)
+	r := httptest.NewRequest(http.MethodPost, "/collectd", nil)
+	r.RemoteAddr = "127.0.0.1:1"
+	r.Header.Set("Content-Type", "application/json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		rd.Reset(body)
+		r.Body = io.NopCloser(rd)
+		r.ContentLength = int64(len(body))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/value_list")
+}
+
+// BenchmarkCollectdWriteHTTP posts a body of write_http's default
+// BufferSize (4 KiB, 18 value lists).
+func BenchmarkCollectdWriteHTTP(b *testing.B) {
+	body := collectdBody(18)
+	require.Less(b, len(body), 4096)
+	benchCollectd(b, body, 18)
+}
+
+// BenchmarkCollectdWriteHTTPLarge posts 10,000 value lists in one body.
+func BenchmarkCollectdWriteHTTPLarge(b *testing.B) {
+	benchCollectd(b, collectdBody(10_000), 10_000)
+}
+
+func TestCollectdBodyHelper(t *testing.T) {
+	var s sink
+	h := newHandler(t, &s, httpapi.Options{})
+	w := postCollectd(h, "/collectd", string(collectdBody(18)))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Len(t, s.Points(), 18)
 }
