@@ -149,7 +149,6 @@ func checkDelivery(t *testing.T, p *collectdProc, doneFile, outDir string) {
 	waitFor(t, 30*time.Second, "the first value lists from collectd", func() bool {
 		return len(readLines(t, metricFile)) > 0
 	})
-	require.Nil(t, p.cmd.ProcessState, "the first delivery came while collectd was running")
 	waitFor(t, 30*time.Second, "the plugin's last read", func() bool {
 		_, err := os.Stat(doneFile)
 		return err == nil
