@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -449,7 +450,8 @@ func cdrRunReal(t *testing.T, d time.Duration, done func() bool, spec cdrSpec, e
 func TestCollectdRunnerCallbacks(t *testing.T) {
 	ndrNeedPython(t)
 	t.Parallel()
-	spec := cdrNewSpec(t, "allkinds")
+	spec := cdrNewSpec(t, "allkinds", "newest_first")
+	spec.module("newest_first")
 	// The module block names the plugin in another case: collectd
 	// matches it case-insensitively.
 	spec.module("AllKinds",
@@ -460,7 +462,7 @@ func TestCollectdRunnerCallbacks(t *testing.T) {
 	logs := cdrLogs(t, stderr)
 
 	// config: the Module block, numbers as floats, nested blocks.
-	cfg := cdrFind(logs, "config ")
+	cfg := cdrFind(logs, "config {")
 	require.Len(t, cfg, 1, "%v", logs)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(cfg[0].Message, "config ")), &got))
@@ -548,9 +550,21 @@ func TestCollectdRunnerCallbacks(t *testing.T) {
 	nl := cdrFind(logs, "notification ")
 	require.Len(t, nl, 1)
 	assert.Regexp(t, `^notification collectd.Notification\(type='gauge',plugin='python',host='h1',time=[0-9.]+,severity=2,message='hello'\)$`, nl[0].Message)
+	assert.Equal(t, "allkinds", nl[0].Collector)
+
+	// Of two config callbacks of one name the newest is called;
+	// shutdown callbacks run newest first.
+	assert.Len(t, cdrFind(logs, "config second"), 1)
+	assert.Empty(t, cdrFind(logs, "config first"))
+	var order []string
+	for _, l := range cdrFind(logs, "shutdown ") {
+		order = append(order, l.Message)
+	}
+	assert.Equal(t, []string{"shutdown second", "shutdown first"}, order)
 
 	// shutdown, on the interrupt.
 	sd := cdrFind(logs, "shutdown")
+	sd = slices.DeleteFunc(sd, func(l cdrLog) bool { return l.Message != "shutdown" })
 	require.Len(t, sd, 1)
 	assert.Equal(t, "info", sd[0].Level)
 	assert.Equal(t, "log", sd[0].Event)

@@ -432,11 +432,16 @@ class Runner(object):
             "severity": n.severity, "message": n.message})
         with self.rt.lock:
             targets = list(self.rt.notifications.items())
+        ctx = self.ctx
+        outer = getattr(ctx, "collector", "")
         for ident, (callback, args) in targets:
+            ctx.collector = collector_of(callback)
             try:
                 callback(n, *args)
             except BaseException as exc:
                 self.failed("write", "notification callback", exc)
+            finally:
+                ctx.collector = outer
 
     def to_writers(self, vl, meta, only):
         # Taken by the writer thread, which starts after init.
