@@ -500,3 +500,95 @@ LoadPlugin csv
 		assert.True(t, os.IsNotExist(err), "collectd accepted %+v", s)
 	}
 }
+
+// DecodePacket accepts and drops what the real collectd's network plugin
+// accepts and drops, at each security level, with and without an auth
+// file.
+func TestSecurityLevelsWithCollectd(t *testing.T) {
+	requireCollectd(t)
+	dir := t.TempDir()
+	authFile := filepath.Join(dir, "passwd")
+	require.NoError(t, os.WriteFile(authFile, []byte("u: p\n"), 0o600))
+	csvDir := filepath.Join(dir, "csv")
+
+	type listener struct {
+		name     string
+		level    SecurityLevel
+		authFile bool
+		port     int
+	}
+	listeners := []*listener{{"none", None, false, 0}, {"noneauth", None, true, 0}, {"sign", Sign, true, 0}, {"encrypt", Encrypt, true, 0}}
+	var blocks strings.Builder
+	for _, l := range listeners {
+		l.port = freeUDPPort(t)
+		fmt.Fprintf(&blocks, "  <Listen \"127.0.0.1\" \"%d\">\n    SecurityLevel %v\n", l.port, l.level)
+		if l.authFile {
+			fmt.Fprintf(&blocks, "    AuthFile %q\n", authFile)
+		}
+		blocks.WriteString("  </Listen>\n")
+	}
+	conf := fmt.Sprintf("Hostname \"receiver\"\nInterval 1\nTypesDB %q\nLoadPlugin logfile\n<Plugin logfile>\n  File STDOUT\n  LogLevel info\n</Plugin>\n"+
+		"LoadPlugin network\nLoadPlugin csv\n<Plugin network>\n%s</Plugin>\n<Plugin csv>\n  DataDir %q\n  StoreRates false\n</Plugin>\n",
+		DefaultTypesDB, blocks.String(), csvDir)
+	d := startCollectd(t, conf)
+	require.True(t, waitFor(context.Background(), 20*time.Second, func() bool {
+		return strings.Contains(d.out.String(), "Initialization complete")
+	}), "collectd did not start")
+
+	packets := []struct {
+		name string
+		opts EncodeOptions
+	}{
+		{"plain", EncodeOptions{}},
+		{"signed", EncodeOptions{SecurityLevel: Sign, Username: "u", Password: "p"}},
+		{"signedwrongpw", EncodeOptions{SecurityLevel: Sign, Username: "u", Password: "x"}},
+		{"signedunknown", EncodeOptions{SecurityLevel: Sign, Username: "z", Password: "p"}},
+		{"encrypted", EncodeOptions{SecurityLevel: Encrypt, Username: "u", Password: "p"}},
+		{"encryptedwrongpw", EncodeOptions{SecurityLevel: Encrypt, Username: "u", Password: "x"}},
+		{"encryptedunknown", EncodeOptions{SecurityLevel: Encrypt, Username: "z", Password: "p"}},
+	}
+	type key struct{ listener, packet string }
+	ours := map[key]bool{}
+	raw := map[key][]byte{}
+	for _, l := range listeners {
+		opts := DecodeOptions{SecurityLevel: l.level}
+		if l.authFile {
+			opts.Passwords = NewAuthFile(authFile)
+		}
+		for _, p := range packets {
+			b, err := AppendPacket(nil, p.opts, []ValueList{{Host: "sender", Plugin: "test", PluginInstance: l.name + "-" + p.name,
+				Type: "if_octets", Time: time.Now(), Interval: time.Second, Values: []Value{DeriveValue(1), DeriveValue(2)}}}, nil)
+			require.NoError(t, err)
+			k := key{l.name, p.name}
+			raw[k] = b
+			vls, _, _ := DecodePacket(b, opts)
+			ours[k] = len(vls) == 1
+		}
+	}
+	stored := func(k key) bool {
+		_, err := os.Stat(filepath.Join(csvDir, "sender", "test-"+k.listener+"-"+k.packet))
+		return err == nil
+	}
+	ok := waitFor(context.Background(), 20*time.Second, func() bool {
+		all := true
+		for _, l := range listeners {
+			c, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", l.port))
+			require.NoError(t, err)
+			for _, p := range packets {
+				k := key{l.name, p.name}
+				_, _ = c.Write(raw[k])
+				if ours[k] && !stored(k) {
+					all = false
+				}
+			}
+			c.Close()
+		}
+		return all
+	})
+	time.Sleep(500 * time.Millisecond)
+	d.stop()
+	for k, accepted := range ours {
+		assert.Equal(t, stored(k), accepted, "listener %s, packet %s: collectd stored it: %v", k.listener, k.packet, stored(k))
+	}
+	assert.True(t, ok)
+}
