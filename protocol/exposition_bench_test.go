@@ -16,6 +16,7 @@ import (
 // points with DecodeExposition, and into MetricFamily messages with
 // prometheus/common's text parser alone (no mapping to points), in one
 // run so the two are comparable. ns/sample is per sample line.
+// collectkit-protobuf decodes a protobuf scrape of the same exporter.
 func BenchmarkExposition(b *testing.B) {
 	body := readExpoFile(b, "node_exporter.txt")
 	opts := protocol.ExpositionOptions{Now: time.Unix(1, 0), Tags: []point.Tag{{Key: "instance", Value: "127.0.0.1:9100"}, {Key: "job", Value: "node"}}}
@@ -38,6 +39,23 @@ func BenchmarkExposition(b *testing.B) {
 			}
 		}
 		perSample(b)
+	})
+	b.Run("collectkit-protobuf", func(b *testing.B) {
+		// Another scrape of the same node_exporter, as protobuf.
+		pb := readExpoFile(b, "node_exporter.pb")
+		o := opts
+		o.Format = protocol.ExpositionProtobuf
+		_, pst, err := protocol.DecodeExposition(nil, pb, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(pb)))
+		b.ReportAllocs()
+		var pts []point.Point
+		for b.Loop() {
+			pts, _, _ = protocol.DecodeExposition(pts[:0], pb, o)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(pst.Samples), "ns/sample")
 	})
 	b.Run("expfmt", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
