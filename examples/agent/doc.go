@@ -1,7 +1,7 @@
 // Command agent is a complete collector agent built only from collectkit's
-// public API: it serves DataKit's write API (and the InfluxDB and Pushgateway
-// compatible routes), runs DataKit-style Python collectors, and prints or
-// forwards every accepted point.
+// public API: it serves DataKit's write API (and the InfluxDB, Pushgateway
+// and collectd write_http compatible routes), runs DataKit-style Python
+// collectors, and prints or forwards every accepted point.
 //
 // With no flags it listens on 127.0.0.1:9529, runs the bundled demo
 // collector, and prints accepted points as line protocol on stdout:
