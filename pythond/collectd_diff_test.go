@@ -109,6 +109,9 @@ type cdFixture struct {
 	types []string
 	// files are written into each side's directory before it starts.
 	files map[string]string
+	// noHostname leaves the global Hostname out: both sides find the
+	// host name as collectd does (FQDNLookup, default true).
+	noHostname bool
 	// run is how long each side runs.
 	run time.Duration
 	// series must get at least two points under the real collectd (the
@@ -140,6 +143,15 @@ func cdFixtures() []cdFixture {
 			files:  map[string]string{"temp": "42500\n"},
 			run:    6 * time.Second,
 			series: []string{"thermal host=testhost type=temperature"},
+		},
+		{
+			// No Hostname: the host tag is what collectd makes of the
+			// OS host name; the series must still be the same.
+			name:       "thermal_nohostname",
+			conf:       "thermal",
+			files:      map[string]string{"temp": "42500\n"},
+			run:        4 * time.Second,
+			noHostname: true,
 		},
 		{
 			name: "filecounters",
@@ -285,8 +297,11 @@ func cdWriteConfig(t testing.TB, f cdFixture, dir string) string {
 		types = append(types, strconv.Quote(filepath.Join(plugins, ty)))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hostname %q\nBaseDir %q\nPIDFile %q\nInterval 1\nTypesDB %s\n\n",
-		cdHost, dir, filepath.Join(dir, "collectd.pid"), strings.Join(types, " "))
+	if !f.noHostname {
+		fmt.Fprintf(&b, "Hostname %q\n", cdHost)
+	}
+	fmt.Fprintf(&b, "BaseDir %q\nPIDFile %q\nInterval 1\nTypesDB %s\n\n",
+		dir, filepath.Join(dir, "collectd.pid"), strings.Join(types, " "))
 	b.WriteString("LoadPlugin logfile\n<Plugin logfile>\n  LogLevel info\n  File STDOUT\n  Timestamp true\n  PrintSeverity true\n</Plugin>\n\n")
 	b.WriteString("LoadPlugin python\n\n")
 	b.WriteString(strings.NewReplacer("@DIR@", dir, "@PLUGINS@", plugins).Replace(string(body)))
@@ -726,7 +741,7 @@ func TestCollectdDifferential(t *testing.T) {
 // schedule says, it logs what logs says and nothing of absent.
 func cdProve(t *testing.T, f cdFixture, real cdSide) {
 	rs := real.series()
-	if len(f.series) > 0 {
+	if len(f.series) > 0 || f.noHostname {
 		require.NotEmpty(t, rs, "collectd dispatched nothing")
 	} else {
 		assert.Empty(t, rs, "collectd dispatched")
