@@ -80,6 +80,8 @@ const (
 	kindGSum
 	kindGCount
 	kindInfo
+	// kindNone: the sample does not fit the family of its name.
+	kindNone sampleKind = 255
 )
 
 // expoFamily is a metric family of one body.
@@ -270,7 +272,7 @@ func (d *expoDecoder) sampleFamily(name string) (*expoFamily, sampleKind) {
 	if f := d.fams[name]; f != nil {
 		// A family of that name whose type has no such sample: a
 		// histogram "h" with a sample "h", say.
-		return f, 255
+		return f, kindNone
 	}
 	return d.family(name), kindValue
 }

@@ -307,7 +307,7 @@ func (d *expoDecoder) sample(l *textLine, om bool) *DecodeError {
 		}
 	}
 	f, k := d.sampleFamily(name)
-	if k == 255 {
+	if k == kindNone {
 		return &DecodeError{Line: l.line, Column: 1, Element: -1,
 			Err: cause(ErrSyntax, "sample %q does not fit its %s family", shortName(name), f.typ)}
 	}
