@@ -457,7 +457,9 @@ class Runner(object):
             for ident, (callback, args) in targets:
                 v = cd.Values.__new__(cd.Values)
                 (v._host, v._plugin, v._plugin_instance, v._type,
-                 v._type_instance, v._time, v._interval, v._values) = vl
+                 v._type_instance, v._time, v._interval, values) = vl
+                # Its own list: the host's frame holds the same values.
+                v._values = list(values)
                 v._meta = dict(meta)
                 self.ctx.collector = collector_of(callback)
                 try:
