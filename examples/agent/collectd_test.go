@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/internal/testkit"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/point/pointtest"
 )
 
 // collectdDaemon is Debian's collectd (package collectd-core); its python
@@ -337,6 +340,7 @@ func TestCollectdNetworkStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, cfg, want string }{
 		{"types.db missing", "[collectd_network]\nlisten = \"127.0.0.1:0\"\ntypes_db = [\"nope.db\"]\n", "collectd_network.types_db"},
+		{"auth file missing", "[collectd_network]\nlisten = \"127.0.0.1:0\"\nsecurity_level = \"Sign\"\nauth_file = \"nope.passwd\"\n", "collectd_network.auth_file"},
 		{"port taken", "", "collectd_network.listen"},
 	}
 	for _, tt := range tests {
@@ -357,4 +361,23 @@ func TestCollectdNetworkStartupErrors(t *testing.T) {
 			assert.Contains(t, string(out), tt.want)
 		})
 	}
+}
+
+func TestCollectdGlobalTagsSink(t *testing.T) {
+	var rec pointtest.Recorder
+	now := time.Unix(1800000000, 0)
+	s := withGlobalTags(map[string]string{"host": "agent", "dc": "east"}, func() time.Time { return now }, &rec)
+	in := point.Batch{Category: point.Metric, Input: "collectd", Points: []point.Point{
+		{Name: "load", Tags: []point.Tag{{Key: "host", Value: "web01"}}, Fields: []point.Field{{Key: "shortterm", Value: point.FloatValue(1)}}, Time: time.Unix(1700000000, 0)},
+		{Name: "ckseq", Fields: []point.Field{{Key: "value", Value: point.IntValue(1)}}},
+	}}
+	orig := in.Clone()
+	require.NoError(t, s.Write(context.Background(), in))
+	assert.Equal(t, orig, in, "the incoming batch is not modified")
+	got := rec.Points()
+	require.Len(t, got, 2)
+	assert.Equal(t, []point.Tag{{Key: "host", Value: "web01"}, {Key: "dc", Value: "east"}}, got[0].Tags, "the value list's host wins")
+	assert.Equal(t, time.Unix(1700000000, 0), got[0].Time)
+	assert.Equal(t, []point.Tag{{Key: "dc", Value: "east"}, {Key: "host", Value: "agent"}}, got[1].Tags)
+	assert.Equal(t, now, got[1].Time, "a point without a time gets now")
 }
