@@ -578,7 +578,7 @@ func TestCollectdRunnerThreads(t *testing.T) {
 	spec.Encoding = "latin-1"
 	spec.Interactive = true
 	const total = 6 * 500
-	stdout, stderr := cdrRun(t, 60*time.Second, cdrCount(total, `"threads"`), spec)
+	stdout, stderr := cdrRun(t, 60*time.Second, cdrCount(total, `"threads", "", "derive"`), spec)
 	logs := cdrLogs(t, stderr)
 	for _, msg := range []string{"Encoding 'latin-1' is ignored: strings are always UTF-8 on Python 3", "Interactive is accepted, but no console is started"} {
 		got := cdrFind(logs, msg)
@@ -705,13 +705,15 @@ func TestCollectdRunnerBackoff(t *testing.T) {
 	// Interval 0.5: suspended for 1, 2, 2 (MaxReadInterval) after the
 	// three failures, back to 0.5 after the first success. Each read is
 	// due at the previous one's due time plus the interval, so a late
-	// start does not shift the ones after it.
+	// start does not shift the ones after it. A late start on a loaded
+	// machine is allowed up to 1 s: the smallest error a wrong schedule
+	// makes here (a missing cap or reset) is 1.5 s.
 	due := 0.0
 	for i, step := range []float64{1, 2, 2, 0.5, 0.5} {
 		due += step
 		since := at[i+1] - at[0]
 		assert.GreaterOrEqual(t, since, due-0.05, "attempt %d", i+2)
-		assert.Less(t, since, due+0.4, "attempt %d", i+2)
+		assert.Less(t, since, due+1, "attempt %d", i+2)
 	}
 	fails := cdrFind(logs, "Unhandled python exception in read callback: ")
 	require.Len(t, fails, 2)
