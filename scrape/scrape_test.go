@@ -65,7 +65,7 @@ func TestScrapeTextPoints(t *testing.T) {
 		Name:    "node",
 		Targets: []scrape.Target{{URL: srv.URL + "/metrics", Tags: map[string]string{"dc": "eu"}}},
 		Tags:    map[string]string{"team": "ops", "dc": "us"},
-		Timeout: 50 * time.Millisecond,
+		Timeout: 500 * time.Millisecond,
 	})
 	assert.Equal(t, point.Metric, b.Category)
 	assert.Equal(t, "node", b.Input)
@@ -93,7 +93,7 @@ func TestScrapeTextPoints(t *testing.T) {
 	require.NotNil(t, req)
 	assert.Equal(t, scrape.AcceptHeader, req.Header.Get("Accept"))
 	assert.Equal(t, "gzip", req.Header.Get("Accept-Encoding"))
-	assert.Equal(t, "0.05", req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))
+	assert.Equal(t, "0.5", req.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"))
 	assert.Equal(t, "/metrics", req.URL.Path)
 
 	st := r.s.Stats()
