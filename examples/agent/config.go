@@ -46,6 +46,7 @@ type Config struct {
 	HTTP   HTTPConfig `toml:"http"`
 	Inputs struct {
 		Pythond []pythond.Input `toml:"pythond"`
+		Prom    []PromInput     `toml:"prom"`
 	} `toml:"inputs"`
 	// CollectdNetwork, when the table is present, receives collectd's
 	// binary network protocol over UDP.
@@ -199,6 +200,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("inputs.pythond[%d]: %w", i, err))
 		}
 	}
+	errs = append(errs, promErrors(c.Inputs.Prom)...)
 	if c.CollectdNetwork != nil {
 		if err := c.CollectdNetwork.validate(c.AllowRemote); err != nil {
 			errs = append(errs, err)

@@ -132,6 +132,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	proms, err := newPromInputs(cfg, baseDir, out.sink, logger)
+	if err != nil {
+		return errors.Join(err, out.close())
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("/", handler)
 	// The host's own route gets the checks of every write API route:
@@ -216,6 +221,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		close(cdDone)
 	}
 
+	stopProm := proms.start(ctx)
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -235,6 +242,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.Close()
 	}
 	wg.Wait()
+	stopProm()
 	cdCancel()
 	<-cdDone
 	pyCancel()
