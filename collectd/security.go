@@ -106,7 +106,7 @@ type fileStamp struct {
 const authFileCheckEvery = 100 * time.Millisecond
 
 // NewAuthFile returns an AuthFile reading path. It reads nothing yet: call
-// Load to find a missing or malformed file at start-up.
+// Load to find a missing or unreadable file at start-up.
 func NewAuthFile(path string) *AuthFile { return &AuthFile{path: path} }
 
 // Path returns the file's path.

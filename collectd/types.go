@@ -210,16 +210,16 @@ func parseTypesLine(b []byte) (DataSet, bool, error) {
 		return DataSet{}, false, fmt.Errorf("type %q has no data sources (want name:TYPE:min:max after the type name)", ds.Type)
 	}
 	ds.Sources = make([]DataSource, 0, len(words)-1)
+	seen := make(map[string]struct{}, len(words)-1)
 	for i, w := range words[1:] {
 		src, err := parseDataSource(w)
 		if err != nil {
 			return DataSet{}, false, fmt.Errorf("type %q, data source %d %q: %w", ds.Type, i+1, w, err)
 		}
-		for _, prev := range ds.Sources {
-			if prev.Name == src.Name {
-				return DataSet{}, false, fmt.Errorf("type %q: data source %q defined twice", ds.Type, src.Name)
-			}
+		if _, dup := seen[src.Name]; dup {
+			return DataSet{}, false, fmt.Errorf("type %q: data source %q defined twice", ds.Type, src.Name)
 		}
+		seen[src.Name] = struct{}{}
 		ds.Sources = append(ds.Sources, src)
 	}
 	return ds, true, nil

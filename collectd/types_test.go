@@ -1,11 +1,14 @@
 package collectd
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -236,4 +239,49 @@ func TestSeverity(t *testing.T) {
 	require.NoError(t, s.UnmarshalText([]byte("WARNING")))
 	assert.Equal(t, Warning, s)
 	assert.Error(t, s.UnmarshalText([]byte("bad")))
+}
+
+func FuzzParseTypesDB(f *testing.F) {
+	f.Add([]byte("if_octets rx:DERIVE:0:U, tx:DERIVE:0:U\n# c\nload a:GAUGE:0:5000 b:GAUGE:-1e3:U\n"))
+	f.Add([]byte("x value:COUNTER:U:U\r\nx value:ABSOLUTE:0:U"))
+	if b, err := os.ReadFile(DefaultTypesDB); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		db, err := ParseTypesDB(bytes.NewReader(b), "f.db")
+		if err != nil {
+			var te *TypesDBError
+			if !errors.As(err, &te) || te.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+			return
+		}
+		// What parses prints back as types.db text that parses the same.
+		var out strings.Builder
+		for _, typ := range db.Types() {
+			ds, _ := db.DataSet(typ)
+			if len(ds.Sources) == 0 || typ == "" {
+				t.Fatalf("type %q with %d sources", typ, len(ds.Sources))
+			}
+			out.WriteString(typ)
+			for _, s := range ds.Sources {
+				fmt.Fprintf(&out, " %s:%s:%s:%s", s.Name, strings.ToUpper(s.Type.String()), bound(s.Min), bound(s.Max))
+			}
+			out.WriteByte('\n')
+		}
+		db2, err := ParseTypesDB(strings.NewReader(out.String()), "again.db")
+		if err != nil {
+			t.Fatalf("re-parse of %q: %v", out.String(), err)
+		}
+		if db2.Len() != db.Len() {
+			t.Fatalf("%d types, then %d", db.Len(), db2.Len())
+		}
+	})
+}
+
+func bound(f float64) string {
+	if math.IsNaN(f) {
+		return "U"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
