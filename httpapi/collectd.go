@@ -30,7 +30,9 @@ const collectdInput = "collectd"
 // same body limits, memory budget, token and loopback checks. Value lists
 // and notifications of one body go to the Sink as two batches (metric
 // first), each with Input "collectd" (or ?input=) and Source
-// "write_http". write_http sends notifications in bodies of their own.
+// "write_http". write_http sends notifications in bodies of their own; a
+// body that mixes both and whose keyevent batch is refused after the
+// metric batch was written is answered with the refusal.
 //
 // The loopback and token rules are every route's. A request without the
 // token is answered 401 with a Basic challenge, so write_http's User and

@@ -346,3 +346,46 @@ func TestCollectdBodyHelper(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Len(t, s.Points(), 18)
 }
+
+// FuzzCollectd posts a fuzzed body to /collectd. Whatever the body, the
+// handler answers 200 or a 4xx without panicking; on 200 every written
+// point is a metric with at least one field or a keyevent with the four
+// df_ fields, and an answer 400 wrote nothing.
+func FuzzCollectd(f *testing.F) {
+	f.Add([]byte(writeHTTPValues), false)
+	f.Add([]byte(writeHTTPNotification), true)
+	f.Add([]byte(`[{"values":[null,1e400,-1],"dstypes":["gauge","gauge","derive"],"dsnames":["a","a","b"],"time":-1}]`), false)
+	f.Add([]byte(`[{"labels":{"alertname":"collectd_"},"startsAt":"x"}]`), true)
+	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]`), false)
+	f.Fuzz(func(t *testing.T, body []byte, loose bool) {
+		var s sink
+		h := newHandler(t, &s, httpapi.Options{Limits: httpapi.Limits{MaxPoints: 50}})
+		target := "/collectd"
+		if loose {
+			target += "?loose=1"
+		}
+		w := serve(h, request(http.MethodPost, target, body))
+		if w.Code != http.StatusOK && (w.Code < 400 || w.Code >= 500) {
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+		if w.Code == http.StatusBadRequest && s.Calls() > 0 {
+			t.Fatalf("400 after writing %d batches: %s", s.Calls(), w.Body.String())
+		}
+		for _, b := range s.Batches() {
+			for _, p := range b.Points {
+				switch b.Category {
+				case point.Metric:
+					if len(p.Fields) == 0 {
+						t.Fatalf("metric point without fields: %+v", p)
+					}
+				case point.KeyEvent:
+					if len(p.Fields) != 4 {
+						t.Fatalf("keyevent point with %d fields: %+v", len(p.Fields), p)
+					}
+				default:
+					t.Fatalf("batch of category %s", b.Category)
+				}
+			}
+		}
+	})
+}
