@@ -32,8 +32,8 @@ type Input struct {
 	// Name identifies the input in logs and errors. Required.
 	Name string `toml:"name"`
 	// Framework is the collector API of the input's scripts (TOML
-	// "framework": "datakit", the default, "netdata", "netdata-plugin" or
-	// "collectd"). Options of one framework are errors on an input of
+	// "framework": "datakit", the default, "netdata", "netdata-plugin",
+	// "collectd" or "prometheus"). Options of one framework are errors on an input of
 	// another.
 	Framework Framework `toml:"framework"`
 	// Cmd is the Python interpreter, a path or a name looked up in PATH.
@@ -81,11 +81,13 @@ type Input struct {
 	// stay bools either way.
 	ExactInts bool `toml:"exact_ints"`
 
-	// The options of the netdata, netdata-plugin and collectd frameworks
-	// (see netdata.go, netdata_plugin.go and collectd.go).
+	// The options of the netdata, netdata-plugin, collectd and prometheus
+	// frameworks (see netdata.go, netdata_plugin.go, collectd.go and
+	// prometheus.go).
 	NetdataOptions
 	NetdataPluginOptions
 	CollectdOptions
+	PrometheusOptions
 }
 
 // Duration is a time.Duration written in TOML as a string such as "1s" or

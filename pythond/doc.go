@@ -74,7 +74,15 @@
 //     tags host, plugin_instance, type and type_instance; one field per
 //     data source, named by types.db: gauge a float, derive an int,
 //     counter and absolute a uint), each notification a keyevent point.
-//   - prometheus is reserved; it is "not yet supported".
+//   - prometheus: programs written with prometheus_client, unchanged,
+//     each .py file of dirs run as __main__ in a supervised process of
+//     its own, with argv [file] + args. What they serve
+//     (start_http_server, start_wsgi_server, make_wsgi_app) is collected
+//     in-process every interval (default 15s) and what they push
+//     (push_to_gateway, pushadd_to_gateway, delete_from_gateway) reaches
+//     the host as the Pushgateway would receive it, wherever they meant to
+//     push; serve = false binds no port. One that exits 0 runs again at
+//     its next interval. See PrometheusOptions.
 //
 // # Tags
 //

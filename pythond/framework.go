@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Framework names the collector API an input's scripts are written for.
@@ -13,7 +14,7 @@ import (
 type Framework uint8
 
 // The frameworks. Each is a room of its own: one Go file (datakit.go,
-// netdata.go, netdata_plugin.go, collectd.go) with its options, their validation, how
+// netdata.go, netdata_plugin.go, collectd.go, prometheus.go) with its options, their validation, how
 // its process is started and how what it sends becomes points, and one
 // folder under py/ holding the only modules put on its scripts' sys.path.
 const (
@@ -21,7 +22,7 @@ const (
 	FrameworkNetdata                        // Netdata python.d modules, run by collectkit's runtime
 	FrameworkNetdataPlugin                  // any Netdata external plugin, read through the plugins.d protocol
 	FrameworkCollectd                       // collectd Python plugins, with collectd.conf and types.db
-	FrameworkPrometheus                     // prometheus_client exporters (not yet supported)
+	FrameworkPrometheus                     // prometheus_client programs, one process per script
 	numFrameworks
 )
 
@@ -32,7 +33,7 @@ var rooms = [numFrameworks]*room{
 	FrameworkNetdata:       &netdataRoom,
 	FrameworkNetdataPlugin: &netdataPluginRoom,
 	FrameworkCollectd:      &collectdRoom,
-	FrameworkPrometheus:    {name: "prometheus"},
+	FrameworkPrometheus:    &prometheusRoom,
 }
 
 // String returns the framework's name as written in TOML, such as
@@ -92,6 +93,14 @@ type room struct {
 	// noDirs is true when dirs is optional; noDefaultCmd when cmd is
 	// required (it is not a Python interpreter).
 	noDirs, noDefaultCmd bool
+	// scripts, if not nil, makes an input one process per script: Run
+	// lists them once, and each is supervised on its own (start sees it
+	// in resolvedInput.script). An error means none was found.
+	scripts func(in *resolvedInput) ([]string, error)
+	// rerun, if not nil, is the period of a process that exits with
+	// status 0: it starts again at its next period (counted from its
+	// start), not after the back-off.
+	rerun func(in *resolvedInput) time.Duration
 }
 
 // badFunc reports an invalid value of key.

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// errExitedZero is matched by runProcess's error for a process that
+// exited with status 0.
+var errExitedZero = errors.New("exited with status 0")
+
 // readerDrainTimeout bounds how long the pipes are read after the process
 // group is gone; only a descendant that left the group can hold them open.
 const readerDrainTimeout = 2 * time.Second
@@ -80,7 +84,11 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 		return s.startFailed(ctx, in, err)
 	}
 	pid := cmd.Process.Pid
-	in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "dirs", in.dirs)
+	if in.script != "" {
+		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "script", in.script)
+	} else {
+		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "dirs", in.dirs)
+	}
 	// The child has its own copies; ours would keep the pipes open.
 	for _, f := range []*os.File{dataW, ackR, outW, errW} {
 		if f != nil {
@@ -142,7 +150,7 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 	}
 	closeAll()
 	if waitErr == nil {
-		waitErr = errors.New(in.noun() + " exited with status 0")
+		waitErr = fmt.Errorf("%s %w", in.noun(), errExitedZero)
 	} else {
 		waitErr = fmt.Errorf("%s: %w", in.noun(), waitErr)
 	}

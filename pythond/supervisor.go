@@ -110,6 +110,7 @@ type resolvedInput struct {
 	room    *room
 	confDir string       // netdata: conf_dir resolved
 	jobs    *netdataJobs // netdata: the jobs' states
+	script  string       // one process per script: this process's script
 	cmdPath string
 	dirs    []string
 	workdir string
@@ -245,14 +246,40 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, in := range s.inputs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.supervise(ctx, in, pyDir)
-		}()
+		for _, p := range s.processes(ctx, in) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.supervise(ctx, p, pyDir)
+			}()
+		}
 	}
 	wg.Wait()
 	return nil
+}
+
+// processes returns what is supervised for in: in itself, or for a
+// framework of one process per script a copy of in per script, whose
+// logger names it. A framework's input without scripts is logged and
+// reported, and runs nothing.
+func (s *Supervisor) processes(ctx context.Context, in *resolvedInput) []*resolvedInput {
+	if in.room.scripts == nil {
+		return []*resolvedInput{in}
+	}
+	scripts, err := in.room.scripts(in)
+	if err != nil {
+		in.logger.Error("nothing to run", "err", err)
+		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindDiscover, Message: err.Error()})
+		return nil
+	}
+	out := make([]*resolvedInput, 0, len(scripts))
+	for _, sc := range scripts {
+		p := *in
+		p.script = sc
+		p.logger = in.logger.With("script", filepath.Base(sc))
+		out = append(out, &p)
+	}
+	return out
 }
 
 // stableAfter is the shortest life after which a process that exits is
@@ -271,6 +298,21 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			return
 		}
 		lived := time.Since(started)
+		if in.room.rerun != nil && errors.Is(err, errExitedZero) {
+			// A batch job: it runs again at its next period.
+			period := in.room.rerun(in)
+			wait := period - lived%period
+			in.logger.Info(in.noun()+" exited with status 0; it runs again at its next interval", "lived", lived.Round(time.Millisecond), "rerun_in", wait.Round(time.Millisecond))
+			delay = lo
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue
+		}
 		if lived >= max(hi, stableAfter) {
 			delay = lo // it ran long enough: start the back-off over
 		}

@@ -1,0 +1,2 @@
+# Imported by paths.py; not a program of its own.
+VALUE = 42
