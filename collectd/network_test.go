@@ -592,3 +592,35 @@ func TestSecurityLevelsWithCollectd(t *testing.T) {
 	}
 	assert.True(t, ok)
 }
+
+// collectd 4 sends times and intervals in whole seconds (parts time and
+// interval).
+func TestDecodePacketSecondsParts(t *testing.T) {
+	var b []byte
+	num := func(typ uint16, v uint64) {
+		b = binary.BigEndian.AppendUint16(b, typ)
+		b = binary.BigEndian.AppendUint16(b, 12)
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	str := func(typ uint16, s string) {
+		b = binary.BigEndian.AppendUint16(b, typ)
+		b = binary.BigEndian.AppendUint16(b, uint16(5+len(s)))
+		b = append(append(b, s...), 0)
+	}
+	str(partHost, "old")
+	num(partTime, 1300000000)
+	num(partInterval, 10)
+	str(partPlugin, "cpu")
+	str(partType, "derive")
+	b = append(b, 0, 6, 0, 15, 0, 1, byte(Derive), 0, 0, 0, 0, 0, 0, 0, 42)
+	num(partSeverity, uint64(Okay))
+	str(partMessage, "fine")
+	vls, ns, err := DecodePacket(b, DecodeOptions{})
+	require.NoError(t, err)
+	require.Len(t, vls, 1)
+	assert.Equal(t, ValueList{Host: "old", Plugin: "cpu", Type: "derive", Time: time.Unix(1300000000, 0),
+		Interval: 10 * time.Second, Values: []Value{DeriveValue(42)}}, vls[0])
+	require.Len(t, ns, 1)
+	assert.Equal(t, Notification{Host: "old", Plugin: "cpu", Type: "derive", Time: time.Unix(1300000000, 0),
+		Severity: Okay, Message: "fine"}, ns[0])
+}
