@@ -136,6 +136,10 @@ type cdFixture struct {
 	// whose key contains a known key are left out of the comparison
 	// (and logged with the reason).
 	known map[string]string
+	// logFile is a file of each side's directory where a log callback
+	// writes "<severity> <message>" lines: its lines that contain
+	// logAbout are compared in order.
+	logFile, logAbout string
 	// knownInterval, when set, is why the interval that write callbacks
 	// see is not compared (a known difference of ours).
 	knownInterval string
@@ -292,6 +296,15 @@ func cdFixtures() []cdFixture {
 				"slowread host=testhost type=gauge type_instance=fast",
 			},
 			logs: []string{"read-function of the `python.slow' plugin took 2.5"},
+		},
+		{
+			// A log callback gets the plugin's own log lines and
+			// collectd's about it (a failing read, its suspension).
+			name:     "logsink",
+			run:      6 * time.Second,
+			failing:  true,
+			logFile:  "log.txt",
+			logAbout: "logsink",
 		},
 		{
 			name: "alerts",
@@ -629,6 +642,7 @@ type cdSide struct {
 	logs, errors    []string
 	calls           map[string][]float64
 	written         map[string]string // cdFixture.written's files as found
+	logLines        []string          // cdFixture.logFile's lines
 	start           time.Time         // of its first point
 }
 
@@ -657,6 +671,29 @@ func cdReadWritten(f cdFixture, dir string) map[string]string {
 		}
 	}
 	return got
+}
+
+// cdReadLines reads the fixture's logFile in dir.
+func cdReadLines(f cdFixture, dir string) []string {
+	if f.logFile == "" {
+		return nil
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, f.logFile))
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+}
+
+// cdLinesAbout keeps the lines that contain about.
+func cdLinesAbout(lines []string, about string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.Contains(l, about) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // cdReadCalls reads flaky.py's CallLog in dir: call times by callback.
@@ -711,6 +748,7 @@ func cdRunBoth(t *testing.T, f cdFixture) (real, ours cdSide, skip string) {
 	real.logs, real.errors = cdRealLog(realLog)
 	real.calls = cdReadCalls(t, realDir)
 	real.written = cdReadWritten(f, realDir)
+	real.logLines = cdReadLines(f, realDir)
 	real.firstTime()
 
 	for _, b := range h.rec.Batches() {
@@ -735,6 +773,7 @@ func cdRunBoth(t *testing.T, f cdFixture) (real, ours cdSide, skip string) {
 	}
 	ours.calls = cdReadCalls(t, oursDir)
 	ours.written = cdReadWritten(f, oursDir)
+	ours.logLines = cdReadLines(f, oursDir)
 	ours.firstTime()
 	ourLog := h.logs.dump()
 	t.Cleanup(func() {
@@ -789,6 +828,9 @@ func cdProve(t *testing.T, f cdFixture, real cdSide) {
 				assert.InDelta(t, w, rd[i], 0.3, "collectd's interval %d of %s: %v", i, name, rd)
 			}
 		}
+	}
+	if f.logFile != "" {
+		assert.GreaterOrEqual(t, len(cdLinesAbout(real.logLines, f.logAbout)), 8, "collectd's log callback lines: %v", real.logLines)
 	}
 	for rel, prefix := range f.written {
 		assert.True(t, strings.HasPrefix(real.written[rel], prefix), "collectd's shutdown callback wrote %s: %q, want %q...", rel, real.written[rel], prefix)
@@ -892,6 +934,25 @@ func cdCompare(t *testing.T, f cdFixture, real, ours cdSide) {
 
 	for rel, prefix := range f.written {
 		assert.True(t, strings.HasPrefix(ours.written[rel], prefix), "ours' shutdown callback wrote %s: %q, want %q...", rel, ours.written[rel], prefix)
+	}
+
+	// What log callbacks get.
+	if f.logFile != "" {
+		ra, oa := cdLinesAbout(real.logLines, f.logAbout), cdLinesAbout(ours.logLines, f.logAbout)
+		cdAssertAligned(t, "log callback lines about "+f.logAbout, len(ra), len(oa),
+			func(i, j int) bool { return ra[i] == oa[j] },
+			func() string {
+				return fmt.Sprintf("real:\n%s\nours:\n%s", strings.Join(ra, "\n"), strings.Join(oa, "\n"))
+			})
+		var only []string
+		for _, l := range real.logLines {
+			if !strings.Contains(l, f.logAbout) && !cdContains(ours.logLines, l) {
+				only = append(only, l)
+			}
+		}
+		if len(only) > 0 {
+			t.Logf("log callback lines only collectd gave (its own):\n%s", strings.Join(only, "\n"))
+		}
 	}
 
 	// Logs.
