@@ -22,22 +22,35 @@ import (
 )
 
 // collectdDaemon is Debian's collectd (package collectd-core); its python
-// plugin needs libpython3.11 and write_http needs libyajl2.
+// plugin needs libpython3.11 and write_http needs libyajl2, which the
+// package only suggests.
 const (
-	collectdDaemon = "/usr/sbin/collectd"
-	collectdPlugin = "/usr/lib/collectd/python.so"
+	collectdDaemon  = "/usr/sbin/collectd"
+	collectdPlugins = "/usr/lib/collectd"
 )
 
-// needCollectd skips the test when the real collectd cannot run here,
-// and fails it when CI is set.
-func needCollectd(t *testing.T) {
+// needCollectd skips the test when the real collectd or one of plugins
+// (or a library it links) is missing, and fails it when CI is set.
+func needCollectd(t *testing.T, plugins ...string) {
 	t.Helper()
-	for _, f := range []string{collectdDaemon, collectdPlugin} {
-		if _, err := os.Stat(f); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI is set but %s is missing (apt-get install collectd-core libpython3.11 libyajl2): %v", f, err)
-			}
-			t.Skipf("%s is missing (apt-get install collectd-core libpython3.11 libyajl2); set CI to make this a failure", f)
+	missing := func(what string, err error) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s is missing (apt-get install collectd-core libpython3.11 libyajl2): %v", what, err)
+		}
+		t.Skipf("%s is missing (apt-get install collectd-core libpython3.11 libyajl2); set CI to make this a failure: %v", what, err)
+	}
+	if _, err := os.Stat(collectdDaemon); err != nil {
+		missing(collectdDaemon, err)
+	}
+	for _, p := range append([]string{"python"}, plugins...) {
+		so := filepath.Join(collectdPlugins, p+".so")
+		out, err := exec.Command("ldd", so).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "not found") {
+			err = fmt.Errorf("unresolved libraries:\n%s", out)
+		}
+		if err != nil {
+			missing(so, err)
 		}
 	}
 }
@@ -178,7 +191,7 @@ func checkDelivery(t *testing.T, p *collectdProc, doneFile, outDir string) {
 var collectdListenRE = regexp.MustCompile(`msg="collectd network listening".* addr=(\S+)`)
 
 func TestCollectdNetworkFromRealCollectd(t *testing.T) {
-	needCollectd(t)
+	needCollectd(t, "network")
 	for _, level := range []string{"None", "Sign", "Encrypt"} {
 		t.Run(level, func(t *testing.T) {
 			dir := t.TempDir()
@@ -228,7 +241,7 @@ auth_file = "collectd.passwd"
 // encrypted with the right one. At Encrypt the agent keeps only the last
 // copy: everything arrives exactly once, and the others are logged.
 func TestCollectdNetworkDropsWhatIsBelowTheLevel(t *testing.T) {
-	needCollectd(t)
+	needCollectd(t, "network")
 	dir := t.TempDir()
 	writeFile(t, dir, "collectd.passwd", "alice: s3cret\n")
 	cfg := `listen = "127.0.0.1:0"
@@ -273,7 +286,7 @@ auth_file = "collectd.passwd"
 }
 
 func TestCollectdWriteHTTPFromRealCollectd(t *testing.T) {
-	needCollectd(t)
+	needCollectd(t, "write_http")
 	dir := t.TempDir()
 	cfg := `listen = "127.0.0.1:0"
 token = "tok-9"
