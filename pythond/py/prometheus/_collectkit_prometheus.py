@@ -167,8 +167,10 @@ class Hooks(object):
             now = time.monotonic()
             if due > now and self.stopped.wait(due - now):
                 return
-            n = max(n + 1, int((time.monotonic() - self.started)
-                                / self.interval) + 1)
+            # A collection that took longer than an interval skips the
+            # times it missed.
+            elapsed = time.monotonic() - self.started
+            n = max(n + 1, int(elapsed / self.interval) + 1)
             self.collect()
 
     def collect(self):

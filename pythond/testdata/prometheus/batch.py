@@ -6,7 +6,8 @@ import time
 from prometheus_client import CollectorRegistry, Gauge, pushadd_to_gateway
 
 registry = CollectorRegistry()
-last = Gauge("job_last_success_unixtime", "Last time the batch job succeeded", registry=registry)
+last = Gauge("job_last_success_unixtime",
+             "Last time the batch job succeeded", registry=registry)
 runs = Gauge("job_runs", "Runs of this batch job", registry=registry)
 last.set_to_current_time()
 runs.set(1)

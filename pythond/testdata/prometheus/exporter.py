@@ -6,7 +6,9 @@
 import sys
 import time
 
-from prometheus_client import start_http_server, CollectorRegistry, Counter, Gauge, Histogram, Summary, Info, Enum
+from prometheus_client import (start_http_server, CollectorRegistry,
+                               Counter, Gauge, Histogram, Summary, Info,
+                               Enum)
 
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
 PERIOD = float(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -16,10 +18,12 @@ Registry = CollectorRegistry()
 
 # metric definitions
 # counter
-counter = Counter("api_called_total", "How many is the api called", ["inner_ip"], registry=Registry)
+counter = Counter("api_called_total", "How many is the api called",
+                  ["inner_ip"], registry=Registry)
 
 # gauge
-gauge = Gauge("cpu_usage", "simulate the cpu usage metric", ["inner_ip"], registry=Registry)
+gauge = Gauge("cpu_usage", "simulate the cpu usage metric", ["inner_ip"],
+              registry=Registry)
 
 # histogram
 histogram = Histogram(
@@ -31,7 +35,8 @@ histogram = Histogram(
 
 # summary
 summary = Summary(
-    "task_time_summary", "analyze the time of task with summary", registry=Registry
+    "task_time_summary", "analyze the time of task with summary",
+    registry=Registry,
 )
 
 # info
@@ -39,7 +44,8 @@ info = Info("build", "the build of this exporter", registry=Registry)
 info.info({"version": "1.2.3", "branch": "main"})
 
 # enum
-state = Enum("task_state", "the state of the task", states=["starting", "running", "stopped"], registry=Registry)
+state = Enum("task_state", "the state of the task",
+             states=["starting", "running", "stopped"], registry=Registry)
 
 
 def pull_demo():

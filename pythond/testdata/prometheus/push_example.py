@@ -8,12 +8,14 @@ import sys
 import time
 
 from prometheus_client.exposition import default_handler
-from prometheus_client import CollectorRegistry, Counter, Gauge, Summary, Histogram, push_to_gateway
+from prometheus_client import (CollectorRegistry, Counter, Gauge, Summary,
+                               Histogram, push_to_gateway)
 
 # What to change
 JOBNAME = "bk_push_job"
 TOKEN = "bk-secret-token"
-ADDR = sys.argv[1] if len(sys.argv) > 1 else "pushgateway.invalid:9091"  # host:port
+# host:port
+ADDR = sys.argv[1] if len(sys.argv) > 1 else "pushgateway.invalid:9091"
 PERIOD = float(sys.argv[2]) if len(sys.argv) > 2 else 10
 COUNT = int(sys.argv[3]) if len(sys.argv) > 3 else 0  # 0: forever
 
@@ -21,7 +23,8 @@ Registry = CollectorRegistry()
 
 # metric definitions
 # counter
-counter = Counter("api_called_total", "How many is the api called", registry=Registry)
+counter = Counter("api_called_total", "How many is the api called",
+                  registry=Registry)
 
 # gauge
 gauge = Gauge("cpu_usage", "simulate the cpu usage metric", registry=Registry)
@@ -36,7 +39,8 @@ histogram = Histogram(
 
 # summary
 summary = Summary(
-    "task_time_summary", "analyze the time of task with summary", registry=Registry
+    "task_time_summary", "analyze the time of task with summary",
+    registry=Registry,
 )
 
 

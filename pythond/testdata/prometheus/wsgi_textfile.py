@@ -13,7 +13,8 @@ Gauge("app_gauge", "Served by a WSGI app", registry=app_registry).set(1)
 app = make_wsgi_app(app_registry)
 
 server_registry = CollectorRegistry()
-Gauge("server_gauge", "Served by start_wsgi_server", registry=server_registry).set(2)
+Gauge("server_gauge", "Served by start_wsgi_server",
+      registry=server_registry).set(2)
 start_wsgi_server(int(sys.argv[1]), "127.0.0.1", server_registry)
 
 file_registry = CollectorRegistry()
