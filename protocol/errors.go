@@ -5,15 +5,17 @@ import (
 	"strings"
 )
 
-// DecodeError is what was wrong with one line (line protocol) or one array
-// element (JSON) of a body.
+// DecodeError is what was wrong with one line (line protocol, exposition
+// text), one array element (JSON) or one message (exposition protobuf) of
+// a body.
 type DecodeError struct {
-	// Line and Column locate the error in a line-protocol body; both are
-	// 1-based. They are 0 for JSON.
+	// Line and Column locate the error in a line-protocol or exposition
+	// text body; both are 1-based. They are 0 for JSON and protobuf.
 	Line, Column int
-	// Element is the 0-based index of the JSON array element; -1 for line
-	// protocol and for a JSON error that concerns the body as a whole (not
-	// an array, trailing data).
+	// Element is the 0-based index of the JSON array element or of the
+	// protobuf MetricFamily message; -1 for line protocol and for a JSON
+	// error that concerns the body as a whole (not an array, trailing
+	// data).
 	Element int
 	// Key is the tag or field key concerned, if known.
 	Key string
