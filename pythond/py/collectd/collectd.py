@@ -170,11 +170,18 @@ class _Runtime(object):
 
     def _keep(self, vl):
         with self.lock:
-            self.early.append(("V", getattr(_ctx, "collector", ""), vl))
+            # None once the runner took the list: emit is its hook then.
+            if self.early is not None:
+                self.early.append(("V", getattr(_ctx, "collector", ""), vl))
+                return
+        self.emit(vl)
 
     def _keep_notification(self, n):
         with self.lock:
-            self.early.append(("N", getattr(_ctx, "collector", ""), n))
+            if self.early is not None:
+                self.early.append(("N", getattr(_ctx, "collector", ""), n))
+                return
+        self.emit_notification(n)
 
     @staticmethod
     def _stderr_log(severity, message):

@@ -168,7 +168,9 @@ class Loose(object):
                                        name="collectd-loose", daemon=True)
 
     def add(self, vl):
-        collector = getattr(self.ctx, "collector", "")
+        self.put(getattr(self.ctx, "collector", ""), vl)
+
+    def put(self, collector, vl):
         full = None
         with self.lock:
             buf = self.buffers.get(collector)
@@ -259,7 +261,6 @@ class Runner(object):
         self.cond = threading.Condition()
         self.work = queue.SimpleQueue()
         self.reads = {}
-        self.started = False
         self.loose = Loose(host, self.ctx)
         self.write_queue = queue.SimpleQueue()
         self.writer = threading.Thread(target=self.write_loop,
@@ -406,20 +407,22 @@ class Runner(object):
         self.loose.thread.start()
         self.writer.start()
         with self.rt.lock:
-            early, self.rt.early = self.rt.early, []
+            early, self.rt.early = self.rt.early, None
+            # Before any later dispatch, so each series stays in order.
+            for kind, collector, item in early:
+                if kind == "V":
+                    self.loose.put(collector, item)
             self.rt.emit = self.loose.add
             self.rt.emit_notification = self.notify
         for kind, collector, item in early:
-            if kind == "V":
-                self.host.values(collector, [item])
-            else:
+            if kind == "N":
                 self.deliver_notification(collector, item)
 
     def notify(self, n):
         collector = getattr(self.ctx, "collector", "")
-        if not self.started:
+        if self.rt.early is not None:
             with self.rt.lock:
-                if not self.started:
+                if self.rt.early is not None:
                     self.rt.early.append(("N", collector, n))
                     return
         self.deliver_notification(collector, n)
@@ -662,7 +665,6 @@ def main(argv):
     runner.configure()
     if not stop_event.is_set():
         runner.init()
-        runner.started = True
         runner.release()
         runner.start_reads()
     while not stop_event.wait(1.0):
