@@ -1,6 +1,7 @@
 package pythond
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -364,4 +367,101 @@ func TestPrometheusNoScripts(t *testing.T) {
 	h.start(h.options(Input{Framework: FrameworkPrometheus, Cmd: python, Dirs: []string{"e"}}))
 	errs := h.errs.wait(t, KindDiscover, 1, 5*time.Second)
 	assert.Contains(t, errs[0].Message, "no .py file in")
+}
+
+// promFrames returns the frame handlers of a prometheus process for
+// script x.py of an input named exporters, made in root, under a
+// Supervisor with opts.
+func promFrames(tb testing.TB, root string, opts Options) map[byte]func(context.Context, []byte, []byte) {
+	tb.Helper()
+	require.NoError(tb, os.MkdirAll(filepath.Join(root, "e"), 0o755))
+	require.NoError(tb, os.WriteFile(filepath.Join(root, "e", "x.py"), nil, 0o644))
+	opts.Root = root
+	opts.Inputs = []Input{{Name: "exporters", Framework: FrameworkPrometheus, Cmd: "/bin/sh", Dirs: []string{"e"}}}
+	s, err := New(opts)
+	require.NoError(tb, err)
+	ps := s.processes(context.Background(), s.inputs[0])
+	require.Len(tb, ps, 1)
+	l, err := startPrometheus(context.Background(), s, ps[0], "/nonexistent")
+	require.NoError(tb, err)
+	assert.Equal(tb, filepath.Join(root, "e", "x.py"), l.Args[slices.Index(l.Args, "--script")+1])
+	return l.Frames
+}
+
+// TestPrometheusFrames feeds the host side frames a runner could send,
+// good and bad.
+func TestPrometheusFrames(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	frames := promFrames(t, h.root, h.options())
+	ctx := context.Background()
+	push := func(method, path string, body string) {
+		frames[promKindPush](ctx, []byte(method+"\x1f"+path+"\x1fgw:9091"), []byte(body))
+	}
+	collect := func(body string) { frames[promKindExposition](ctx, []byte("start_http_server:8000"), []byte(body)) }
+
+	collect("# TYPE up gauge\nup{job=\"mine\",instance=\"i\",exported_job=\"x\"} 1\n# EOF\n")
+	pts := h.rec.Points()
+	require.Len(t, pts, 1)
+	assert.Equal(t, map[string]string{"exported_instance": "i", "exported_exported_job": "mine", "exported_job": "x", "job": "exporters", "instance": "x.py"}, tagMap(pts[0]))
+
+	push("PUT", "/metrics/job/j/instance@base64/aDE=", "# TYPE g gauge\ng{instance=\"body\",a=\"b\"} 2\n")
+	pts = h.rec.Points()
+	require.Len(t, pts, 2)
+	assert.Equal(t, map[string]string{"a": "b", "job": "j", "instance": "h1"}, tagMap(pts[1]), "the grouping key wins")
+
+	push("DELETE", "/metrics/job/j", "")
+	assert.Len(t, h.rec.Points(), 2, "DELETE: no points")
+	assert.NotEmpty(t, h.logs.find("delete_from_gateway"))
+
+	bad := []struct {
+		name, method, path, body, err string
+	}{
+		{"empty job", "PUT", "/metrics/job@base64/=", "g 1\n", "the job name is empty"},
+		{"not a push path", "PUT", "/v1/write", "g 1\n", "want /metrics/job/"},
+		{"odd path", "POST", "/metrics/job/j/a", "g 1\n", "odd number of segments"},
+		{"bad label name", "PUT", "/metrics/job/j/a-b/c", "g 1\n", `"a-b" is not a label name`},
+		{"reserved label", "PUT", "/metrics/job/j/__x/c", "g 1\n", `"__x" is not a label name`},
+		{"twice", "PUT", "/metrics/job/j/a/1/a/2", "g 1\n", `label "a" appears twice`},
+		{"bad base64", "PUT", "/metrics/job/j/a@base64/!!", "g 1\n", "base64 value"},
+		{"timestamp", "PUT", "/metrics/job/j", "g 1 1700000000000\n", "timestamp"},
+		{"bad body", "POST", "/metrics/job/j", "g{ 1\n", "line 1"},
+		{"method", "PATCH", "/metrics/job/j", "g 1\n", `method "PATCH"`},
+	}
+	for i, tc := range bad {
+		push(tc.method, tc.path, tc.body)
+		errs := h.errs.kind(KindReport)
+		if assert.Len(t, errs, i+1, tc.name) {
+			assert.Contains(t, errs[i].Message, tc.err, tc.name)
+			assert.Equal(t, "x.py", errs[i].Collector)
+		}
+	}
+	collect("not exposition {{{\n")
+	assert.Len(t, h.errs.kind(KindReport), len(bad)+1, "a bad collected body is reported")
+	frames[promKindPush](ctx, []byte("PUT"), nil)
+	assert.NotEmpty(t, h.logs.find("malformed push frame"))
+	assert.Len(t, h.rec.Points(), 2, "nothing bad was delivered")
+}
+
+// BenchmarkPrometheusCollect measures the host side of one collection
+// of a registry of 1,000 series: decoding the OpenMetrics body, adding
+// job and instance, normalizing and writing to a sink.
+func BenchmarkPrometheusCollect(b *testing.B) {
+	frames := promFrames(b, b.TempDir(), Options{Sink: point.Discard()})
+	var body strings.Builder
+	body.WriteString("# HELP requests Requests.\n# TYPE requests counter\n")
+	for i := range 500 {
+		fmt.Fprintf(&body, "requests_total{path=\"/api/v%d\",code=\"200\"} %d.0\n", i, i*7)
+		fmt.Fprintf(&body, "requests_created{path=\"/api/v%d\",code=\"200\"} 1.7961872142133071e+09\n", i)
+	}
+	body.WriteString("# EOF\n")
+	payload := []byte(body.String())
+	meta := []byte("start_http_server:8000")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	for range b.N {
+		frames[promKindExposition](ctx, meta, payload)
+	}
 }
