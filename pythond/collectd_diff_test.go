@@ -405,7 +405,7 @@ func cdRunReal(t testing.TB, conf string, d time.Duration) string {
 }
 
 // cdRealLog returns the messages of collectd's logfile output ("[time]
-// [severity] message") and whether any has severity error.
+// [severity] message"), and those of severity error.
 func cdRealLog(text string) (msgs []string, errs []string) {
 	for _, line := range strings.Split(text, "\n") {
 		sev := ""
