@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -139,6 +140,12 @@ type parseState struct {
 // plain data, Sign for signed, Encrypt for decrypted).
 func (d *packetDecoder) parse(b []byte, level SecurityLevel, depth int) error {
 	var st parseState
+	// Size the results once: one pass over the part headers counts the
+	// value lists and their values (bounded by len(b), as each value takes
+	// 9 bytes), so that all Values of b share one array.
+	nvl, nv := countValues(b)
+	d.vls = slices.Grow(d.vls, nvl)
+	slab := make([]Value, 0, nv)
 	var errs []error
 	off := 0
 	for off < len(b) {
@@ -195,7 +202,7 @@ func (d *packetDecoder) parse(b []byte, level SecurityLevel, depth int) error {
 				st.severity = Severity(int64(min(v, math.MaxInt32)))
 			}
 		case partValues:
-			values, err := partValuesOf(payload)
+			values, err := partValuesOf(payload, &slab)
 			if err != nil {
 				return errors.Join(append(errs, perr(err))...)
 			}
@@ -304,7 +311,33 @@ func partString(p []byte) (string, error) {
 	return "", nil // unreachable: the last byte is NUL
 }
 
-func partValuesOf(p []byte) ([]Value, error) {
+// countValues returns how many values parts b holds and how many values
+// they declare, as far as b's part headers are whole and up to a signature
+// part.
+func countValues(b []byte) (parts, values int) {
+	for off := 0; len(b)-off >= 4; {
+		n := int(binary.BigEndian.Uint16(b[off+2:]))
+		if n < 4 || n > len(b)-off {
+			break
+		}
+		typ := binary.BigEndian.Uint16(b[off:])
+		if typ == partSignature {
+			break // what follows is parsed on its own
+		}
+		if typ == partValues && n >= 6 {
+			if c := int(binary.BigEndian.Uint16(b[off+4:])); 6+9*c == n {
+				parts++
+				values += c
+			}
+		}
+		off += n
+	}
+	return parts, values
+}
+
+// partValuesOf decodes a values part into the next values of *slab (which
+// countValues sized), or into a new array when the slab is full.
+func partValuesOf(p []byte, slab *[]Value) ([]Value, error) {
 	if len(p) < 2 {
 		return nil, errors.New("too short for a value count")
 	}
@@ -313,7 +346,13 @@ func partValuesOf(p []byte) ([]Value, error) {
 		return nil, fmt.Errorf("%d values need %d bytes, part has %d", count, 2+9*count, len(p))
 	}
 	types, data := p[2:2+count], p[2+count:]
-	values := make([]Value, count)
+	var values []Value
+	if s := *slab; cap(s)-len(s) >= count {
+		values = s[len(s) : len(s)+count : len(s)+count]
+		*slab = s[:len(s)+count]
+	} else {
+		values = make([]Value, count)
+	}
 	for i, t := range types {
 		raw := data[8*i : 8*i+8]
 		switch DSType(t) {
