@@ -153,7 +153,11 @@ type promInputs []*scrape.Scraper
 func newPromInputs(cfg Config, baseDir string, sink point.Sink, logger *slog.Logger) (promInputs, error) {
 	var ps promInputs
 	for i, in := range cfg.Inputs.Prom {
-		s, err := scrape.New(in.options(baseDir, cfg.GlobalTags, sink, logger.With("component", "prom", "prom", in.Name)))
+		name := in.Name
+		if name == "" {
+			name = scrape.DefaultName
+		}
+		s, err := scrape.New(in.options(baseDir, cfg.GlobalTags, sink, logger.With("component", "prom", "prom", name)))
 		if err != nil {
 			return nil, promConfigError(fmt.Sprintf("inputs.prom[%d]", i), err)
 		}
