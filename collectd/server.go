@@ -57,6 +57,7 @@ type Server struct {
 	mu   sync.Mutex
 	conn net.PacketConn
 	db   *TypesDB
+	ran  bool
 }
 
 // ListenPacket opens the UDP socket (and loads the default TypesDB if
@@ -102,11 +103,15 @@ func (s *Server) LocalAddr() net.Addr {
 // Run receives packets until ctx is done, then delivers what is waiting,
 // closes the socket and returns nil. It returns an error only when it
 // cannot start: the socket cannot be opened or the TypesDB not loaded.
-// Run may be called once.
+// Run may be called once; a second call returns an error.
 func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
-	listening := s.conn != nil
+	listening, ran := s.conn != nil, s.ran
+	s.ran = true
 	s.mu.Unlock()
+	if ran {
+		return errors.New("collectd: server already ran")
+	}
 	if !listening {
 		if err := s.ListenPacket(ctx); err != nil {
 			return err

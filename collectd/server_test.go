@@ -173,6 +173,7 @@ func TestServerListenErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.NoError(t, s.Run(ctx))
+	assert.ErrorContains(t, s.Run(ctx), "already ran")
 	assert.Nil(t, (&Server{}).LocalAddr())
 }
 
