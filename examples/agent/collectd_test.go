@@ -394,3 +394,14 @@ func TestCollectdGlobalTagsSink(t *testing.T) {
 	assert.Equal(t, []point.Tag{{Key: "dc", Value: "east"}, {Key: "host", Value: "agent"}}, got[1].Tags)
 	assert.Equal(t, now, got[1].Time, "a point without a time gets now")
 }
+
+func TestCollectdNetworkRemoteWithoutSecurityWarns(t *testing.T) {
+	dir := t.TempDir()
+	cfg := "listen = \"127.0.0.1:0\"\nallow_remote = true\ntoken = \"t\"\n[collectd_network]\nlisten = \"0.0.0.0:0\"\n"
+	a := startAgent(t, "-config", writeFile(t, dir, "agent.toml", cfg))
+	waitFor(t, 10*time.Second, "the collectd listener", func() bool {
+		return collectdListenRE.MatchString(a.stderr.String())
+	})
+	assert.Contains(t, a.stderr.String(), `level=WARN msg="allow_remote with security_level \"None\": any host that reaches the port may send"`)
+	assert.Equal(t, 0, a.stop(t))
+}
