@@ -255,7 +255,6 @@ class Runner(object):
         self.max_interval = float(spec.get("max_read_interval") or 86400.0)
         self.threads = max(1, int(spec.get("read_threads") or 5))
         self.log_traces = bool(spec.get("log_traces"))
-        self.stopping = threading.Event()
         self.heap = []
         self.seq = 0
         self.cond = threading.Condition()
@@ -269,9 +268,16 @@ class Runner(object):
         rt = self.rt
         rt.hostname = str(spec.get("hostname") or "")
         rt.interval = self.interval
-        rt.types = {name: module._DataSet(name, sources)
-                    for name, sources in (spec.get("types") or {}).items()}
         rt.log = self.plugin_log
+        bad = []
+        for name, sources in (spec.get("types") or {}).items():
+            try:
+                rt.types[name] = module._DataSet(name, sources)
+            except (TypeError, ValueError, IndexError) as exc:
+                bad.append("%s (%s)" % (name, exc))
+        if bad:
+            self.log(3, "config", "data sets skipped, not [name, type, "
+                     "min, max] lists: %s" % ", ".join(bad), collector="")
         rt.callback_failed = self.callback_failed
         rt.emit_notification = self.notify
         rt.to_writers = self.to_writers
