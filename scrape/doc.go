@@ -47,7 +47,8 @@
 // Target.Tags, each overriding the ones before. A sample's own label of
 // the same name is renamed exported_<name> (Prometheus's honor_labels
 // false, the default); with Options.HonorLabels the sample's label is
-// kept and the target's tag of that name is not added.
+// kept and the target's tag of that name is not added. A label or tag
+// with an empty value is dropped, since Prometheus takes it as no label.
 //
 // Each scrape also gives three points with the target's tags and a
 // "value" field, as Prometheus adds them: up (1, or 0 when the scrape

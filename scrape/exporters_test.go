@@ -261,7 +261,8 @@ func pointSamples(pts []point.Point) []string {
 // familySamples lists the samples of fams as package protocol documents
 // their mapping (for protobuf bodies): counters lose _total, a histogram
 // without a +Inf bucket gets one, le and quantile in shortest form, a
-// sum and a count per summary and histogram; plus the target's tags.
+// sum and a count per summary and histogram; labels with empty values
+// dropped; plus the target's tags.
 func familySamples(fams []*dto.MetricFamily, target map[string]string) []string {
 	var out []string
 	for _, mf := range fams {
@@ -270,7 +271,9 @@ func familySamples(fams []*dto.MetricFamily, target map[string]string) []string 
 			add := func(meas, key string, v float64, extra ...string) {
 				tags := map[string]string{}
 				for _, l := range m.GetLabel() {
-					tags[l.GetName()] = l.GetValue()
+					if l.GetValue() != "" { // no label, as in Prometheus
+						tags[l.GetName()] = l.GetValue()
+					}
 				}
 				for k, val := range target {
 					tags[k] = val

@@ -133,7 +133,8 @@ type Options struct {
 	// Client, if not nil, makes the requests instead of a client built
 	// from TLS. Its Timeout should be zero or longer than Timeout; the
 	// scrape timeout is applied to each request's context. Client must be
-	// safe for concurrent use.
+	// safe for concurrent use. Run closes the idle connections of the
+	// client New builds when it returns, not those of this one.
 	Client *http.Client
 }
 

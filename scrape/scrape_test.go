@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -341,7 +342,7 @@ func TestScrapeTimeout(t *testing.T) {
 func TestScrapeHonorLabels(t *testing.T) {
 	body := `# TYPE pushed gauge
 pushed{job="batch",instance="box1",exported_job="x",dc="eu"} 1
-pushed{other="y"} 2
+pushed{other="y",job="",empty=""} 2
 `
 	srv, _ := textServer(t, body)
 	inst := hostPort(t, srv.URL)
@@ -360,7 +361,9 @@ pushed{other="y"} 2
 		"pushed,dc=eu,exported_job=x,instance=box1,job=batch value=1",
 		"pushed,dc=us,instance=" + inst + ",job=fed,other=y value=2",
 	}, canonAll(rest))
-	// The scraper's own points always carry the target's tags.
+	// An empty label is no label (as in Prometheus), so job="" neither
+	// conflicts nor wins. The scraper's own points always carry the
+	// target's tags.
 	assert.Equal(t, "up,dc=us,instance="+inst+",job=fed value=1", canon(syn["up"]))
 }
 
@@ -411,6 +414,36 @@ func TestScrapeSchedule(t *testing.T) {
 	require.NoError(t, err)
 	for i, s := range again.Stats() {
 		assert.Equal(t, st[i].Offset, s.Offset, "stable across scrapers")
+	}
+}
+
+func TestMaxSamples(t *testing.T) {
+	srv, _ := textServer(t, textBody) // 6 samples
+	b, r := first(t, scrape.Options{Targets: []scrape.Target{{URL: srv.URL}}, MaxSamples: 5})
+	syn, rest := synthetic(b.Points)
+	assert.Empty(t, rest)
+	assert.Equal(t, 0.0, value(t, syn["up"]))
+	assert.ErrorIs(t, r.s.Stats()[0].LastError, protocol.ErrTooManyPoints)
+	b, _ = first(t, scrape.Options{Targets: []scrape.Target{{URL: srv.URL}}, MaxSamples: 6})
+	syn, _ = synthetic(b.Points)
+	assert.Equal(t, 1.0, value(t, syn["up"]))
+}
+
+// Run leaves no goroutine behind: the scrapers end, and so do the idle
+// connections of the scraper's own client.
+func TestRunLeavesNoGoroutine(t *testing.T) {
+	srv, _ := textServer(t, textBody)
+	before := runtime.NumGoroutine()
+	r := start(t, scrape.Options{Targets: []scrape.Target{{URL: srv.URL + "/a"}, {URL: srv.URL + "/b"}}})
+	r.batches(t, 2)
+	r.stop(t)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before Run:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

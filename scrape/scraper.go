@@ -21,6 +21,8 @@ type Scraper struct {
 	logger  *slog.Logger
 	targets []*target
 	running atomic.Bool
+	// ownClient: the client was built by New, not given in Options.
+	ownClient bool
 }
 
 // ErrRunning is returned by Run when the Scraper is already running.
@@ -47,9 +49,10 @@ func New(opts Options) (*Scraper, error) {
 		copts.Logger = logger
 	}
 	s := &Scraper{
-		cfg:    cfg,
-		sink:   constraint.New(copts).Sink(opts.Sink),
-		logger: logger,
+		cfg:       cfg,
+		sink:      constraint.New(copts).Sink(opts.Sink),
+		logger:    logger,
+		ownClient: opts.Client == nil,
 	}
 	for i, tc := range cfg.targets {
 		s.targets = append(s.targets, &target{
@@ -104,6 +107,9 @@ func (s *Scraper) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if s.ownClient {
+		s.cfg.client.CloseIdleConnections() // their goroutines end with Run
+	}
 	return nil
 }
 

@@ -231,8 +231,9 @@ func (t *target) timeoutErr(ctx context.Context, err error) error {
 // relabel gives every point the target's labels, in place. Without
 // honor_labels a sample label named like a target label is renamed
 // exported_<name> (exported_exported_<name> if that is taken, and so
-// on), as Prometheus does; with it the sample's label wins. The tags of
-// all points live in one slab the target reuses.
+// on), as Prometheus does; with it the sample's label wins. A label with
+// an empty value is dropped: Prometheus takes it as no label. The tags
+// of all points live in one slab the target reuses.
 func (t *target) relabel(pts []point.Point) {
 	labels := t.cfg.labels
 	need := 0
@@ -247,14 +248,22 @@ func (t *target) relabel(pts []point.Point) {
 		p := &pts[i]
 		start := len(slab)
 		if t.s.cfg.honorLabels {
-			slab = append(slab, p.Tags...)
+			for _, tg := range p.Tags {
+				if tg.Value != "" {
+					slab = append(slab, tg)
+				}
+			}
+			own := slab[start:]
 			for _, l := range labels {
-				if !hasKey(p.Tags, l.Key) {
+				if !hasKey(own, l.Key) {
 					slab = append(slab, l)
 				}
 			}
 		} else {
 			for _, tg := range p.Tags {
+				if tg.Value == "" {
+					continue
+				}
 				if hasKey(labels, tg.Key) {
 					tg.Key = exportedKey(tg.Key, p.Tags, labels)
 				}
@@ -288,11 +297,13 @@ func exportedKey(key string, own, labels []point.Tag) string {
 	}
 }
 
-// sortedTags returns m as tags sorted by key.
+// sortedTags returns m as tags sorted by key, without empty values.
 func sortedTags(m map[string]string) []point.Tag {
 	tags := make([]point.Tag, 0, len(m))
 	for k, v := range m {
-		tags = append(tags, point.Tag{Key: k, Value: v})
+		if v != "" { // as Prometheus: an empty label is no label
+			tags = append(tags, point.Tag{Key: k, Value: v})
+		}
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 	return tags
