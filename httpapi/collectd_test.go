@@ -389,3 +389,29 @@ func FuzzCollectd(f *testing.F) {
 		}
 	})
 }
+
+func TestCollectdHostileBodies(t *testing.T) {
+	n := 1 << 20
+	cases := []struct {
+		name   string
+		body   string
+		limits httpapi.Limits
+		code   string
+	}{
+		// More elements than MaxPoints: refused before decoding.
+		{"a million empty objects", "[" + strings.Repeat("{},", n) + "{}]", httpapi.Limits{}, httpapi.CodeBodyTooLarge},
+		{"a million numbers", "[" + strings.Repeat("1,", n) + "1]", httpapi.Limits{}, httpapi.CodeBodyTooLarge},
+		// One element of a million values: over the memory budget.
+		{"a million values", `[{"values":[` + strings.Repeat("1,", n) + `1]}]`, httpapi.Limits{MaxInFlightBytes: 32 << 20}, httpapi.CodeBodyTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s sink
+			h := newHandler(t, &s, httpapi.Options{Limits: tc.limits})
+			w := postCollectd(h, "/collectd", tc.body)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code, w.Body.String())
+			assert.Equal(t, tc.code, decodeError(t, w).Code)
+			assert.Equal(t, 0, s.Calls())
+		})
+	}
+}
