@@ -129,6 +129,8 @@ type cdFixture struct {
 	schedule map[string][]float64
 	// logs are messages both sides log; absent, messages neither logs.
 	logs, absent []string
+	// ordered: the first of each of logs come in this order.
+	ordered bool
 	// written are files of each side's directory that a shutdown
 	// callback writes: both sides must have them, starting alike.
 	written map[string]string
@@ -219,8 +221,9 @@ func cdFixtures() []cdFixture {
 				"loadavg host=testhost type=load",
 				"loadavg host=testhost type=gauge type_instance=configured",
 			},
-			logs:   []string{"loadavg: init called", "loadavg: reader called"},
-			absent: []string{"loadavg: config called"},
+			logs:    []string{"loadavg: init called", "loadavg: reader called"},
+			ordered: true,
+			absent:  []string{"loadavg: config called"},
 		},
 		{
 			name: "fans",
@@ -852,6 +855,9 @@ func cdProve(t *testing.T, f cdFixture, real cdSide) {
 	for _, msg := range f.logs {
 		assert.True(t, cdContains(real.logs, msg), "collectd logs %q", msg)
 	}
+	if f.ordered {
+		assert.True(t, cdInOrder(real.logs, f.logs), "collectd logs %q in this order", f.logs)
+	}
 	for _, msg := range f.absent {
 		assert.False(t, cdContains(real.logs, msg), "collectd does not log %q", msg)
 	}
@@ -976,6 +982,9 @@ func cdCompare(t *testing.T, f cdFixture, real, ours cdSide) {
 	for _, msg := range f.logs {
 		assert.True(t, cdContains(ours.logs, msg), "ours logs %q", msg)
 	}
+	if f.ordered {
+		assert.True(t, cdInOrder(ours.logs, f.logs), "ours logs %q in this order", f.logs)
+	}
 	for _, msg := range f.absent {
 		assert.False(t, cdContains(ours.logs, msg), "ours does not log %q", msg)
 	}
@@ -1000,6 +1009,26 @@ func cdIntervals(times []float64) []float64 {
 		d = append(d, times[i]-times[i-1])
 	}
 	return d
+}
+
+// cdInOrder reports whether the first message containing each of want
+// come in want's order.
+func cdInOrder(msgs, want []string) bool {
+	last := -1
+	for _, w := range want {
+		at := -1
+		for i, m := range msgs {
+			if strings.Contains(m, w) {
+				at = i
+				break
+			}
+		}
+		if at <= last {
+			return false
+		}
+		last = at
+	}
+	return true
 }
 
 func cdContains(msgs []string, substr string) bool {
