@@ -10,11 +10,9 @@ package pythond
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -30,6 +28,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/collectd"
 	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/pythond/internal/wire"
 )
@@ -262,7 +261,7 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 	require.Contains(t, stderr, "surface written")
 	ours := cdrReadSurface(t, out)
 
-	want := cdrSorted(cdrModuleNames)
+	want := slices.Sorted(slices.Values(cdrModuleNames))
 	assert.Equal(t, want, ours.Names, "dir(collectd)")
 	assert.Equal(t, map[string]any{
 		"LOG_ERROR": 3.0, "LOG_WARNING": 4.0, "LOG_NOTICE": 5.0, "LOG_INFO": 6.0, "LOG_DEBUG": 7.0,
@@ -393,12 +392,6 @@ sys.stderr.write("threads %d %d\n" % (before, threading.active_count()))`)
 	require.NoError(t, cmd.Run(), stderr.String())
 	assert.Empty(t, stdout.String())
 	assert.Equal(t, "threads 1 1\n", stderr.String())
-}
-
-func cdrSorted(s []string) []string {
-	r := append([]string(nil), s...)
-	sort.Strings(r)
-	return r
 }
 
 func cdrReadSurface(t *testing.T, path string) cdrSurface {
@@ -819,10 +812,12 @@ func TestCollectdRunnerChannel(t *testing.T) {
 		var logs []cdrLog
 		var notes []map[string]any
 		perTag := map[string]int{}
+		db := cdrTypesDB(t)
+		var dec wire.ValueListDecoder
 		for _, f := range frames {
 			switch f.Kind {
 			case 'V':
-				vls := cdrUnmarshalVLs(t, f.Meta, f.Payload)
+				vls := cdrDecodeVLs(t, &dec, db, f.Meta, f.Payload)
 				switch f.Meta {
 				case "allkinds":
 					// One frame per read run.
@@ -859,11 +854,7 @@ func TestCollectdRunnerChannel(t *testing.T) {
 		assert.Equal(t, "hello", notes[0]["message"])
 		assert.Equal(t, 2.0, notes[0]["severity"])
 		assert.Len(t, cdrFind(logs, "shutdown"), 1, "shutdown callback ran: %v", logs)
-		for tag, n := range perTag {
-			if strings.HasPrefix(tag, "read") {
-				assert.Equal(t, 500, n, tag)
-			}
-		}
+		assert.Equal(t, map[string]int{"init0": 500, "init1": 500, "init2": 500, "init3": 500, "read0": 500, "read1": 500}, perTag)
 	})
 
 	t.Run("host closes the channel", func(t *testing.T) {
@@ -895,123 +886,55 @@ func TestCollectdRunnerChannel(t *testing.T) {
 	})
 }
 
-// cdrUnmarshalVLs decodes a V payload: a marshal (version 2) list of
-// value list tuples.
-func cdrUnmarshalVLs(t *testing.T, collector string, b []byte) []cdrVL {
+// cdrTypesDB is cdrTypes as the host has them.
+func cdrTypesDB(t *testing.T) *collectd.TypesDB {
 	t.Helper()
-	d := cdrMarshal{b: b}
-	v, err := d.value()
+	db := &collectd.TypesDB{}
+	for name, sources := range cdrTypes {
+		ds := collectd.DataSet{Type: name}
+		for _, src := range sources {
+			typ, err := collectd.ParseDSType(src[1].(string))
+			require.NoError(t, err)
+			bound := func(v any) float64 {
+				if v == nil {
+					return math.NaN()
+				}
+				return v.(float64)
+			}
+			ds.Sources = append(ds.Sources, collectd.DataSource{Name: src[0].(string), Type: typ, Min: bound(src[2]), Max: bound(src[3])})
+		}
+		db.Add(ds)
+	}
+	return db
+}
+
+// cdrDecodeVLs decodes a V payload as the host does, checking that each
+// value has its data source's type.
+func cdrDecodeVLs(t *testing.T, dec *wire.ValueListDecoder, db *collectd.TypesDB, collector string, payload []byte) []cdrVL {
+	t.Helper()
+	vls, err := dec.Decode(payload, db)
 	require.NoError(t, err)
-	require.Zero(t, len(d.b)-d.i, "bytes after the list")
-	list, ok := v.([]any)
-	require.True(t, ok, "payload is a %T", v)
-	var vls []cdrVL
-	for _, item := range list {
-		tup, ok := item.([]any)
-		require.True(t, ok && len(tup) == 8, "value list %v", item)
-		vl := cdrVL{Collector: collector}
-		for i, p := range []*string{&vl.Host, &vl.Plugin, &vl.PluginInstance, &vl.Type, &vl.TypeInstance} {
-			*p, ok = tup[i].(string)
-			require.True(t, ok, "field %d of %v", i, tup)
-		}
-		vl.Time, ok = tup[5].(float64)
-		require.True(t, ok, "time of %v", tup)
-		vl.Interval, ok = tup[6].(float64)
-		require.True(t, ok, "interval of %v", tup)
-		values, ok := tup[7].([]any)
-		require.True(t, ok, "values of %v", tup)
-		for _, x := range values {
-			switch x := x.(type) {
-			case int64:
-				vl.Values = append(vl.Values, float64(x))
-			case float64:
-				vl.Values = append(vl.Values, x)
+	var out []cdrVL
+	for _, vl := range vls {
+		ds, ok := db.DataSet(vl.Type)
+		require.True(t, ok, vl.Type)
+		require.Len(t, vl.Values, len(ds.Sources))
+		c := cdrVL{Collector: collector, Host: vl.Host, Plugin: vl.Plugin, PluginInstance: vl.PluginInstance, Type: vl.Type, TypeInstance: vl.TypeInstance,
+			Time: float64(vl.Time.UnixNano()) / 1e9, Interval: vl.Interval.Seconds()}
+		for i, v := range vl.Values {
+			require.Equal(t, ds.Sources[i].Type, v.Type, "value %d of %s", i, vl.Type)
+			switch v.Type {
+			case collectd.Gauge:
+				c.Values = append(c.Values, v.F)
+			case collectd.Derive:
+				c.Values = append(c.Values, float64(v.I))
 			default:
-				t.Fatalf("value %v is a %T", x, x)
+				c.Values = append(c.Values, float64(v.U))
 			}
 		}
-		vls = append(vls, vl)
+		out = append(out, c)
 	}
-	return vls
-}
-
-// cdrMarshal decodes the part of Python's marshal format version 2 that
-// V payloads use: lists, tuples, str, int and float.
-type cdrMarshal struct {
-	b []byte
-	i int
-}
-
-func (d *cdrMarshal) take(n int) ([]byte, error) {
-	if d.i+n > len(d.b) {
-		return nil, io.ErrUnexpectedEOF
-	}
-	p := d.b[d.i : d.i+n]
-	d.i += n
-	return p, nil
-}
-
-func (d *cdrMarshal) value() (any, error) {
-	c, err := d.take(1)
-	if err != nil {
-		return nil, err
-	}
-	switch c[0] {
-	case '[', '(':
-		p, err := d.take(4)
-		if err != nil {
-			return nil, err
-		}
-		n := int(binary.LittleEndian.Uint32(p))
-		items := make([]any, 0, min(n, 1<<16))
-		for range n {
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, v)
-		}
-		return items, nil
-	case 'u':
-		p, err := d.take(4)
-		if err != nil {
-			return nil, err
-		}
-		s, err := d.take(int(binary.LittleEndian.Uint32(p)))
-		return string(s), err
-	case 'i':
-		p, err := d.take(4)
-		return int64(int32(binary.LittleEndian.Uint32(p))), err
-	case 'g':
-		p, err := d.take(8)
-		if err != nil {
-			return nil, err
-		}
-		return math.Float64frombits(binary.LittleEndian.Uint64(p)), nil
-	case 'l':
-		p, err := d.take(4)
-		if err != nil {
-			return nil, err
-		}
-		n := int32(binary.LittleEndian.Uint32(p))
-		digits := int(n)
-		if n < 0 {
-			digits = -digits
-		}
-		var mag uint64
-		for k := range digits {
-			q, err := d.take(2)
-			if err != nil {
-				return nil, err
-			}
-			mag |= uint64(binary.LittleEndian.Uint16(q)) << (15 * k)
-		}
-		if n < 0 {
-			return -int64(mag), nil
-		}
-		return int64(mag), nil
-	}
-	return nil, errors.New("marshal code " + strconv.Quote(string(c)) + " not expected in a V payload")
+	return out
 }
 
 // BenchmarkCollectdRunnerDispatch1000 measures the CPU time of one read
