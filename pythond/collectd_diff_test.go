@@ -234,6 +234,8 @@ func cdFixtures() []cdFixture {
 				"fans host=testhost plugin_instance=hwmon1 type=gauge type_instance=kept",
 				"fans host=testhost plugin_instance=hwmon1 type=derive type_instance=converted",
 				"fans host=testhost plugin_instance=hwmon1 type=gauge type_instance=from_str",
+				"fans host=testhost plugin_instance=hwmon1 type=counter type_instance=rotations",
+				"fans host=testhost plugin_instance=hwmon1 type=absolute type_instance=starts",
 				"fans host=testhost plugin_instance=hwmon1 type=gauge type_instance=check_log_exception_object_TypeError",
 				"fans host=testhost plugin_instance=hwmon1 type=gauge type_instance=check_none_positional_TypeError",
 				"fans host=testhost plugin_instance=hwmon1 type=gauge type_instance=check_unknown_type_TypeError",

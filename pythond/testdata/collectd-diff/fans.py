@@ -63,6 +63,10 @@ def read():
     VL.dispatch(type='derive', type_instance='converted',
                 values=[7.9 + READS])
     VL.dispatch(type='gauge', type_instance='from_str', values=['12.5'])
+    # counter and absolute are unsigned.
+    VL.dispatch(type='counter', type_instance='rotations',
+                values=[2 ** 63 + READS])
+    VL.dispatch(type='absolute', type_instance='starts', values=[READS])
     for name, check in CHECKS:
         try:
             check()
