@@ -229,6 +229,8 @@ def _arg_text(value, argno, limit=_NAME_MAX):
         if "\x00" in value:
             raise TypeError("argument %d must be encoded string without "
                             "null bytes, not str" % argno)
+        if len(value) * 4 <= limit:
+            return value
         return _truncate(value, limit)
     if isinstance(value, (bytes, bytearray)):
         if b"\x00" in value:
