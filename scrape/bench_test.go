@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/point"
@@ -69,26 +71,39 @@ func nodeExporterBody() string {
 
 // BenchmarkScrapeNodeExporterBody is one scrape of a node_exporter-sized
 // body from an httptest server on loopback: request, body, decoding,
-// tags and normalization, into a counting sink. It calls the scrape of a
-// target directly, without the schedule.
+// tags and normalization, into a counting sink; as text, gzipped text and
+// delimited protobuf (made by expfmt from the text). It calls the scrape
+// of a target directly, without the schedule.
 func BenchmarkScrapeNodeExporterBody(b *testing.B) {
 	body := []byte(nodeExporterBody())
 	var zbuf bytes.Buffer
 	zw := gzip.NewWriter(&zbuf)
 	_, _ = zw.Write(body)
 	require.NoError(b, zw.Close())
-	for _, gz := range []bool{false, true} {
-		name, wire := "identity", body
-		if gz {
-			name, wire = "gzip", zbuf.Bytes()
-		}
-		b.Run(name, func(b *testing.B) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	require.NoError(b, err)
+	var pb bytes.Buffer
+	enc := expfmt.NewEncoder(&pb, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	for _, mf := range fams {
+		require.NoError(b, enc.Encode(mf))
+	}
+	for _, c := range []struct {
+		name, contentType string
+		gz                bool
+		wire              []byte
+	}{
+		{"text", "text/plain; version=0.0.4", false, body},
+		{"text-gzip", "text/plain; version=0.0.4", true, zbuf.Bytes()},
+		{"protobuf", string(expfmt.NewFormat(expfmt.TypeProtoDelim)), false, pb.Bytes()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-				if gz {
+				w.Header().Set("Content-Type", c.contentType)
+				if c.gz {
 					w.Header().Set("Content-Encoding", "gzip")
 				}
-				_, _ = w.Write(wire)
+				_, _ = w.Write(c.wire)
 			}))
 			defer srv.Close()
 			var points int
@@ -102,8 +117,8 @@ func BenchmarkScrapeNodeExporterBody(b *testing.B) {
 			require.NoError(b, err)
 			t := s.targets[0]
 			ctx := context.Background()
-			t.scrapeOnce(ctx) // buffers grown
-			b.SetBytes(int64(len(body)))
+			t.scrapeOnce(ctx)            // buffers grown
+			b.SetBytes(int64(len(body))) // the text size, for all three
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {

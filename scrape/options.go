@@ -384,11 +384,14 @@ func tlsConfig(c TLSConfig) (*tls.Config, error) {
 
 // newClient is the client of a Scraper without Options.Client: its own
 // transport, so that idle connections are its own, compression left to
-// the scraper (which bounds the decompressed size), no redirects to
-// other hosts' credentials (net/http drops Authorization across hosts).
+// the scraper (which bounds the decompressed size), no HTTP_PROXY from
+// the environment (Prometheus uses none unless configured). Redirects
+// are followed, as Prometheus does; net/http does not send the
+// Authorization header to another host.
 func newClient(tc *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
+	tr.Proxy = nil // as Prometheus: no proxy from the environment
 	tr.DisableCompression = true
 	tr.MaxIdleConnsPerHost = 2
 	return &http.Client{Transport: tr}
