@@ -465,3 +465,25 @@ func BenchmarkPrometheusCollect(b *testing.B) {
 		frames[promKindExposition](ctx, meta, payload)
 	}
 }
+
+// An input of framework prometheus: args and interval are keys it
+// shares with netdata-plugin and collectd.
+func ExampleParseConfig_prometheus() {
+	cfg, err := ParseConfig([]byte(`
+[[inputs.pythond]]
+name      = "exporters"
+framework = "prometheus"
+cmd       = "python3"
+dirs      = ["exporters"]
+args      = ["8000"]
+interval  = "15s"
+serve     = false
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	in := cfg.Inputs[0]
+	fmt.Println(in.Framework, in.Dirs, in.Args, in.Interval, *in.Serve)
+	// Output: prometheus [exporters] [8000] 15s false
+}

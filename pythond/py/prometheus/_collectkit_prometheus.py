@@ -171,7 +171,10 @@ class Hooks(object):
             # times it missed.
             elapsed = time.monotonic() - self.started
             n = max(n + 1, int(elapsed / self.interval) + 1)
-            self.collect()
+            try:
+                self.collect()
+            except self.channel.Closed:
+                return  # the host is gone: the process is being stopped
 
     def collect(self):
         """Send every watched registry once."""
@@ -216,7 +219,11 @@ class Hooks(object):
                      % (getattr(handler, "__name__", repr(handler)),
                         gateway))
         meta = _SEP.join((method, _clean(path), _clean(gateway)))
-        self.channel.send_frame(KIND_PUSH, meta.encode("utf-8"), data)
+        try:
+            self.channel.send_frame(KIND_PUSH, meta.encode("utf-8"), data)
+        except self.channel.Closed as exc:
+            # What a push to a gateway that cannot be reached raises.
+            raise OSError("error talking to pushgateway: %s" % exc)
 
 
 def push_path(job, grouping_key):
