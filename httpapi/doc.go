@@ -22,7 +22,8 @@
 //	POST /write                      InfluxDB 1.x (db, rp, precision, u/p)
 //	POST /api/v2/write               InfluxDB 2.x (org, bucket, precision, Authorization: Token)
 //	GET|HEAD /ping, /query           InfluxDB probes (204 with X-Influxdb-Version; empty result)
-//	PUT|POST|DELETE /metrics/job/... Pushgateway (text format 0.0.4 or delimited protobuf)
+//	PUT|POST|DELETE /metrics/job/... Pushgateway (text format 0.0.4, OpenMetrics or delimited protobuf)
+//	POST /collectd                   collectd write_http JSON (metric and keyevent points)
 //
 // A write request goes through these steps: method, loopback and token
 // checks; the in-flight limit; the body read into a pooled buffer under
@@ -169,7 +170,7 @@
 //
 // # Pushgateway mapping
 //
-// Pushed samples become metric points as familiesToPoints documents:
+// Pushed samples become metric points as protocol.DecodeExposition maps them:
 // gauges and untyped as field "value", counters as "total" (measurement
 // without _total), 0.0.4's separate _created families as "created",
 // histogram buckets as "bucket" with tag "le", summary quantiles as "value"
@@ -182,6 +183,18 @@
 // (RequestInfo.Method tells them apart); DELETE calls
 // Hooks.PushgatewayDelete and answers 202; an empty push answers 200
 // without calling the Sink.
+//
+// # collectd route
+//
+// POST /collectd takes the JSON bodies of collectd's write_http plugin
+// (Format "JSON"), decoded by collectd.DecodeJSON: each value list becomes
+// one metric point as collectd.AppendPoints maps it, each notification a
+// keyevent point (collectd.NotificationPoint), both through the same
+// limits, normalization and Sink as /v1/write. It answers exactly 200 on
+// success, because write_http logs any other status. A missing or wrong
+// token is answered 401 with a Basic challenge, because write_http's curl
+// sends its User and Password only after one; a token in a header or in
+// ?token= works as on the other routes.
 //
 // # Deviations from DataKit
 //

@@ -105,13 +105,13 @@ type Limits struct {
 	// while a large body on a slow link is not. Zero means
 	// DefaultMinBodyRate; negative means no rate is required.
 	MinBodyRate int64
-	// MaxPushLabels caps the labels of one Pushgateway text-format sample,
-	// checked before the body is parsed (the parser's cost grows with the
-	// square of a sample's labels). Zero means DefaultMaxPushLabels;
-	// negative means no limit. Over it: 400 naming the line.
+	// MaxPushLabels caps the labels of one Pushgateway sample (text,
+	// OpenMetrics or protobuf), checked as the body is decoded. Zero means
+	// DefaultMaxPushLabels; negative means no limit. Over it: 400 naming
+	// the line (text) or the message (protobuf).
 	MaxPushLabels int
-	// MaxPushLabelBytes caps the bytes of one Pushgateway text-format
-	// sample's label set, braces excluded. Zero means
+	// MaxPushLabelBytes caps the bytes of one Pushgateway sample's label
+	// set (for text, between the braces). Zero means
 	// DefaultMaxPushLabelBytes; negative means no limit. Over it: 400
 	// naming the line.
 	MaxPushLabelBytes int
