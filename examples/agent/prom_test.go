@@ -3,14 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -136,6 +141,22 @@ team = "web"
 		time.Sleep(50 * time.Millisecond)
 	}
 	assert.Contains(t, p.stderr.String(), `msg="scrape failed" component=prom prom=shop url=`+dead+" status=0")
+
+	// The agent's /metrics tells each target's last result.
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	m := string(body)
+	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="http://`+addr+`/metrics"} 1`+"\n")
+	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="`+dead+`"} 0`+"\n")
+	assert.Contains(t, m, `collectkit_prom_last_scrape_samples{job="shop",url="http://`+addr+`/metrics"} 9`+"\n")
+	assert.Regexp(t, `collectkit_prom_scrape_failures_total\{job="shop",url="`+regexp.QuoteMeta(dead)+`"\} [1-9]`, m)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	_, err = parser.TextToMetricFamilies(strings.NewReader(m))
+	assert.NoError(t, err, "the /metrics body is valid text format")
+
 	assert.Equal(t, 0, p.stop(t))
 }
 

@@ -136,6 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, out.close())
 	}
+	out.metrics = append(out.metrics, proms.writeMetrics)
 
 	mux := http.NewServeMux()
 	mux.Handle("/", handler)
