@@ -85,7 +85,7 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 	}
 	pid := cmd.Process.Pid
 	if in.script != "" {
-		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "script", in.script)
+		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "file", in.script)
 	} else {
 		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "dirs", in.dirs)
 	}

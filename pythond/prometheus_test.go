@@ -487,3 +487,24 @@ serve     = false
 	fmt.Println(in.Framework, in.Dirs, in.Args, in.Interval, *in.Serve)
 	// Output: prometheus [exporters] [8000] 15s false
 }
+
+// TestPrometheusTwoScripts runs two programs of one dir, each in its own
+// process, and a program that ends before its first interval, whose
+// registry is collected once more as it ends.
+func TestPrometheusTwoScripts(t *testing.T) {
+	python := promPython(t)
+	h := newHarness(t)
+	h.promScript("e", "final.py")
+	h.promScript("e", "push_example.py")
+	h.start(h.options(Input{
+		Name: "two", Framework: FrameworkPrometheus, Cmd: python, Dirs: []string{"e"},
+		CollectdOptions:   CollectdOptions{Interval: Duration(time.Hour)},
+		PrometheusOptions: PrometheusOptions{Serve: boolPtr(false)},
+	}))
+	h.waitPromPoint("final_value", map[string]string{"job": "two", "instance": "final.py"}, "value", 9, 20*time.Second)
+	h.waitPromPoint("api_called", map[string]string{"job": "bk_push_job", "instance": "my.host.ip"}, "total", 1, 20*time.Second)
+	started := h.logs.find("python process started")
+	require.Len(t, started, 2)
+	assert.NotEqual(t, started[0].Attrs["pid"], started[1].Attrs["pid"])
+	assert.ElementsMatch(t, []string{"final.py", "push_example.py"}, []string{started[0].Attrs["script"], started[1].Attrs["script"]})
+}
