@@ -184,7 +184,7 @@ func (s *Supervisor) stop(in *resolvedInput, pid int, exited <-chan error) error
 func (s *Supervisor) startFailed(ctx context.Context, in *resolvedInput, err error) error {
 	err = fmt.Errorf("starting %s: %w", in.cmdPath, err)
 	in.logger.Error(in.noun()+" could not start", "err", err)
-	s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindStart, Message: err.Error()})
+	s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindStart, Message: err.Error()})
 	return err
 }
 

@@ -144,6 +144,17 @@ func prometheusScripts(in *resolvedInput) ([]string, error) {
 			scripts = append(scripts, p)
 		}
 	}
+	// A file named twice (a dir and a file in it) runs once.
+	same := map[string]bool{}
+	scripts = slices.DeleteFunc(scripts, func(p string) bool {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = p
+		}
+		dup := same[real]
+		same[real] = true
+		return dup
+	})
 	seen := map[string]string{}
 	for _, p := range scripts {
 		base := filepath.Base(p)

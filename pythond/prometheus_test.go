@@ -256,14 +256,14 @@ func TestPrometheusPathsAndArgs(t *testing.T) {
 	h.promScript("e", "paths.py")
 	h.promScript("e", "_sibling.py")
 	h.start(h.options(Input{
-		Framework: FrameworkPrometheus, Cmd: python, Dirs: []string{"e"},
+		Framework: FrameworkPrometheus, Cmd: python, Dirs: []string{"e", "e/paths.py"},
 		NetdataPluginOptions: NetdataPluginOptions{Args: []string{"a", "b"}},
 		CollectdOptions:      CollectdOptions{Interval: Duration(time.Hour)},
 	}))
 	h.logs.waitLog(t, "paths ok", 1, 20*time.Second)
 	recs := h.logs.waitLog(t, "exited with status 0; it runs again at its next interval", 1, 10*time.Second)
 	assert.Equal(t, "paths.py", recs[0].Attrs["script"])
-	assert.Len(t, h.logs.find("python process started"), 1, "one process: _sibling.py is not a program")
+	assert.Len(t, h.logs.find("python process started"), 1, "one process: _sibling.py is not a program, paths.py named twice runs once")
 	assert.Empty(t, h.errs.kind(KindExit), "a batch exit is no collector error")
 }
 
@@ -312,6 +312,7 @@ func TestPrometheusCrash(t *testing.T) {
 	h.start(h.options(in))
 	exits := h.errs.wait(t, KindExit, 3, 20*time.Second)
 	assert.Contains(t, exits[0].Message, "exit status 1")
+	assert.Equal(t, "crash.py", exits[0].Collector, "the exit names its script")
 	runs := h.errs.wait(t, KindRun, 1, time.Second)
 	assert.Equal(t, "crash.py", runs[0].Collector)
 	assert.Contains(t, runs[0].Message, "RuntimeError: exporter could not connect to its database")

@@ -258,6 +258,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	return nil
 }
 
+// scriptName is the file name of in's script, empty for an input that is
+// one process.
+func (in *resolvedInput) scriptName() string {
+	if in.script == "" {
+		return ""
+	}
+	return filepath.Base(in.script)
+}
+
 // processes returns what is supervised for in: in itself, or for a
 // framework of one process per script a copy of in per script, whose
 // logger names it. A framework's input without scripts is logged and
@@ -276,7 +285,7 @@ func (s *Supervisor) processes(ctx context.Context, in *resolvedInput) []*resolv
 	for _, sc := range scripts {
 		p := *in
 		p.script = sc
-		p.logger = in.logger.With("script", filepath.Base(sc))
+		p.logger = in.logger.With("script", p.scriptName())
 		out = append(out, &p)
 	}
 	return out
@@ -318,7 +327,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 		}
 		wait := jitter(delay, hi)
 		in.logger.Warn(in.noun()+" exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
-		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
+		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
