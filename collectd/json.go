@@ -85,8 +85,8 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 	if err := checkJSONDepth(body, maxJSONDepth); err != nil {
 		return nil, nil, &JSONError{Index: -1, Err: err}
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(body, &elems); err != nil {
+	elems, err := splitJSONArray(body)
+	if err != nil {
 		return nil, nil, &JSONError{Index: -1, Err: jsonCause(err, "want an array of value lists and notifications")}
 	}
 	var (
@@ -102,10 +102,30 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 			more++
 		}
 	}
+	// full counts an error without building it once enough are kept, so
+	// that a body of a million bad elements costs no million errors.
+	full := func() bool {
+		if len(errs) < maxJSONErrors {
+			return false
+		}
+		more++
+		return true
+	}
+	var obj jsonElement // one for all elements: it escapes to the heap
 	for i, raw := range elems {
-		var obj jsonElement
+		obj = jsonElement{}
 		if len(raw) == 0 || raw[0] != '{' {
-			fail(&JSONError{Index: i, Err: fmt.Errorf("want an object, got %s", jsonKind(raw))})
+			if !full() {
+				fail(&JSONError{Index: i, Err: fmt.Errorf("want an object, got %s", jsonKind(raw))})
+			}
+			continue
+		}
+		// An object shorter than {"values":1} has neither key; the body
+		// is valid JSON already, so it needs no decoding to say so.
+		if len(raw) < len(`{"values":1}`) {
+			if !full() {
+				fail(&JSONError{Index: i, Err: errors.New(`neither a value list (no key "values") nor a notification (no key "labels")`)})
+			}
 			continue
 		}
 		if err := json.Unmarshal(raw, &obj); err != nil {
@@ -130,7 +150,9 @@ func DecodeJSON(body []byte) ([]ValueList, []Notification, error) {
 			notifs = append(notifs, n)
 			continue
 		}
-		fail(&JSONError{Index: i, Err: errors.New(`neither a value list (no key "values") nor a notification (no key "labels")`)})
+		if !full() {
+			fail(&JSONError{Index: i, Err: errors.New(`neither a value list (no key "values") nor a notification (no key "labels")`)})
+		}
 	}
 	if more > 0 {
 		errs = append(errs, fmt.Errorf("collectd: JSON: %d more elements had errors", more))
@@ -453,4 +475,61 @@ func checkJSONDepth(b []byte, max int) error {
 		}
 	}
 	return nil
+}
+
+// splitJSONArray returns the elements of a JSON array body, aliasing it:
+// encoding/json would copy each element and grow its slice as it goes,
+// which for a body of a million tiny elements costs a hundred times the
+// body. An invalid body or one that is not an array gives encoding/json's
+// own error, which it finds before decoding anything.
+func splitJSONArray(b []byte) ([]json.RawMessage, error) {
+	trimmed := bytes.TrimSpace(b)
+	if !json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] != '[' {
+		var elems []json.RawMessage
+		return nil, json.Unmarshal(b, &elems)
+	}
+	inner := trimmed[1 : len(trimmed)-1]
+	if len(bytes.TrimSpace(inner)) == 0 {
+		return nil, nil
+	}
+	n := 1
+	walkJSONTop(inner, func(int) { n++ })
+	elems := make([]json.RawMessage, 0, n)
+	start := 0
+	walkJSONTop(inner, func(comma int) {
+		elems = append(elems, bytes.TrimSpace(inner[start:comma]))
+		start = comma + 1
+	})
+	return append(elems, bytes.TrimSpace(inner[start:])), nil
+}
+
+// walkJSONTop calls comma with the offset of each comma of b (valid JSON
+// array contents) that separates two elements.
+func walkJSONTop(b []byte, comma func(int)) {
+	depth := 0
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				comma(i)
+			}
+		}
+	}
 }

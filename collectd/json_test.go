@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -322,4 +323,25 @@ func TestDecodeJSONFromCollectd(t *testing.T) {
 	assert.Equal(t, "x", sev[Failure].PluginInstance)
 	assert.Equal(t, "ok", sev[Okay].Message)
 	assert.Equal(t, "odd severity", sev[0].Message)
+}
+
+// TestDecodeJSONHostileBodyCost: a body of a million bad elements costs a
+// few times its size, not an error per element.
+func TestDecodeJSONHostileBodyCost(t *testing.T) {
+	for name, elem := range map[string]string{"numbers": "1", "empty objects": "{}"} {
+		t.Run(name, func(t *testing.T) {
+			body := []byte("[" + strings.Repeat(elem+",", 1<<20) + elem + "]")
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			vls, notifs, err := DecodeJSON(body)
+			runtime.ReadMemStats(&after)
+			require.Error(t, err)
+			assert.Empty(t, vls)
+			assert.Empty(t, notifs)
+			assert.Contains(t, err.Error(), "more elements had errors")
+			allocated := after.TotalAlloc - before.TotalAlloc
+			assert.Less(t, allocated, uint64(40*len(body)), "allocated %d bytes for a %d-byte body", allocated, len(body))
+		})
+	}
 }
