@@ -33,8 +33,8 @@ type Input struct {
 	Name string `toml:"name"`
 	// Framework is the collector API of the input's scripts (TOML
 	// "framework": "datakit", the default, "netdata", "netdata-plugin",
-	// "collectd" or "prometheus"). Options of one framework are errors on an input of
-	// another.
+	// "collectd" or "prometheus"). Options of one framework are errors on
+	// an input of another.
 	Framework Framework `toml:"framework"`
 	// Cmd is the Python interpreter, a path or a name looked up in PATH.
 	// Empty means "python3".

@@ -14,9 +14,10 @@ import (
 type Framework uint8
 
 // The frameworks. Each is a room of its own: one Go file (datakit.go,
-// netdata.go, netdata_plugin.go, collectd.go, prometheus.go) with its options, their validation, how
-// its process is started and how what it sends becomes points, and one
-// folder under py/ holding the only modules put on its scripts' sys.path.
+// netdata.go, netdata_plugin.go, collectd.go, prometheus.go) with its
+// options, their validation, how its process is started and how what it
+// sends becomes points, and one folder under py/ holding the only
+// modules put on its scripts' sys.path.
 const (
 	FrameworkDataKit       Framework = iota // DataKit's DataKitFramework scripts (the default)
 	FrameworkNetdata                        // Netdata python.d modules, run by collectkit's runtime

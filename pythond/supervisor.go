@@ -30,7 +30,8 @@ const DefaultStopGrace = 5 * time.Second
 // every other field means the default documented on it.
 type Options struct {
 	// Inputs are the [[inputs.pythond]] entries to run, one Python process
-	// each. They are validated by New.
+	// each (framework prometheus: one per script). They are validated by
+	// New.
 	Inputs []Input
 
 	// Root is the python.d root that relative Input.Dirs and Workdir are
@@ -229,7 +230,8 @@ func New(opts Options) (*Supervisor, error) {
 	return s, nil
 }
 
-// Run installs the Python package, starts one process per input and keeps
+// Run installs the Python package, starts one process per input (per
+// script for framework prometheus, whose scripts it lists now) and keeps
 // each running (restarting it with back-off when it exits) until ctx is
 // done. It then stops every process group (SIGTERM, StopGrace, SIGKILL),
 // reaps every child, waits for its own goroutines and returns nil. It
