@@ -1,7 +1,8 @@
 // Command agent is a complete collector agent built only from collectkit's
 // public API: it serves DataKit's write API (and the InfluxDB, Pushgateway
 // and collectd write_http compatible routes), runs DataKit-style Python
-// collectors, and prints or forwards every accepted point.
+// collectors, scrapes Prometheus exporters, receives collectd's network
+// protocol, and prints or forwards every accepted point.
 //
 // With no flags it listens on 127.0.0.1:9529, runs the bundled demo
 // collector, and prints accepted points as line protocol on stdout:
@@ -36,11 +37,15 @@
 //	max_connections = 1024             open client connections
 //	[collectd_network]                 collectd's network protocol over UDP: listen
 //	                                   (127.0.0.1:25826), security_level, auth_file, types_db
+//	[[inputs.prom]]                    scrape Prometheus exporters: urls, name (job),
+//	                                   interval (30s), timeout, tags, bearer_token_file,
+//	                                   username/password, tls_*, honor_labels
 //	[sink]
 //	sync = "always"                    fsync policy of kind "file" and "influx"
 //	sync_interval = "1s"
 //
-// GET /metrics (the forwarder's counters) is guarded like the write API:
+// GET /metrics (the forwarder's counters and each [[inputs.prom]] target's
+// state) is guarded like the write API:
 // loopback only unless allow_remote, and the token when one is set.
 //
 // SIGINT or SIGTERM stops it cleanly: the HTTP server drains, Python
