@@ -80,8 +80,9 @@
 // end with "# EOF", with nothing after it but the final newline) and
 // length-delimited protobuf MetricFamily messages ([ExpositionFormatOf]
 // picks the format from a Content-Type). A sample becomes a metric point
-// whose tags are its labels, then [ExpositionOptions].Tags, then its le or
-// quantile:
+// whose tags are its labels (but those with an empty value, which
+// Prometheus treats as absent), then [ExpositionOptions].Tags, then its le
+// or quantile:
 //
 //   - gauge, untyped (unknown) and stateset: measurement <name>, field
 //     "value" (a stateset has one point per state, 0 or 1, its state

@@ -100,6 +100,9 @@ func familySamples(fams []*dto.MetricFamily, fromProto bool) []string {
 		for _, m := range mf.GetMetric() {
 			var tags []point.Tag
 			for _, l := range m.GetLabel() {
+				if l.GetValue() == "" {
+					continue // absent, as Prometheus treats it; expfmt keeps it
+				}
 				tags = append(tags, point.Tag{Key: l.GetName(), Value: l.GetValue()})
 			}
 			add := func(meas, key string, v float64, extra ...point.Tag) {

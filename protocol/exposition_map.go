@@ -347,7 +347,8 @@ func (d *expoDecoder) carveFields(n int) []point.Field {
 	return d.fieldSlab[l : l+n : l+n]
 }
 
-// tags returns the tags of a point: labels (without those that
+// tags returns the tags of a point: labels (without empty ones, which
+// Prometheus treats as absent, and those that
 // ExpositionOptions.Tags override), ExpositionOptions.Tags (without those a
 // label of the same name keeps), then extra (le or quantile) if set.
 func (d *expoDecoder) tags(labels []point.Tag, extra point.Tag) []point.Tag {
@@ -358,7 +359,13 @@ func (d *expoDecoder) tags(labels []point.Tag, extra point.Tag) []point.Tag {
 	}
 	if len(opt) > 0 {
 		clear(d.masked)
-		for _, l := range labels {
+	}
+	for _, l := range labels {
+		if l.Value == "" { // Prometheus: a label with an empty value is absent
+			n--
+			continue
+		}
+		if len(opt) > 0 {
 			if i := d.optIndex(l.Key); i >= 0 {
 				d.masked[i] = true
 				n--
@@ -368,7 +375,7 @@ func (d *expoDecoder) tags(labels []point.Tag, extra point.Tag) []point.Tag {
 	t := d.carveTags(n)
 	j := 0
 	for _, l := range labels {
-		if d.opts.TagsOverride && len(opt) > 0 && d.optIndex(l.Key) >= 0 {
+		if l.Value == "" || (d.opts.TagsOverride && len(opt) > 0 && d.optIndex(l.Key) >= 0) {
 			continue
 		}
 		t[j] = l
