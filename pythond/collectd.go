@@ -37,7 +37,9 @@ type CollectdOptions struct {
 	// own. Required.
 	CollectdConfig string `toml:"collectd_config"`
 	// Interval is collectd's global Interval when the file sets none.
-	// Zero means 10s, collectd's default.
+	// Zero means 10s, collectd's default. Framework prometheus shares the
+	// key: there it is how often each script's registries are collected
+	// (zero: DefaultPrometheusInterval).
 	Interval Duration `toml:"interval"`
 	// Hostname is collectd's Hostname when the file sets none. Empty
 	// means the OS host name, made fully qualified when the file's

@@ -83,7 +83,7 @@ func TestParseConfigErrors(t *testing.T) {
 		line int      // line of the first error, if known
 		text string   // in the error text
 	}{
-		{name: "unknown key", doc: "[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\ninterval = 10\n", want: []string{"inputs.pythond.interval"}, line: 4, text: "unknown key"},
+		{name: "unknown key", doc: "[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\nintervals = 10\n", want: []string{"inputs.pythond.intervals"}, line: 4, text: "unknown key"},
 		{name: "unknown top-level key", doc: "listen = 'x'\n", want: []string{"listen"}, line: 1},
 		{name: "wrong type", doc: "[[inputs.pythond]]\nname = 'a'\ndirs = 'd'\n", want: []string{"inputs.pythond.dirs"}, line: 3},
 		{name: "bad duration", doc: "[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\nrestart_min = 'soon'\n", want: []string{"inputs.pythond.restart_min"}, line: 4, text: `invalid duration "soon"`},

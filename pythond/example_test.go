@@ -62,11 +62,11 @@ func ExampleParseConfig() {
 `))
 	fmt.Println(cfg.Inputs[0].Name, cfg.Inputs[0].Dirs, cfg.Inputs[0].RestartMax, err)
 
-	_, err = pythond.ParseConfig([]byte("[[inputs.pythond]]\nname = 'x'\ndirs = ['d']\ninterval = 10\n"))
+	_, err = pythond.ParseConfig([]byte("[[inputs.pythond]]\nname = 'x'\ndirs = ['d']\nintervals = 10\n"))
 	fmt.Println(err)
 	// Output:
 	// some-python-inputs [mytest] 30s <nil>
-	// pythond: config line 4 key inputs.pythond.interval: invalid configuration: unknown key
+	// pythond: config line 4 key inputs.pythond.intervals: invalid configuration: unknown key
 }
 
 // A Netdata python.d input and a Netdata external plugin, side by side;

@@ -27,7 +27,8 @@ import (
 // NetdataPluginOptions are the options of framework netdata-plugin.
 type NetdataPluginOptions struct {
 	// Args are the plugin's arguments, update_every first as Netdata
-	// passes them. Empty means just update_every.
+	// passes them. Empty means just update_every. Framework prometheus
+	// shares the key: there they are every script's sys.argv[1:].
 	Args []string `toml:"args"`
 }
 
