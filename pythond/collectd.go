@@ -171,6 +171,7 @@ type collectdJSON struct {
 	Name            string              `json:"name"`
 	Hostname        string              `json:"hostname"`
 	Interval        float64             `json:"interval"`
+	GlobalInterval  float64             `json:"global_interval"`
 	MaxReadInterval float64             `json:"max_read_interval"`
 	ReadThreads     int                 `json:"read_threads"`
 	LogTraces       bool                `json:"log_traces"`
@@ -183,15 +184,16 @@ type collectdJSON struct {
 // collectdConfigJSON builds the runner's config from a setup.
 func collectdConfigJSON(ctx context.Context, in *resolvedInput, setup *collectdSetup) collectdJSON {
 	cfg := setup.cfg
-	interval := cfg.Python.Interval
-	if interval == 0 {
-		interval = cfg.Interval
+	global := cfg.Interval
+	if global == 0 {
+		global = time.Duration(in.Interval)
 	}
-	if interval == 0 {
-		interval = time.Duration(in.Interval)
+	if global == 0 {
+		global = collectdDefaultInterval
 	}
+	interval := cfg.Python.Interval // <LoadPlugin python> Interval
 	if interval == 0 {
-		interval = collectdDefaultInterval
+		interval = global
 	}
 	maxInterval := cfg.MaxReadInterval
 	if maxInterval == 0 {
@@ -205,6 +207,7 @@ func collectdConfigJSON(ctx context.Context, in *resolvedInput, setup *collectdS
 		Name:            in.Name,
 		Hostname:        collectdHostname(ctx, in, cfg),
 		Interval:        interval.Seconds(),
+		GlobalInterval:  global.Seconds(),
 		MaxReadInterval: maxInterval.Seconds(),
 		ReadThreads:     threads,
 		LogTraces:       cfg.Python.LogTraces,

@@ -6,7 +6,8 @@
 FILE is the JSON the host writes from collectd.conf:
 
     {"name": "collectd", "hostname": "myhost", "interval": 10.0,
-     "max_read_interval": 86400.0, "read_threads": 5,
+     "global_interval": 10.0, "max_read_interval": 86400.0,
+     "read_threads": 5,
      "log_traces": false, "interactive": false, "encoding": "",
      "types": {"gauge": [["value", "gauge", null, null]]},
      "items": [{"kind": "module_path", "path": "/abs/dir"},
@@ -267,7 +268,10 @@ class Runner(object):
 
         rt = self.rt
         rt.hostname = str(spec.get("hostname") or "")
-        rt.interval = self.interval
+        # A read's default interval is the python plugin's (its
+        # <LoadPlugin python> Interval, else the global one); a value
+        # list dispatched outside any read gets the global Interval.
+        rt.interval = float(spec.get("global_interval") or self.interval)
         rt.log = self.plugin_log
         bad = []
         for name, sources in (spec.get("types") or {}).items():
