@@ -2,87 +2,30 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/prometheus/common/model"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
 
-// parseGroupingKey parses the path after /metrics: "job/<job>{/<label>/<value>}",
-// where a name ending in "@base64" carries a base64url value (padding
-// optional; "=" alone is the empty value) and a plain value is %-decoded
-// with '+' as a space, because Python's client quote_plus-es it.
+// parseGroupingKey parses the path of a push into its grouping key with
+// protocol.ParsePushPath: a path not under /metrics/job is 404, any other
+// mistake in it 400 saying what.
 func parseGroupingKey(escapedPath string) ([]point.Tag, error) {
-	rest, ok := strings.CutPrefix(escapedPath, "/metrics/")
-	if !ok {
-		return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s", escapedPath)
+	key, err := protocol.ParsePushPath(escapedPath)
+	if err == nil {
+		return key, nil
 	}
-	if rest == "job" || rest == "job/" {
-		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "job name must not be empty in %q: want job/<job>{/<label>/<value>}", escapedPath)
+	first, _, _ := strings.Cut(strings.TrimPrefix(escapedPath, "/metrics/"), "/")
+	if !strings.HasPrefix(escapedPath, "/metrics/") || (first != "job" && first != "job@base64") {
+		return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s: want /metrics/job/<job>{/<label>/<value>}", escapedPath)
 	}
-	segs := strings.Split(strings.TrimSuffix(rest, "/"), "/")
-	if len(segs)%2 != 0 {
-		return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "odd number of path components in %q: want job/<job>{/<label>/<value>}", escapedPath)
-	}
-	tags := make([]point.Tag, 0, len(segs)/2)
-	for i := 0; i < len(segs); i += 2 {
-		name, err := url.PathUnescape(segs[i])
-		if err != nil {
-			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "bad label name %q in path: %v", segs[i], err)
-		}
-		raw := segs[i+1]
-		var value string
-		if base, isB64 := strings.CutSuffix(name, "@base64"); isB64 {
-			name = base
-			raw, err = url.PathUnescape(raw)
-			if err == nil {
-				value, err = decodeBase64Label(raw)
-			}
-			if err != nil {
-				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid base64 value %q for label %q: %v", segs[i+1], name, err)
-			}
-		} else {
-			value, err = url.QueryUnescape(raw)
-			if err != nil {
-				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "bad value %q for label %q in path: %v", raw, name, err)
-			}
-		}
-		if !utf8.ValidString(value) {
-			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "value %q of label %q in path is not valid UTF-8", segs[i+1], name)
-		}
-		if i == 0 && name != "job" {
-			return nil, apiErr(http.StatusNotFound, CodeNotFound, "no API at %s: want /metrics/job/<job>", escapedPath)
-		}
-		if i == 0 && value == "" {
-			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "job name must not be empty")
-		}
-		if !model.LabelName(name).IsValid() || strings.HasPrefix(name, "__") {
-			return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "invalid label name %q in path", name)
-		}
-		for _, t := range tags {
-			if t.Key == name {
-				return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "label %q appears twice in path", name)
-			}
-		}
-		tags = append(tags, point.Tag{Key: name, Value: value})
-	}
-	return tags, nil
-}
-
-// decodeBase64Label decodes RFC 4648 §5 base64url, with or without padding.
-func decodeBase64Label(s string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	return string(b), err
+	return nil, apiErr(http.StatusBadRequest, CodeBadRequest, "%v", err)
 }
 
 // servePushgateway handles PUT|POST|DELETE /metrics/job/<job>{/<label>/<value>}.

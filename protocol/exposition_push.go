@@ -26,7 +26,8 @@ var ErrPushPath = errors.New("invalid Pushgateway path")
 // An error matches ErrPushPath and says what is wrong: a path not under
 // /metrics/job, an empty job, an odd number of segments, a bad escape
 // or base64 value, a value that is not UTF-8, a name that is not a
-// Prometheus label name (or starts with "__"), a label given twice.
+// label name (any non-empty UTF-8, as the Pushgateway and Prometheus 3
+// take them, but not starting with "__"), a label given twice.
 func ParsePushPath(escapedPath string) ([]point.Tag, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w %q: %s", ErrPushPath, escapedPath, fmt.Sprintf(format, args...))
@@ -70,7 +71,7 @@ func ParsePushPath(escapedPath string) ([]point.Tag, error) {
 			return nil, bad("the job name is empty")
 		case !utf8.ValidString(value):
 			return nil, bad("value of label %q is not valid UTF-8", name)
-		case !validLabelName(name) || strings.HasPrefix(name, "__"):
+		case name == "" || !utf8.ValidString(name) || strings.HasPrefix(name, "__"):
 			return nil, bad("%q is not a label name", name)
 		}
 		for _, t := range key {
@@ -81,18 +82,4 @@ func ParsePushPath(escapedPath string) ([]point.Tag, error) {
 		key = append(key, point.Tag{Key: name, Value: value})
 	}
 	return key, nil
-}
-
-// validLabelName reports whether s is a label name of the classic
-// Prometheus charset, [a-zA-Z_][a-zA-Z0-9_]*.
-func validLabelName(s string) bool {
-	if s == "" || !isNameStart(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isNameByte(s[i]) {
-			return false
-		}
-	}
-	return true
 }
