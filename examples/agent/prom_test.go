@@ -140,21 +140,32 @@ team = "web"
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	assert.Contains(t, p.stderr.String(), `msg="scrape failed" component=prom prom=shop url=`+dead+" status=0")
-
-	// The agent's /metrics tells each target's last result.
-	resp, err := http.Get("http://" + p.addr + "/metrics")
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, resp.Body.Close())
-	require.NoError(t, err)
-	m := string(body)
+	// A scrape's points reach the sink before its result is logged and
+	// kept for /metrics: wait for both.
+	logged := `msg="scrape failed" component=prom prom=shop url=` + dead + " status=0"
+	var m string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		// The agent's /metrics tells each target's last result.
+		resp, err := http.Get("http://" + p.addr + "/metrics")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, resp.Body.Close())
+		require.NoError(t, err)
+		m = string(body)
+		done := strings.Contains(p.stderr.String(), logged) &&
+			strings.Contains(m, `collectkit_prom_target_up{job="shop",url="http://`+addr+`/metrics"} 1`+"\n") &&
+			!strings.Contains(m, `collectkit_prom_scrape_failures_total{job="shop",url="`+dead+`"} 0`+"\n")
+		if done || time.Now().After(deadline) {
+			break
+		}
+	}
+	assert.Contains(t, p.stderr.String(), logged)
 	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="http://`+addr+`/metrics"} 1`+"\n")
 	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="`+dead+`"} 0`+"\n")
 	assert.Contains(t, m, `collectkit_prom_last_scrape_samples{job="shop",url="http://`+addr+`/metrics"} 9`+"\n")
 	assert.Regexp(t, `collectkit_prom_scrape_failures_total\{job="shop",url="`+regexp.QuoteMeta(dead)+`"\} [1-9]`, m)
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	_, err = parser.TextToMetricFamilies(strings.NewReader(m))
+	_, err := parser.TextToMetricFamilies(strings.NewReader(m))
 	assert.NoError(t, err, "the /metrics body is valid text format")
 
 	assert.Equal(t, 0, p.stop(t))
