@@ -240,7 +240,7 @@ func TestCollectdConfigJSON(t *testing.T) {
 	require.NoError(t, err)
 	b, err := json.Marshal(collectdConfigJSON(t.Context(), in, setup))
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"name":"test","hostname":"tomlhost","interval":3,"max_read_interval":86400,"read_threads":2,
+	assert.JSONEq(t, `{"name":"test","hostname":"tomlhost","interval":3,"global_interval":3,"max_read_interval":86400,"read_threads":2,
 		"log_traces":false,"interactive":false,"encoding":"",
 		"types":{"gauge":[["value","gauge",null,null]],"if_octets":[["rx","derive",0,null],["tx","derive",0,null]]},
 		"items":[{"kind":"module_path","path":"`+filepath.Join(h.root, "mods")+`"},{"kind":"import","module":"m"},
