@@ -448,7 +448,21 @@ func jsonCause(err error, want string) error {
 
 // checkJSONDepth rejects a body whose arrays and objects nest deeper than
 // max, before encoding/json spends work and memory on it.
-func checkJSONDepth(b []byte, max int) error {
+func checkJSONDepth(b []byte, max int) (err error) {
+	scanJSON(b, func(i, depth int, c byte) bool {
+		if depth > max {
+			err = fmt.Errorf("nested deeper than %d (at byte %d)", max, i)
+			return false
+		}
+		return true
+	})
+	return err
+}
+
+// scanJSON calls visit with the offset of each bracket, brace and comma
+// of b outside strings and the nesting depth after it, until visit
+// returns false.
+func scanJSON(b []byte, visit func(i, depth int, c byte) bool) {
 	depth := 0
 	inString := false
 	for i := 0; i < len(b); i++ {
@@ -465,16 +479,19 @@ func checkJSONDepth(b []byte, max int) error {
 		switch c {
 		case '"':
 			inString = true
+			continue
 		case '[', '{':
 			depth++
-			if depth > max {
-				return fmt.Errorf("nested deeper than %d (at byte %d)", max, i)
-			}
 		case ']', '}':
 			depth--
+		case ',':
+		default:
+			continue
+		}
+		if !visit(i, depth, c) {
+			return
 		}
 	}
-	return nil
 }
 
 // splitJSONArray returns the elements of a JSON array body, aliasing it:
@@ -506,30 +523,10 @@ func splitJSONArray(b []byte) ([]json.RawMessage, error) {
 // walkJSONTop calls comma with the offset of each comma of b (valid JSON
 // array contents) that separates two elements.
 func walkJSONTop(b []byte, comma func(int)) {
-	depth := 0
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
+	scanJSON(b, func(i, depth int, c byte) bool {
+		if c == ',' && depth == 0 {
+			comma(i)
 		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-		case ',':
-			if depth == 0 {
-				comma(i)
-			}
-		}
-	}
+		return true
+	})
 }
