@@ -34,6 +34,7 @@ type Error struct {
 	Err    error
 }
 
+// Error formats e as "file:line: module \"m\": key \"k\": what was wrong".
 func (e *Error) Error() string {
 	where := e.File
 	if e.Line > 0 {
