@@ -50,3 +50,20 @@ func ExampleDecodeExposition_error() {
 	// Output:
 	// protocol: at line 2:2: sample "g" has 3 labels, more than the limit of 2 per sample
 }
+
+// ParsePushPath gives a push's grouping key, which DecodeExposition puts
+// over the body's labels as the Pushgateway groups a push.
+func ExampleParsePushPath() {
+	key, err := protocol.ParsePushPath("/metrics/job/backup/instance@base64/ZGIvMQ/zone/eu+west")
+	fmt.Println(key, err)
+	pts, _, err := protocol.DecodeExposition(nil, []byte("last_success{zone=\"other\"} 1.7e9\n"), protocol.ExpositionOptions{
+		Tags: key, TagsOverride: true, RejectTimestamps: true,
+	})
+	fmt.Println(pts[0].Name, pts[0].Tags, err)
+	_, err = protocol.ParsePushPath("/metrics/job/")
+	fmt.Println(err)
+	// Output:
+	// [{job backup} {instance db/1} {zone eu west}] <nil>
+	// last_success [{job backup} {instance db/1} {zone eu west}] <nil>
+	// invalid Pushgateway path "/metrics/job/": the job name is empty
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/pythond"
@@ -84,16 +85,23 @@ name      = "python.d.plugin"
 framework = "netdata-plugin"
 cmd       = "/usr/lib/netdata/plugins.d/python.d.plugin"
 args      = ["1", "example"]
+
+[[inputs.pythond]]
+name            = "collectd"
+framework       = "collectd"
+collectd_config = "collectd.conf"
+interval        = "10s"
 `))
 	fmt.Println(err)
 	for _, in := range cfg.Inputs {
-		fmt.Println(in.Name, in.Framework, in.Modules, in.Args)
+		fmt.Println(in.Name, in.Framework, in.Modules, in.Args, in.CollectdConfig, time.Duration(in.Interval))
 	}
 	_, err = pythond.ParseConfig([]byte("[[inputs.pythond]]\nname = 'a'\ndirs = ['d']\nconf_dir = '/etc/netdata'\n"))
 	fmt.Println(err)
 	// Output:
 	// <nil>
-	// netdata netdata [example] []
-	// python.d.plugin netdata-plugin [] [1 example]
+	// netdata netdata [example] []  0s
+	// python.d.plugin netdata-plugin [] [1 example]  0s
+	// collectd collectd [] [] collectd.conf 10s
 	// pythond: config key inputs.pythond[0].conf_dir: invalid configuration: conf_dir is an option of framework netdata, not of datakit
 }
