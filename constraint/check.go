@@ -21,6 +21,9 @@ const (
 	faultDrop = 1 << iota
 	// faultOther: anything else; the whole fix runs.
 	faultOther
+	// faultRequired: the key the category requires is missing. Alone or
+	// with faultDrop, the fix only drops fields and adds the key.
+	faultRequired
 )
 
 // scan checks p against pl read-only and reports what it found. Strings
@@ -119,7 +122,7 @@ func (n *Normalizer) scan(p *point.Point, pl *plan) int {
 		return faultOther
 	}
 	if pl.required != "" && !hasKey(p, pl.required) {
-		return faultOther
+		faults |= faultRequired
 	}
 	if pl.dup || pl.conflict {
 		if small {

@@ -28,6 +28,7 @@ type fixer struct {
 	n     *Normalizer
 	owned bool // the point's slices may be written to
 	warns []point.Warning
+	slab  *slab // where added keys go, if not nil (NormalizeBatch)
 }
 
 // broke records that rule r was broken. With Reject it returns the
@@ -125,11 +126,15 @@ func (f *fixer) fix(p *point.Point, c point.Category, faults int) ([]point.Warni
 	n := f.n
 	name, tags, fields := p.Name, p.Tags, p.Fields
 	var err error
-	if faults == faultDrop {
-		// Only fields to drop for their kind: names, keys and values are
-		// fine and no key clashes, so the fields loop needs no more.
-		if fields, err = f.dropFields(fields, c); err != nil {
-			return nil, err
+	full := faults&faultOther != 0
+	if !full {
+		// At most fields to drop for their kind and the required key to
+		// add: names, keys and values are fine and no key clashes, so the
+		// fields loop needs no more.
+		if faults&faultDrop != 0 {
+			if fields, err = f.dropFields(fields, c); err != nil {
+				return nil, err
+			}
 		}
 	} else {
 		if name, err = f.name(name); err != nil {
@@ -166,7 +171,7 @@ func (f *fixer) fix(p *point.Point, c point.Category, faults int) ([]point.Warni
 			return nil, err
 		}
 	}
-	if faults != faultDrop && n.on(RuleKeyConflict) && len(tags) > 0 && len(fields) > 0 {
+	if full && n.on(RuleKeyConflict) && len(tags) > 0 && len(fields) > 0 {
 		if fields, err = f.conflicts(tags, fields); err != nil {
 			return nil, err
 		}
@@ -655,17 +660,29 @@ func appendOwned[T any](s, orig []T, x T) []T {
 	return append(s, x)
 }
 
-// appendTag appends x to the point's tags s: in place when owned.
+// appendTag appends x to the point's tags s: in place when owned and s
+// has room, else into the batch's slab if there is one.
 func (f *fixer) appendTag(s, orig []point.Tag, x point.Tag) []point.Tag {
-	if f.owned {
+	switch {
+	case len(s) < cap(s) && (f.owned || len(s) > 0 && (len(orig) == 0 || &s[0] != &orig[0])):
+		return append(s, x) // owned, or a new slice of the fix
+	case f.slab != nil:
+		return f.slab.appendTag(s, x)
+	case f.owned:
 		return append(s, x)
 	}
 	return appendOwned(s, orig, x)
 }
 
-// appendField appends x to the point's fields s: in place when owned.
+// appendField appends x to the point's fields s: in place when owned and
+// s has room, else into the batch's slab if there is one.
 func (f *fixer) appendField(s, orig []point.Field, x point.Field) []point.Field {
-	if f.owned {
+	switch {
+	case len(s) < cap(s) && (f.owned || len(s) > 0 && (len(orig) == 0 || &s[0] != &orig[0])):
+		return append(s, x) // owned, or a new slice of the fix
+	case f.slab != nil:
+		return f.slab.appendField(s, x)
+	case f.owned:
 		return append(s, x)
 	}
 	return appendOwned(s, orig, x)

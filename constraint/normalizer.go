@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"sync"
 
 	"github.com/collectkit/collectkit/point"
 )
@@ -26,6 +27,7 @@ type Normalizer struct {
 	logger       *slog.Logger
 	seed         maphash.Seed
 	plans        [maxCategories]plan // by category; built by init
+	results      *sync.Pool          // of *Result, for the middleware; set by New
 }
 
 // maxCategories bounds the categories the Normalizer knows (a test checks
@@ -57,7 +59,7 @@ type plan struct {
 // too-small limits are raised to their minimum; Options.Validate reports
 // all of these.
 func New(opts Options) *Normalizer {
-	n := &Normalizer{}
+	n := &Normalizer{results: new(sync.Pool)}
 	n.init(opts)
 	return n
 }

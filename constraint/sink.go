@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/collectkit/collectkit/point"
 )
@@ -19,11 +18,10 @@ import (
 // Category, Input, Source and Version. A batch that needs no change is
 // passed on unchanged without allocating.
 //
-// Points are dropped from the batch when they are rejected (a rule set to
-// Reject) and when they are left with no fields (warning no_field, unless
-// RuleNoField is Reject, which rejects them, or Ignore, which keeps them).
-// Warnings, with Point set to the index in the incoming batch, go to
-// Options.OnWarnings and the logger before next is called.
+// Points are dropped from the batch as NormalizeBatch drops them, and the
+// options apply as Deliver applies them: warnings, with Point set to the
+// index in the incoming batch, go to Options.OnWarnings and the logger
+// before next is called.
 //
 // When some points are rejected, by default nothing is written: the
 // returned error joins one *RejectError per rejected point (errors.Is(err,
@@ -35,80 +33,42 @@ import (
 // nobody resends. A batch left empty is not passed on at all. A batch of an
 // invalid category is an error and is not passed on.
 func (n *Normalizer) Sink(next point.Sink) point.Sink {
-	logger := n.logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return point.SinkFunc(func(ctx context.Context, b point.Batch) error {
-		if !b.Category.IsValid() {
+		if !b.Category.IsValid() || int(b.Category) >= maxCategories {
 			return fmt.Errorf("constraint: batch from input %q has invalid category %s", b.Input, b.Category)
 		}
-		out, warns, rejected := n.batch(b)
-		if len(warns) > 0 {
-			logger.LogAttrs(ctx, slog.LevelDebug, "constraint: points fixed",
-				slog.String("category", b.Category.String()), slog.String("input", b.Input),
-				slog.Int("warnings", len(warns)), slog.String("first", warns[0].String()))
-			if n.onWarnings != nil {
-				n.onWarnings(ctx, b, warns)
-			}
-		}
-		var rejectErr error
-		if len(rejected) > 0 {
-			rejectErr = errors.Join(rejected...)
-			logger.LogAttrs(ctx, slog.LevelWarn, "constraint: points rejected",
-				slog.String("category", b.Category.String()), slog.String("input", b.Input),
-				slog.Int("rejected", len(rejected)), slog.Int("points", len(b.Points)),
-				slog.Bool("batch_written", n.writePartial), slog.String("first", rejected[0].Error()))
-			if !n.writePartial {
-				return rejectErr
-			}
-		}
-		if len(out) == 0 && len(b.Points) > 0 {
+		r := n.result()
+		defer n.release(r)
+		r.Reset()
+		r.In = len(b.Points)
+		nb := b
+		nb.Points = n.batch(b.Points, b.Category, false, r)
+		write, rejectErr := n.Deliver(ctx, nb, r)
+		if !write {
 			return rejectErr
 		}
-		nb := b
-		nb.Points = out
 		return errors.Join(next.Write(ctx, nb), rejectErr)
 	})
 }
 
-// batch normalizes the points of b without modifying b. out is b.Points
-// itself when no point changed.
-func (n *Normalizer) batch(b point.Batch) (out []point.Point, warns []point.Warning, rejected []error) {
-	var owned []point.Point // nil until the first point that differs
-	for i := range b.Points {
-		q := b.Points[i] // a shallow copy: Normalize never writes into its slices
-		ws, err := n.Normalize(&q, b.Category)
-		drop := false
-		if err != nil {
-			var re *RejectError
-			if errors.As(err, &re) {
-				re.Point = i
-			}
-			rejected = append(rejected, err)
-			drop = true
-		}
-		for _, w := range ws {
-			w.Point = i
-			warns = append(warns, w)
-		}
-		if !drop && len(q.Fields) == 0 && n.actions[RuleNoField] == Fix {
-			warns = append(warns, point.Warning{Code: point.WarnNoField, Point: i, Message: "point has no fields; point dropped"})
-			drop = true
-		}
-		if owned == nil {
-			if !drop && len(ws) == 0 {
-				continue
-			}
-			owned = make([]point.Point, i, len(b.Points))
-			copy(owned, b.Points[:i])
-		}
-		if !drop {
-			owned = append(owned, q)
+// result returns a Result from the Normalizer's pool: next may not keep
+// the batch once Write returns, so the slab can serve the next batch.
+func (n *Normalizer) result() *Result {
+	if n.results != nil {
+		if r, ok := n.results.Get().(*Result); ok {
+			return r
 		}
 	}
-	if owned == nil {
-		return b.Points, warns, rejected
+	return new(Result)
+}
+
+// maxPooledResult bounds the warnings a pooled Result keeps room for.
+const maxPooledResult = 1 << 16
+
+func (n *Normalizer) release(r *Result) {
+	if n.results == nil || cap(r.Warnings) > maxPooledResult || cap(r.slab.fields) > maxPooledResult {
+		return
 	}
-	return owned, warns, rejected
+	r.Reset()
+	n.results.Put(r)
 }

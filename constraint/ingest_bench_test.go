@@ -1,0 +1,117 @@
+package constraint_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/testbody"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// The ingest benchmarks decode testbody's 10,000 points and normalize them
+// with NormalizeBatch for one category, reusing the decoder and the
+// Result as a server reuses its per-request state. The body is the same
+// for every category, so each pays what its rules cost on it: metric drops
+// the string fields; logging adds a status to the points that have none
+// (all but nginx's); object and custom_object add a name tag to every
+// point; keyevent checks without a required key.
+var ingestCategories = []point.Category{point.Metric, point.Logging, point.Object, point.KeyEvent}
+
+var ingestNow = time.Unix(1700000000, 0)
+
+// BenchmarkDecodeLPBaseline is the floor the ingest figures are measured
+// against: line-protocol/v2's decoder walking every tag, field and
+// timestamp of the body and building nothing.
+func BenchmarkDecodeLPBaseline(b *testing.B) {
+	body := testbody.LineProtocol()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		dec := lineprotocol.NewDecoderWithBytes(body)
+		n := 0
+		for dec.Next() {
+			if _, err := dec.Measurement(); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				k, _, err := dec.NextTag()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+			}
+			for {
+				k, _, err := dec.NextField()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+			}
+			if _, err := dec.Time(lineprotocol.Nanosecond, ingestNow); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != testbody.Lines {
+			b.Fatalf("decoded %d lines", n)
+		}
+	}
+	perLine(b)
+}
+
+func BenchmarkIngestLP(b *testing.B) {
+	for _, c := range ingestCategories {
+		b.Run(c.String(), func(b *testing.B) {
+			body := testbody.LineProtocol()
+			benchIngest(b, c, int64(len(body)), func(d *protocol.Decoder) ([]point.Point, error) {
+				return d.DecodeLineProtocol(body, protocol.Options{Now: ingestNow})
+			})
+		})
+	}
+}
+
+func BenchmarkIngestJSON(b *testing.B) {
+	for _, c := range ingestCategories {
+		b.Run(c.String(), func(b *testing.B) {
+			body := testbody.JSON()
+			benchIngest(b, c, int64(len(body)), func(d *protocol.Decoder) ([]point.Point, error) {
+				pts, _, err := d.DecodeJSON(body, protocol.Options{Now: ingestNow})
+				return pts, err
+			})
+		})
+	}
+}
+
+// benchIngest runs decode, then NormalizeBatch for c, and checks that
+// every point is kept.
+func benchIngest(b *testing.B, c point.Category, size int64, decode func(*protocol.Decoder) ([]point.Point, error)) {
+	var d protocol.Decoder
+	n := constraint.New(constraint.Options{})
+	var r constraint.Result
+	b.ReportAllocs()
+	b.SetBytes(size)
+	for b.Loop() {
+		pts, err := decode(&d)
+		if err != nil || len(pts) != testbody.Lines {
+			b.Fatal(len(pts), err)
+		}
+		kept, err := n.NormalizeBatch(pts, c, &r)
+		if err != nil || len(kept) != testbody.Lines || len(r.Rejected) > 0 {
+			b.Fatal(len(kept), err, r.Rejected)
+		}
+	}
+	perLine(b)
+}
+
+// perLine adds ns/line, the unit the targets use.
+func perLine(b *testing.B) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/testbody.Lines, "ns/line")
+}
