@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/collectkit/collectkit/internal/backoff"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -113,7 +113,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			// the data is still there, so try again after a back-off.
 			cur.body = cur.body[:mark]
 			f.ctr.readErrors.Add(1)
-			delay := backoff(readFailures, f.opts.MinBackoff, f.opts.MaxBackoff)
+			delay := f.retryPolicy(f.opts.MaxBackoff).Delay(readFailures)
 			readFailures++
 			f.opts.Logger.Error("forward: reading the buffer failed; retrying", "attempt", readFailures, "delay", delay, "err", err)
 			t := time.NewTimer(delay)
@@ -316,9 +316,9 @@ func (f *Forwarder) retryDelay(res sendResult, attempt int) time.Duration {
 	case res.retryAfter > 0:
 		return min(res.retryAfter, f.opts.MaxRetryAfter)
 	case res.err != nil && res.status == 0:
-		return backoff(attempt, f.opts.MinBackoff, f.opts.MaxConnectBackoff)
+		return f.retryPolicy(f.opts.MaxConnectBackoff).Delay(attempt)
 	default:
-		return backoff(attempt, f.opts.MinBackoff, f.opts.MaxBackoff)
+		return f.retryPolicy(f.opts.MaxBackoff).Delay(attempt)
 	}
 }
 
@@ -329,18 +329,10 @@ func retryable(status int) bool {
 		(status >= 500 && status != http.StatusNotImplemented)
 }
 
-// backoff returns the delay before retry number attempt+1: min·2^attempt
-// capped at max, with "equal jitter" (half fixed, half random) so a fleet
-// does not retry in step.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	d := hi
-	// lo<<attempt stays below hi (and so cannot overflow) while
-	// lo <= hi>>attempt; the shift of hi is safe for any attempt below 63.
-	if attempt >= 0 && attempt < 63 && lo <= hi>>attempt {
-		d = lo << attempt
-	}
-	half := max(d/2, 0)
-	return half + rand.N(half+1)
+// retryPolicy is the retry back-off capped at hi: MinBackoff doubling after each
+// failure, spread by ±50% so that a fleet does not retry in step.
+func (f *Forwarder) retryPolicy(hi time.Duration) backoff.Exponential {
+	return backoff.Exponential{Min: f.opts.MinBackoff, Max: hi, Jitter: 0.5}
 }
 
 type sendResult struct {

@@ -457,33 +457,6 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
-func TestBackoffIsCappedWithJitter(t *testing.T) {
-	tests := []struct {
-		name   string
-		lo, hi time.Duration
-	}{
-		{"100ms to 2s", 100 * time.Millisecond, 2 * time.Second},
-		{"defaults", 100 * time.Millisecond, 30 * time.Second},
-		// lo<<29 overflows int64 nanoseconds for lo >= ~17s.
-		{"20s to 5m", 20 * time.Second, 5 * time.Minute},
-		{"1h to max", time.Hour, time.Duration(1<<63 - 1)},
-		{"1ns to 1ns", 1, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for attempt := range 70 {
-				var d time.Duration
-				require.NotPanics(t, func() { d = backoff(attempt, tt.lo, tt.hi) }, "attempt %d", attempt)
-				assert.LessOrEqual(t, d, tt.hi, "attempt %d", attempt)
-				assert.GreaterOrEqual(t, d, min(tt.lo, tt.hi)/2, "attempt %d", attempt)
-				if attempt >= 63 {
-					assert.GreaterOrEqual(t, d, tt.hi/2, "attempt %d: the delay has reached MaxBackoff", attempt)
-				}
-			}
-		})
-	}
-}
-
 func TestConcurrentWriters(t *testing.T) {
 	be := newLPBackend(t, nil)
 	f, err := New(Options{URL: be.URL + "/write", BufferDir: t.TempDir(), BatchPoints: 1000, Concurrency: 3})
