@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/collectkit/collectkit/internal/datakit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -38,34 +39,36 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// DataKit error codes used by the handler. The first group are DataKit's own;
-// the second are codes DataKit does not have because it lacks the feature.
+// DataKit error codes used by the handler; every collectkit path that
+// answers in DataKit's vocabulary uses the same codes. The first group are
+// DataKit's own; the second are codes DataKit does not have because it
+// lacks the feature, spelled as DataKit spells its codes.
 const (
-	CodeBadRequest           = "datakit.badRequest"
-	CodeInvalidCategory      = "datakit.invalidCategory"
-	CodeEmptyBody            = "datakit.emptyBody"
-	CodeNoPoints             = "datakit.noPoints"
-	CodeInvalidLinePoint     = "datakit.invalidLinePoint"
-	CodeInvalidJSONPoint     = "datakit.invalidJsonPoint"
-	CodeDecodeBodyFailed     = "datakit.decodeBodyFailed"
-	CodeInvalidPrecision     = "datakit.invalidPrecision"
-	CodePointGotWarning      = "datakit.pointGotWarning"
-	CodeReachMaxAPILimit     = "datakit.reachMaxAPILimit"
-	CodePublicAccessDisabled = "datakit.publicAccessDisabled"
-	CodeInvalidToken         = "datakit.invalidToken"
-	CodeHTTPReadError        = "datakit.HTTPReadError"
-	CodeInputOrErrContentNil = "datakit.inputOrErrcontentCanNotBeNil"
-	CodeInvalidClass         = "datakit.invalidClass"
+	CodeBadRequest           = datakit.CodeBadRequest
+	CodeInvalidCategory      = datakit.CodeInvalidCategory
+	CodeEmptyBody            = datakit.CodeEmptyBody
+	CodeNoPoints             = datakit.CodeNoPoints
+	CodeInvalidLinePoint     = datakit.CodeInvalidLinePoint
+	CodeInvalidJSONPoint     = datakit.CodeInvalidJSONPoint
+	CodeDecodeBodyFailed     = datakit.CodeDecodeBodyFailed
+	CodeInvalidPrecision     = datakit.CodeInvalidPrecision
+	CodePointGotWarning      = datakit.CodePointGotWarning
+	CodeReachMaxAPILimit     = datakit.CodeReachMaxAPILimit
+	CodePublicAccessDisabled = datakit.CodePublicAccessDisabled
+	CodeInvalidToken         = datakit.CodeInvalidToken
+	CodeHTTPReadError        = datakit.CodeHTTPReadError
+	CodeInputOrErrContentNil = datakit.CodeInputOrErrContentNil
+	CodeInvalidClass         = datakit.CodeInvalidClass
 
-	CodeBodyTooLarge     = "datakit.bodyTooLarge"
-	CodePointRejected    = "datakit.pointRejected"
-	CodeSinkBusy         = "datakit.sinkBusy"
-	CodeSinkFailed       = "datakit.sinkFailed"
-	CodeNotImplemented   = "datakit.notImplemented"
-	CodeNotFound         = "datakit.notFound"
-	CodeMethodNotAllowed = "datakit.methodNotAllowed"
-	CodeInternal         = "datakit.internalError"
-	CodeRequestCanceled  = "datakit.requestCanceled"
+	CodeBodyTooLarge     = datakit.CodeBodyTooLarge
+	CodePointRejected    = datakit.CodePointRejected
+	CodeSinkBusy         = datakit.CodeSinkBusy
+	CodeSinkFailed       = datakit.CodeSinkFailed
+	CodeNotImplemented   = datakit.CodeNotImplemented
+	CodeNotFound         = datakit.CodeNotFound
+	CodeMethodNotAllowed = datakit.CodeMethodNotAllowed
+	CodeInternal         = datakit.CodeInternal
+	CodeRequestCanceled  = datakit.CodeRequestCanceled
 )
 
 func apiErr(status int, code, format string, args ...any) *Error {

@@ -174,7 +174,7 @@ func TestLooseReportCounts(t *testing.T) {
 			assert.Equal(t, 4, rep.Content.Dropped)
 			assert.Len(t, rep.Content.Errors, tt.listed)
 			last := rep.Content.Errors[len(rep.Content.Errors)-1]
-			assert.Equal(t, "no_field: point has no fields left and is dropped (line 6)", last)
+			assert.Equal(t, "no_field: point has no fields; point dropped (line 6)", last)
 		})
 	}
 	t.Run("nothing dropped, no header", func(t *testing.T) {

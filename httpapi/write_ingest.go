@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/datakit"
+	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
+)
+
+// writeState is the per-request scratch space of the write routes, pooled.
+type writeState struct {
+	tags   []point.Tag       // slab for points that receive global tags
+	warns  []point.Warning   // decode and normalization warnings
+	out    []byte            // echo body
+	report []string          // loose mode: what was dropped
+	res    constraint.Result // normalization of the request's batch
+}
+
+func (h *Handler) state() *writeState {
+	if st, ok := h.work.Get().(*writeState); ok {
+		return st
+	}
+	return new(writeState)
+}
+
+func (h *Handler) release(st *writeState) {
+	if cap(st.tags) > 1<<20 || cap(st.out) > maxPooledBuffer || cap(st.res.Warnings) > 1<<20 {
+		return
+	}
+	clear(st.tags) // do not pin request bodies through aliased strings
+	st.tags, st.warns, st.out, st.report = st.tags[:0], st.warns[:0], st.out[:0], st.report[:0]
+	st.res.Reset()
+	h.work.Put(st)
+}
+
+// batchSpec is what a route decided about a decoded body before it goes
+// through normalization and to the Sink.
+type batchSpec struct {
+	category               point.Category
+	input, source, version string
+	extraTags              []point.Tag
+	strict, loose, dry     bool
+	info                   RequestInfo
+	// norm, when set, replaces the handler's strict or loose normalizer.
+	norm *constraint.Normalizer
+	// dec decoded the points, for where they were in the body; nil when
+	// the route built them.
+	dec *protocol.Decoder
+	// elemWarns is how many warnings at the start of the request's
+	// warnings came from the JSON decoder: their Point is the element's
+	// index in the array rather than a point index.
+	elemWarns int
+}
+
+// ingest adds the extra tags to pts, normalizes them in place with
+// constraint.Normalizer.NormalizeBatch (they are the request's own: the
+// handler's decoder or the route built them, and no two share an array),
+// applies strict and loose, and hands the result to the Sink after
+// Normalizer.Deliver applied the constraint options. It returns the points
+// written (or that would have been, when dry).
+//
+// A rejected point refuses the request (400 datakit.pointRejected) unless
+// the request is loose or Constraint.WritePartial is set: then the other
+// points are written and st.report lists the rejections. In loose mode
+// st.report also lists the points dropped for having no fields.
+func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) ([]point.Point, error) {
+	if len(spec.extraTags) > 0 {
+		h.addTags(st, pts, spec.extraTags)
+	}
+	norm := h.strict
+	if spec.loose {
+		norm = h.loose
+	}
+	if spec.norm != nil {
+		norm = spec.norm
+	}
+	if spec.strict && len(st.warns) > 0 {
+		return nil, spec.strictErr(st)
+	}
+	res := &st.res
+	kept, err := norm.NormalizeBatch(pts, spec.category, res)
+	if err != nil {
+		return nil, err
+	}
+	st.warns = append(st.warns, res.Warnings...)
+	partial := spec.loose || norm.WritePartial()
+	if len(res.Rejected) > 0 && !partial {
+		return nil, spec.rejectErr(res)
+	}
+	if spec.strict && len(st.warns) > 0 {
+		return nil, spec.strictErr(st)
+	}
+	for _, re := range res.Rejected {
+		st.report = append(st.report, spec.describeReject(re))
+	}
+	if spec.loose {
+		for j := len(st.warns) - len(res.Warnings); j < len(st.warns); j++ {
+			if st.warns[j].Code == point.WarnNoField {
+				st.report = append(st.report, spec.describe(st.warns, j))
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return nil, apiErr(http.StatusBadRequest, CodeNoPoints, "%s", datakit.NoPoints(len(pts), spec.why(st)))
+	}
+	if len(st.warns)+len(st.report) > 0 && h.log.Enabled(ctx, slog.LevelDebug) {
+		h.log.LogAttrs(ctx, slog.LevelDebug, "points fixed or dropped",
+			slog.String("route", spec.info.Route.String()), slog.String("input", spec.input),
+			slog.Int("points", len(pts)), slog.Int("kept", len(kept)), slog.Int("warnings", len(st.warns)),
+			slog.Any("first", spec.why(st)))
+	}
+	if spec.dry {
+		return kept, nil
+	}
+	b := point.Batch{
+		Category: spec.category,
+		Input:    spec.input,
+		Source:   spec.source,
+		Version:  spec.version,
+		Points:   kept,
+	}
+	// A loose request is answered with its rejections and asked for the
+	// rest to be written, so they are not the logger's: Deliver sees none.
+	// Otherwise any left here are written past, under WritePartial.
+	if spec.loose {
+		clear(res.Rejected)
+		res.Rejected = res.Rejected[:0]
+	}
+	_, _ = norm.Deliver(ctx, b, res)
+	ctx = ContextWithRequestInfo(ctx, spec.info)
+	if err := h.opts.Sink.Write(ctx, b); err != nil {
+		return nil, &sinkError{err}
+	}
+	return kept, nil
+}
+
+// addTags gives every point the extra tags it does not already have. The
+// merged tag lists live in one slab per request, with room for one more
+// tag after each (an object's name, which normalization may add); each
+// point's slice is capped there, so an append beyond that copies instead
+// of writing into its neighbour.
+func (h *Handler) addTags(st *writeState, pts []point.Point, extra []point.Tag) {
+	need := 0
+	for i := range pts {
+		need += len(pts[i].Tags) + len(extra) + 1
+	}
+	if cap(st.tags) < need {
+		st.tags = make([]point.Tag, 0, need)
+	}
+	slab := st.tags[:0]
+	for i := range pts {
+		start := len(slab)
+		slab = append(slab, pts[i].Tags...)
+	next:
+		for _, t := range extra {
+			for _, have := range pts[i].Tags {
+				if have.Key == t.Key {
+					continue next
+				}
+			}
+			slab = append(slab, t)
+		}
+		pts[i].Tags = slab[start : len(slab) : len(slab)+1]
+		slab = slab[:len(slab)+1]
+	}
+	st.tags = slab
+}
