@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/backoff"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -300,8 +300,8 @@ const stableAfter = 10 * time.Second
 // supervise runs in's process until ctx is done, restarting it with capped
 // exponential back-off and jitter.
 func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir string) {
-	lo, hi := in.restartMin(), in.restartMax()
-	delay := lo
+	policy := backoff.Exponential{Min: in.restartMin(), Max: in.restartMax(), Jitter: 0.2}
+	restarts := 0 // since the process last ran long enough
 	for {
 		started := time.Now()
 		err := s.runProcess(ctx, in, pyDir)
@@ -314,7 +314,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			period := in.room.rerun(in)
 			wait := period - lived%period
 			in.logger.Info(in.noun()+" exited with status 0; it runs again at its next interval", "lived", lived.Round(time.Millisecond), "rerun_in", wait.Round(time.Millisecond))
-			delay = lo
+			restarts = 0
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -324,10 +324,10 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			}
 			continue
 		}
-		if lived >= max(hi, stableAfter) {
-			delay = lo // it ran long enough: start the back-off over
+		if lived >= max(policy.Max, stableAfter) {
+			restarts = 0 // it ran long enough: start the back-off over
 		}
-		wait := jitter(delay, hi)
+		wait := policy.Delay(restarts)
 		in.logger.Warn(in.noun()+" exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
 		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
 		t := time.NewTimer(wait)
@@ -337,14 +337,8 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			return
 		case <-t.C:
 		}
-		delay = min(delay*2, hi)
+		restarts++
 	}
-}
-
-// jitter returns d changed by up to ±20%, capped at hi.
-func jitter(d, hi time.Duration) time.Duration {
-	j := time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	return min(j, hi)
 }
 
 func (s *Supervisor) report(ctx context.Context, e CollectorError) {
