@@ -180,7 +180,7 @@
 // report() returns "" on success and, on failure, DataKit's JSON error
 // document as text (or raises ReportError when the collector sets
 // raise_on_error); a report larger than Options.MaxReportBytes in all
-// (datakit.requestEntityTooLarge; its chunks are skipped, not kept) and a
+// (datakit.bodyTooLarge; its chunks are skipped, not kept) and a
 // report left without points after normalization (datakit.noPoints, as
 // DataKit answers a body without points) are refused and logged like the
 // others. A collector that passes ip/port to DataKitFramework.__init__,

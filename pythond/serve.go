@@ -8,10 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/datakit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 	"github.com/collectkit/collectkit/pythond/internal/wire"
@@ -44,15 +45,15 @@ type frameServer struct {
 	noCollectors bool
 
 	// The report being received: its chunks, each decoded into its own
-	// slot (points alias the slot's payload and decoder), normalized as
-	// they arrive, and written to the sink together after the last.
+	// slot (points alias the slot's payload and decoder), then normalized
+	// together and written to the sink after the last.
 	slots   []*chunkSlot
 	nslots  int
 	elems   int // points decoded so far, for the index in errors
 	bytes   int // payload bytes of the report so far
 	points  []point.Point
-	warns   []point.Warning
-	scratch []point.Warning // one point's warnings, reused
+	warns   []point.Warning // the decoder's warnings, then normalization's
+	res     constraint.Result
 	failure *reportFailure
 }
 
@@ -160,7 +161,7 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 		if err := fr.Skip(h.PayloadLen); err != nil {
 			return err
 		}
-		fs.fail("datakit.requestEntityTooLarge", fmt.Errorf("report of %d bytes or more; the limit is %d", fs.bytes, fs.s.maxReport))
+		fs.fail(datakit.CodeBodyTooLarge, fmt.Errorf("report of %d bytes or more; the limit is %d", fs.bytes, fs.s.maxReport))
 	case fs.failure != nil:
 		// Refused already: read no more of it into memory.
 		if err := fr.Skip(h.PayloadLen); err != nil {
@@ -173,7 +174,7 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 		switch {
 		case meta.Abort: // the script could not encode the rest
 		case catErr != nil:
-			fs.fail("datakit.invalidCategory", catErr)
+			fs.fail(datakit.CodeInvalidCategory, catErr)
 		case fs.failure == nil:
 			fs.decode(slot, meta, cat)
 		}
@@ -189,31 +190,11 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 	if input == "" {
 		input = fs.in.Name
 	}
-	batch := point.Batch{Category: cat, Input: input, Version: meta.Version, Points: fs.points}
 	if meta.Abort {
-		fs.fail("collectkit.reportAborted", errors.New("the script failed to encode its points"))
+		fs.fail(datakit.CodeReportAborted, errors.New("the script failed to encode its points"))
 	}
 	if fs.failure == nil {
-		if len(fs.warns) > 0 {
-			if fs.s.onWarnings != nil {
-				if err := guard(ctx, fs.in, "Constraint.OnWarnings", func() { fs.s.onWarnings(ctx, batch, fs.warns) }); err != nil {
-					fs.fail("collectkit.hostPanic", err)
-				}
-			}
-			if fs.in.logger.Enabled(ctx, slog.LevelDebug) {
-				fs.in.logger.Debug("points fixed", "collector", meta.Collector, "input", input, "warnings", fmt.Sprint(fs.warns))
-			}
-		}
-		if fs.failure != nil {
-			// OnWarnings failed: nothing is written.
-		} else if len(batch.Points) > 0 {
-			if err := fs.write(ctx, batch); err != nil {
-				fs.fail("collectkit.sinkFailed", err)
-			}
-		} else {
-			// DataKit answers a body left without points 400 noPoints.
-			fs.fail("datakit.noPoints", fs.noPoints())
-		}
+		fs.finish(ctx, cat, input, meta)
 	}
 	failure := fs.failure
 	fs.reset()
@@ -233,30 +214,63 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 	return nil
 }
 
-// noPoints explains a report left without points: how many it had and
-// the first warnings, which say why they were dropped.
-func (fs *frameServer) noPoints() error {
-	if fs.elems == 0 {
-		return errors.New("the report has no points")
+// finish normalizes the points of a report received whole, applies the
+// constraint options as every path does (constraint.Normalizer.Deliver)
+// and writes what is left to the sink.
+func (fs *frameServer) finish(ctx context.Context, cat point.Category, input string, meta wire.DataMeta) {
+	norm := fs.s.norm
+	kept, err := norm.NormalizeBatch(fs.points, cat, &fs.res)
+	if err != nil {
+		fs.fail(datakit.CodeInvalidCategory, err)
+		return
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "none of the %d points is left after checking", fs.elems)
-	for i, w := range fs.warns {
-		if i == 3 {
-			fmt.Fprintf(&b, "; and %d more", len(fs.warns)-i)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "point %d: %s: %s", w.Point, w.Code, w.Message)
-		if w.Key != "" {
-			fmt.Fprintf(&b, " (key %q)", w.Key)
-		}
+	// OnWarnings gets the decoder's warnings too, as on the HTTP routes.
+	fs.warns = append(fs.warns, fs.res.Warnings...)
+	fs.res.Warnings = append(fs.res.Warnings[:0], fs.warns...)
+	batch := point.Batch{Category: cat, Input: input, Version: meta.Version, Points: kept}
+	var write bool
+	var rejected error
+	if err := guard(ctx, fs.in, "Constraint.OnWarnings", func() { write, rejected = norm.Deliver(ctx, batch, &fs.res) }); err != nil {
+		fs.fail(datakit.CodeHostPanic, err)
+		return
 	}
-	return errors.New(b.String())
+	if len(fs.warns) > 0 && fs.in.logger.Enabled(ctx, slog.LevelDebug) {
+		fs.in.logger.Debug("points fixed", "collector", meta.Collector, "input", input, "warnings", fmt.Sprint(fs.warns))
+	}
+	if rejected != nil {
+		fs.fail(datakit.CodePointRejected, errors.New(rejectedMessage(&fs.res)))
+	}
+	switch {
+	case write && len(kept) > 0:
+		if err := fs.write(ctx, batch); err != nil {
+			fs.failure = nil // the sink's failure is the one to answer
+			fs.fail(datakit.CodeSinkFailed, err)
+		}
+	case rejected == nil:
+		// DataKit answers a body left without points 400 noPoints.
+		fs.fail(datakit.CodeNoPoints, errors.New(datakit.NoPoints(fs.elems, datakit.Reasons(fs.warns, fs.where, nil))))
+	}
+}
+
+// where tells where the point of warning j of the report was.
+func (fs *frameServer) where(j int) string { return pointAt(fs.warns[j].Point) }
+
+func pointAt(i int) string {
+	if i < 0 {
+		return ""
+	}
+	return "point " + strconv.Itoa(i)
+}
+
+// rejectedMessage names the first rejected point of r and how many more
+// there are, as the HTTP routes do.
+func rejectedMessage(r *constraint.Result) string {
+	re := r.Rejected[0]
+	msg := datakit.DescribeRejection(re.Rule.String(), re.Key, re.Message, pointAt(re.Point))
+	if len(r.Rejected) > 1 {
+		msg += fmt.Sprintf(" (and %d more points rejected)", len(r.Rejected)-1)
+	}
+	return msg
 }
 
 // reset forgets the report just answered; the slots are kept for reuse.
@@ -264,25 +278,26 @@ func (fs *frameServer) reset() {
 	clear(fs.points) // let the payloads' strings go
 	fs.points = fs.points[:0]
 	fs.warns = fs.warns[:0]
+	fs.res.Reset()
 	fs.failure = nil
 	fs.nslots = 0
 	fs.elems = 0
 	fs.bytes = 0
 }
 
-// decode decodes one chunk (see internal/wire) into slot, adds the input's tags, normalizes
-// the points and appends them to the report.
+// decode decodes one chunk (see internal/wire) into slot, adds the
+// input's tags and appends the points to the report.
 func (fs *frameServer) decode(slot *chunkSlot, meta wire.DataMeta, cat point.Category) {
 	prec, err := protocol.ParsePrecision(meta.Precision)
 	if err != nil {
-		fs.fail("datakit.invalidPrecision", err)
+		fs.fail(datakit.CodeInvalidPrecision, err)
 		return
 	}
 	slot.dec.ExactInts = fs.in.ExactInts
 	pts, warns, err := slot.dec.Decode(slot.payload, fs.elems, prec, time.Now())
 	if err != nil {
 		// DataKit's code for such points sent to its JSON write API.
-		fs.fail("datakit.invalidJsonPoint", err)
+		fs.fail(datakit.CodeInvalidJSONPoint, err)
 		return
 	}
 	fs.elems += len(pts)
@@ -294,30 +309,9 @@ func (fs *frameServer) decode(slot *chunkSlot, meta wire.DataMeta, cat point.Cat
 	if len(fs.in.tags) > 0 && !meta.IgnoreGlobalTags {
 		fs.addTags(slot, pts)
 	}
-	for i := range pts {
-		p := &pts[i]
-		// The decoder gives every point its own capped slices, so they can
-		// be fixed in place.
-		ws, err := fs.s.norm.NormalizeOwned(p, cat, fs.scratch[:0])
-		fs.scratch = ws[:0]
-		if err != nil {
-			var re *constraint.RejectError
-			if errors.As(err, &re) {
-				re.Point = base + i
-			}
-			fs.fail("datakit.pointRejected", err)
-			return
-		}
-		for _, w := range ws {
-			w.Point = base + i
-			fs.warns = append(fs.warns, w)
-		}
-		if len(p.Fields) == 0 && fs.s.dropEmpty {
-			fs.warns = append(fs.warns, point.Warning{Code: point.WarnNoField, Point: base + i, Message: "point has no fields; point dropped"})
-			continue
-		}
-		fs.points = append(fs.points, *p)
-	}
+	// The decoder gives every point its own capped slices, so finish can
+	// fix them in place.
+	fs.points = append(fs.points, pts...)
 }
 
 // addTags gives every point the input's tags it does not have. Decoded

@@ -535,12 +535,12 @@ class Lim(DataKitFramework):
 	opts.MaxReportBytes = 64 << 10
 	h.start(opts)
 	h.logs.waitLog(t, "message=", 1, 10*time.Second)
-	assert.Len(t, h.logs.find("big=datakit.requestEntityTooLarge"), 1, h.logs.dump())
+	assert.Len(t, h.logs.find("big=datakit.bodyTooLarge"), 1, h.logs.dump())
 	assert.Len(t, h.logs.find("small=''"), 1)
 	assert.Len(t, h.logs.find("nopoints=datakit.noPoints"), 1)
 	msg := h.logs.find("message=")[0].Message
 	assert.Contains(t, msg, "none of the 2 points is left after checking")
-	assert.Contains(t, msg, `key "s"`)
+	assert.Contains(t, msg, `field "s"`)
 	refused := h.logs.find("report refused")
 	require.Len(t, refused, 2, "both refusals are logged")
 	assert.Contains(t, refused[0].Attrs["err"], "the limit is 65536")
