@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -288,23 +289,11 @@ func TestDecodeExpositionTextEqualsProtobuf(t *testing.T) {
 	assert.Equal(t, ps.Samples, ost.Samples)
 }
 
-// needProgram skips a test whose program is missing, but fails it when CI
-// is set, because CI installs every program the tests use.
-func needProgram(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (CI installs it): %v", path, err)
-		}
-		t.Skipf("%s not available: %v", path, err)
-	}
-}
-
 // TestDecodeExpositionNodeExporterLive scrapes a node_exporter the test
 // starts on a free loopback port, as text and as protobuf.
 func TestDecodeExpositionNodeExporterLive(t *testing.T) {
 	const exe = "/usr/bin/prometheus-node-exporter"
-	needProgram(t, exe)
+	testkit.Program(t, exe)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -352,15 +341,12 @@ func TestDecodeExpositionNodeExporterLive(t *testing.T) {
 // TestDecodeExpositionPythonClientLive runs the prometheus_client program
 // of testdata in both formats.
 func TestDecodeExpositionPythonClientLive(t *testing.T) {
-	needProgram(t, systemPython)
+	python := testkit.Python(t, "prometheus_client")
 	run := func(format string) []byte {
-		cmd := exec.CommandContext(t.Context(), systemPython, "testdata/exposition/python_client.py", format)
+		cmd := exec.CommandContext(t.Context(), python, "testdata/exposition/python_client.py", format)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
-		if err != nil && os.Getenv("CI") == "" && strings.Contains(stderr.String(), "No module named 'prometheus_client'") {
-			t.Skip("python3-prometheus-client not installed")
-		}
 		require.NoError(t, err, "%s", stderr.String())
 		return out
 	}

@@ -3,7 +3,6 @@ package protocol_test
 import (
 	"bytes"
 	"math"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -19,14 +19,9 @@ import (
 // python3-influxdb client's line-protocol writer, and Python reading what
 // our JSON encoder writes. They run the system interpreter, where Debian's
 // client packages are installed.
-const systemPython = "/usr/bin/python3"
-
 func runPython(t *testing.T, script string, stdin []byte) []byte {
 	t.Helper()
-	if _, err := os.Stat(systemPython); err != nil {
-		t.Skipf("%s not available: %v", systemPython, err)
-	}
-	cmd := exec.CommandContext(t.Context(), systemPython, "-c", script)
+	cmd := exec.CommandContext(t.Context(), testkit.Python(t), "-c", script)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -79,23 +74,8 @@ for kw in ({}, {"indent": 2}, {"ensure_ascii": False}, {"separators": (",", ":")
 	}
 }
 
-// requireModule skips the test when the system interpreter lacks a Debian
-// client package, unless CI is set: there a missing client is a failure.
-func requireModule(t *testing.T, module, pkg string) {
-	t.Helper()
-	if _, err := os.Stat(systemPython); err != nil && os.Getenv("CI") == "" {
-		t.Skipf("%s not available: %v", systemPython, err)
-	}
-	if err := exec.Command(systemPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s cannot import %s (apt-get install %s): %v", systemPython, module, pkg, err)
-		}
-		t.Skipf("%s cannot import %s (apt-get install %s); set CI to make this a failure", systemPython, module, pkg)
-	}
-}
-
 func TestDecodeLineProtocolFromInfluxDBClient(t *testing.T) {
-	requireModule(t, "influxdb", "python3-influxdb")
+	testkit.Python(t, "influxdb")
 	const script = `
 import sys
 from influxdb.line_protocol import make_lines

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -30,16 +29,14 @@ import (
 	"github.com/collectkit/collectkit/scrape"
 )
 
-const systemPython = "/usr/bin/python3"
-
 // startExporter runs testdata/exporter.py (Debian's prometheus_client)
 // on a free loopback port and returns its address.
 func startExporter(t *testing.T) string {
 	t.Helper()
-	needProgram(t, systemPython)
+	python := testkit.Python(t, "prometheus_client")
 	addr := freePort(t)
 	_, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(systemPython, "testdata/exporter.py", port)
+	cmd := exec.Command(python, "testdata/exporter.py", port)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -60,9 +57,6 @@ func startExporter(t *testing.T) string {
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		if os.Getenv("CI") == "" && strings.Contains(stderr.String(), "No module named 'prometheus_client'") {
-			t.Skip("python3-prometheus-client not installed")
-		}
 		t.Fatalf("exporter did not start: %v\n%s", err, stderr.String())
 	}
 	require.Equal(t, "ready\n", line)
@@ -159,7 +153,7 @@ func (rt *recordingTransport) last(t *testing.T) recorded {
 // points exactly once, and the points hold nothing else.
 func TestScrapeNodeExporter(t *testing.T) {
 	const exe = "/usr/bin/prometheus-node-exporter"
-	needProgram(t, exe)
+	testkit.Program(t, exe)
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, exe, "--web.listen-address="+addr)

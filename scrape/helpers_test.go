@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"sort"
 	"testing"
@@ -152,18 +151,6 @@ func freePort(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
-}
-
-// needProgram skips a test whose program is missing, but fails it when CI
-// is set, because CI installs every program the tests use.
-func needProgram(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (CI installs it): %v", path, err)
-		}
-		t.Skipf("%s not available: %v", path, err)
-	}
 }
 
 // waitHTTP waits until addr accepts connections.
