@@ -3,10 +3,8 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/collectkit/collectkit/constraint"
-	"github.com/collectkit/collectkit/internal/datakit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -65,8 +63,9 @@ type batchSpec struct {
 //
 // A rejected point refuses the request (400 datakit.pointRejected) unless
 // the request is loose or Constraint.WritePartial is set: then the other
-// points are written and st.report lists the rejections. In loose mode
-// st.report also lists the points dropped for having no fields.
+// points are written and st.report lists the rejections (the write route
+// answers them in its LooseReport). In loose mode st.report also lists
+// the points dropped for having no fields.
 func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) ([]point.Point, error) {
 	if len(spec.extraTags) > 0 {
 		h.addTags(st, pts, spec.extraTags)
@@ -79,7 +78,7 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		norm = spec.norm
 	}
 	if spec.strict && len(st.warns) > 0 {
-		return nil, spec.strictErr(st)
+		return nil, spec.strictErr(st) // the decoder's warnings
 	}
 	res := &st.res
 	kept, err := norm.NormalizeBatch(pts, spec.category, res)
@@ -87,25 +86,22 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		return nil, err
 	}
 	st.warns = append(st.warns, res.Warnings...)
-	partial := spec.loose || norm.WritePartial()
-	if len(res.Rejected) > 0 && !partial {
-		return nil, spec.rejectErr(res)
-	}
-	if spec.strict && len(st.warns) > 0 {
+	if spec.strict && len(st.warns) > 0 && len(res.Rejected) == 0 {
 		return nil, spec.strictErr(st)
 	}
-	for _, re := range res.Rejected {
-		st.report = append(st.report, spec.describeReject(re))
-	}
 	if spec.loose {
+		// A loose request is answered with its rejections and the rest
+		// is written, so they are reported here and not to Deliver.
+		for _, re := range res.Rejected {
+			st.report = append(st.report, spec.describeReject(re))
+		}
+		clear(res.Rejected)
+		res.Rejected = res.Rejected[:0]
 		for j := len(st.warns) - len(res.Warnings); j < len(st.warns); j++ {
 			if st.warns[j].Code == point.WarnNoField {
 				st.report = append(st.report, spec.describe(st.warns, j))
 			}
 		}
-	}
-	if len(kept) == 0 {
-		return nil, apiErr(http.StatusBadRequest, CodeNoPoints, "%s", datakit.NoPoints(len(pts), spec.why(st)))
 	}
 	if len(st.warns)+len(st.report) > 0 && h.log.Enabled(ctx, slog.LevelDebug) {
 		h.log.LogAttrs(ctx, slog.LevelDebug, "points fixed or dropped",
@@ -114,6 +110,13 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 			slog.Any("first", spec.why(st)))
 	}
 	if spec.dry {
+		// Checked but not delivered: answered as Deliver would decide.
+		switch {
+		case len(res.Rejected) > 0 && !norm.WritePartial():
+			return nil, spec.rejectErr(res)
+		case len(kept) == 0:
+			return nil, spec.noPoints(st, len(pts))
+		}
 		return kept, nil
 	}
 	b := point.Batch{
@@ -123,14 +126,18 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		Version:  spec.version,
 		Points:   kept,
 	}
-	// A loose request is answered with its rejections and asked for the
-	// rest to be written, so they are not the logger's: Deliver sees none.
-	// Otherwise any left here are written past, under WritePartial.
-	if spec.loose {
-		clear(res.Rejected)
-		res.Rejected = res.Rejected[:0]
+	// OnWarnings sees the decoder's warnings too, as in pythond.
+	res.Warnings = append(res.Warnings[:0], st.warns...)
+	write, _ := norm.Deliver(ctx, b, res)
+	for _, re := range res.Rejected { // left only under WritePartial
+		st.report = append(st.report, spec.describeReject(re))
 	}
-	_, _ = norm.Deliver(ctx, b, res)
+	switch {
+	case !write && len(res.Rejected) > 0:
+		return nil, spec.rejectErr(res)
+	case !write || len(kept) == 0:
+		return nil, spec.noPoints(st, len(pts))
+	}
 	ctx = ContextWithRequestInfo(ctx, spec.info)
 	if err := h.opts.Sink.Write(ctx, b); err != nil {
 		return nil, &sinkError{err}

@@ -79,3 +79,8 @@ func (spec *batchSpec) rejectErr(res *constraint.Result) error {
 	}
 	return &Error{Status: http.StatusBadRequest, Code: CodePointRejected, Message: msg, Err: res.Err()}
 }
+
+// noPoints is the answer to a batch of n points none of which is left.
+func (spec *batchSpec) noPoints(st *writeState, n int) error {
+	return apiErr(http.StatusBadRequest, CodeNoPoints, "%s", datakit.NoPoints(n, spec.why(st)))
+}
