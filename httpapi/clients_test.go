@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,26 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/httpapi"
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
-// debianPython is the interpreter that sees Debian's python3-* packages.
-const debianPython = "/usr/bin/python3"
-
-// runPython runs a script of testdata with Debian's python3. When the
-// interpreter or module is missing the test is skipped, unless CI is set,
-// where a missing client is a failure.
+// runPython runs a script of testdata with Debian's python3, which must
+// import module (testkit.Python skips the test without it, or fails it
+// under CI).
 func runPython(t *testing.T, module, script string, args ...string) {
 	t.Helper()
-	if err := exec.Command(debianPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s cannot import %s (install python3-%s): %v", debianPython, module, strings.ReplaceAll(module, "_", "-"), err)
-		}
-		t.Skipf("%s cannot import %s (apt-get install python3-%s); set CI to make this a failure", debianPython, module, strings.ReplaceAll(module, "_", "-"))
-	}
+	python := testkit.Python(t, module)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, append([]string{filepath.Join("testdata", script)}, args...)...)
+	cmd := exec.CommandContext(ctx, python, append([]string{filepath.Join("testdata", script)}, args...)...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s failed:\n%s", script, out)
 	require.Equal(t, "ok\n", string(out))
