@@ -120,9 +120,6 @@ func (n *Normalizer) WritePartial() bool { return n.writePartial }
 
 var discard = slog.New(slog.DiscardHandler)
 
-// msgNoFieldDropped is the warning of a point left with no fields.
-const msgNoFieldDropped = "point has no fields; point dropped"
-
 // batch normalizes pts into r. Owned, it works in place and returns pts
 // compacted; otherwise it never writes into pts or their arrays and
 // returns pts itself when no point changed, else a new slice.

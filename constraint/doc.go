@@ -39,9 +39,20 @@
 // [Normalizer.NormalizeOwned] instead: it gives exactly the same point and
 // warnings, but compacts the point's own slices instead of copying them and
 // appends the warnings to a slice the caller reuses. The fixes most points
-// need (a metric point's string field, a nil or non-finite field, a
-// logging point's missing status) then cost no allocation; warning
-// messages are constants where nothing in them varies.
+// need (a metric point's string field, a nil or non-finite field) then
+// cost no allocation; warning messages are constants where nothing in them
+// varies.
+//
+// A whole batch the caller owns goes through [Normalizer.NormalizeBatch],
+// which normalizes it in place, drops the points rejected or left without
+// fields, and records warnings and rejections in a reusable [Result];
+// the key a category requires (a logging point's status, an object's
+// name) is added from a slab the Result keeps, so adding it costs no
+// allocation per point either. [Normalizer.Deliver] then applies the
+// options (OnWarnings, WritePartial, Logger) and says whether the batch is
+// to be written. The Sink middleware, httpapi's write routes and pythond's
+// reports all take these two steps, so a batch gets the same warnings,
+// rejections and answer on each.
 //
 // The check of a compliant point reads each string once, eight bytes at a
 // time, for the length, '.', control character, trailing backslash and

@@ -56,61 +56,6 @@ func (f *fixer) brokeCode(r Rule, code point.WarningCode, key, problem, message 
 	return nil
 }
 
-// Constant problems and messages of brokeMsg.
-const (
-	msgLoggingStatus     = "logging point has no status"
-	msgLoggingStatusFull = msgLoggingStatus + `; field status="` + defaultLoggingStatus + `" added`
-	msgNoName            = " point has no name"
-	msgNoNameFix         = `; tag name="` + defaultObjectName + `" added`
-	msgEmptyName         = "measurement name is empty"
-	msgEmptyNameFull     = msgEmptyName + "; set to " + defaultMeasurement
-	msgDupTag            = "duplicate tag key"
-	msgDupTagFull        = msgDupTag + "; this tag dropped, the first one kept"
-	msgDupField          = "duplicate field key"
-	msgDupFieldFull      = msgDupField + "; this field dropped, the first one kept"
-	msgNil               = "field has no value"
-	msgNilFull           = msgNil + "; field dropped"
-	msgConflict          = "key is both a tag and a field"
-	msgConflictFull      = msgConflict + "; field dropped"
-	msgStringField       = "metric field has a string value"
-	msgStringFieldFull   = msgStringField + "; field dropped"
-	msgBytesField        = "metric field has a bytes value"
-	msgBytesFieldFull    = msgBytesField + "; field dropped"
-	msgNaN               = "field value is NaN"
-	msgNaNFull           = msgNaN + "; field dropped"
-	msgPosInf            = "field value is +Inf"
-	msgPosInfFull        = msgPosInf + "; field dropped"
-	msgNegInf            = "field value is -Inf"
-	msgNegInfFull        = msgNegInf + "; field dropped"
-	msgBytesUTF8         = "bytes field is not valid UTF-8, which line protocol cannot carry"
-	msgBytesUTF8Full     = msgBytesUTF8 + "; invalid bytes replaced with U+FFFD"
-)
-
-// noNameMessages are the problem and message of RuleObjectName by
-// category.
-// The two categories the rule applies to get constant messages, so the fix
-// builds no string.
-func noNameMessages(c point.Category) (problem, message string) {
-	const (
-		object       = "object" + msgNoName
-		customObject = "custom_object" + msgNoName
-	)
-	switch c {
-	case point.Object:
-		return object, object + msgNoNameFix
-	case point.CustomObject:
-		return customObject, customObject + msgNoNameFix
-	}
-	return c.String() + msgNoName, c.String() + msgNoName + msgNoNameFix
-}
-
-func kind(tag bool) string {
-	if tag {
-		return "tag"
-	}
-	return "field"
-}
-
 // fix is Normalize (owned false, dst nil) and NormalizeOwned for a point
 // in which scan found faults. On error it returns dst.
 func (n *Normalizer) fix(p *point.Point, c point.Category, faults int, owned bool, dst []point.Warning) ([]point.Warning, error) {
@@ -717,45 +662,4 @@ func truncate(s string, max int) string {
 		i += size
 	}
 	return s[:i]
-}
-
-// keySet finds a key among the kept tags or fields of a point, which only
-// grow while a point is fixed. Up to smallSet keys it compares them one by
-// one, without allocating; beyond, it keeps a map of the first n keys and
-// adds the rest on each lookup. Its zero value is ready to use, for one
-// list.
-type keySet struct {
-	m map[string]struct{}
-	n int
-}
-
-// hasTag reports whether key is the key of one of kept.
-func (s *keySet) hasTag(kept []point.Tag, key string) bool {
-	return hasKeyIn(s, kept, func(t *point.Tag) string { return t.Key }, key)
-}
-
-// hasField reports whether key is the key of one of kept.
-func (s *keySet) hasField(kept []point.Field, key string) bool {
-	return hasKeyIn(s, kept, func(f *point.Field) string { return f.Key }, key)
-}
-
-// hasKeyIn reports whether key is the key (as keyOf gives it) of one of
-// kept, which only grows between calls on the same s.
-func hasKeyIn[T any](s *keySet, kept []T, keyOf func(*T) string, key string) bool {
-	if len(kept) <= smallSet {
-		for i := range kept {
-			if keyOf(&kept[i]) == key {
-				return true
-			}
-		}
-		return false
-	}
-	if s.m == nil {
-		s.m = make(map[string]struct{}, 2*len(kept))
-	}
-	for ; s.n < len(kept); s.n++ {
-		s.m[keyOf(&kept[s.n])] = struct{}{}
-	}
-	_, ok := s.m[key]
-	return ok
 }

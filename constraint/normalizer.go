@@ -138,8 +138,9 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 // into the bytes of a string, which may alias a request body). It gives
 // exactly the point and warnings Normalize gives. The fixes that points
 // commonly need (dropping a string field of a metric point or a nil or
-// non-finite field, adding a logging point's status) then cost no
-// allocation when dst has room for the warnings. Fixes that build a new
+// non-finite field) then cost no allocation when dst has room for the
+// warnings; adding a required key (a logging point's status) does when
+// the slice has room for it, and NormalizeBatch adds it from a slab. Fixes that build a new
 // string (truncation, UTF-8 repair, renaming a dotted key) or trim to a
 // count limit still allocate.
 //

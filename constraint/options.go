@@ -95,21 +95,25 @@ type Options struct {
 	// the map is fixed. The map is copied by New.
 	Actions map[Rule]Action
 
-	// OnWarnings, if not nil, is called by the Sink middleware once per
-	// batch that had warnings, before the batch is passed on, with the
-	// incoming batch (read-only, not to be kept) and the warnings, whose
-	// Point is the index in that batch. It must be safe for concurrent use.
-	// Normalize does not call it.
+	// OnWarnings, if not nil, is called by Normalizer.Deliver, so on
+	// every path that delivers batches (the Sink middleware, httpapi's
+	// routes, pythond's reports), once per batch that had warnings, before
+	// the batch is written, and also when the batch is then refused for a
+	// rejected point. b is the batch as it is to be written (read-only,
+	// not to be kept); a warning's Point is the index of its point in the
+	// batch as it came in. It must be safe for concurrent use. Normalize
+	// does not call it.
 	OnWarnings func(ctx context.Context, b point.Batch, warns []point.Warning)
 
-	// WritePartial makes the Sink middleware pass on the points that were
-	// not rejected when some were, and then return the rejections. By
-	// default a batch with a rejected point is not passed on at all, so
-	// an error always means nothing was written (see Normalizer.Sink).
+	// WritePartial makes Deliver (and so every path) write the points
+	// that were not rejected when some were, and still report the
+	// rejections. By default a batch with a rejected point is not written
+	// at all, so an error always means nothing was written (see
+	// Normalizer.Sink).
 	WritePartial bool
 
-	// Logger receives the middleware's reports: rejected batches at Warn,
-	// fixed points at Debug. Nil discards them.
+	// Logger receives Deliver's reports: rejected batches at Warn, fixed
+	// points at Debug. Nil discards them.
 	Logger *slog.Logger
 }
 
