@@ -16,55 +16,41 @@ import (
 
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/point/pointtest"
 )
 
 // fixedNow is the handler's clock in tests.
 var fixedNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// sink records the batches it accepts (deep copies) together with the
-// RequestInfo of each call. Err, when set, is returned and nothing is
-// recorded as accepted; Calls counts every call.
+// sink is a pointtest.Recorder of the batches the handler writes that
+// also keeps the RequestInfo of each. Err, when set, is returned and
+// nothing is recorded (the write failed); Calls counts every call.
 type sink struct {
-	mu      sync.Mutex
-	Err     error
-	calls   int
-	batches []point.Batch
-	infos   []httpapi.RequestInfo
+	pointtest.Recorder
+	Err error
+
+	mu    sync.Mutex
+	calls int
+	infos []httpapi.RequestInfo
 }
 
 func (s *sink) Write(ctx context.Context, b point.Batch) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.calls++
 	if s.Err != nil {
+		s.mu.Unlock()
 		return s.Err
 	}
-	s.batches = append(s.batches, b.Clone())
 	ri, _ := httpapi.RequestInfoFromContext(ctx)
 	s.infos = append(s.infos, ri)
-	return nil
-}
-
-func (s *sink) Batches() []point.Batch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]point.Batch(nil), s.batches...)
+	s.mu.Unlock()
+	return s.Recorder.Write(ctx, b)
 }
 
 func (s *sink) Infos() []httpapi.RequestInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]httpapi.RequestInfo(nil), s.infos...)
-}
-
-func (s *sink) Points() []point.Point {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var pts []point.Point
-	for _, b := range s.batches {
-		pts = append(pts, b.Points...)
-	}
-	return pts
 }
 
 func (s *sink) Calls() int {
