@@ -12,10 +12,9 @@ import (
 )
 
 // TestNormalizeBatch checks that NormalizeBatch gives each keyevent point
-// what
-// Normalize gives it, keeps the points in order without the dropped and
-// rejected ones, and indexes warnings and rejections by the batch as it
-// came in.
+// what Normalize gives it, keeps the points in order without the dropped
+// and rejected ones, and indexes warnings and rejections by the batch as
+// it came in.
 func TestNormalizeBatch(t *testing.T) {
 	in := func() []point.Point {
 		return []point.Point{
