@@ -64,8 +64,8 @@ func DescribeRejection(rule, key, message, where string) string {
 
 // Reasons lists the first MaxListed of the reasons why points were fixed
 // or dropped, for a message or a log record: warnings first (as
-// DescribeWarning gives them, where(i) naming the place of point i), then
-// the other entries, and "and N more" if there are more. A no_field
+// DescribeWarning gives them, where(j) naming the place of the point of
+// warning j; where may be nil), then the other entries, and "and N more" if there are more. A no_field
 // warning follows from the others, so it is listed (and counted) only
 // when there is nothing else.
 func Reasons(warns []point.Warning, where func(i int) string, other []string) []string {
@@ -109,7 +109,7 @@ func Reasons(warns []point.Warning, where func(i int) string, other []string) []
 // after checking, with the reasons Reasons lists.
 func NoPoints(n int, reasons []string) string {
 	if n == 0 {
-		return "the body has no points"
+		return "the batch has no points"
 	}
 	msg := "none of the " + strconv.Itoa(n) + " points is left after checking"
 	if len(reasons) > 0 {
