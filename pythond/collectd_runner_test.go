@@ -253,7 +253,7 @@ type cdrSurface struct {
 }
 
 func TestCollectdRunnerModuleSurface(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "surface.json")
 	spec := cdrNewSpec(t, "surface")
@@ -378,7 +378,7 @@ func TestCollectdRunnerModuleSurface(t *testing.T) {
 // TestCollectdRunnerModuleImport checks that importing the module on its
 // own starts nothing and prints nothing.
 func TestCollectdRunnerModuleImport(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir, err := filepath.Abs(filepath.Join("py", "collectd"))
 	require.NoError(t, err)
@@ -441,7 +441,7 @@ func cdrRunReal(t *testing.T, d time.Duration, done func() bool, spec cdrSpec, e
 }
 
 func TestCollectdRunnerCallbacks(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	spec := cdrNewSpec(t, "allkinds", "newest_first")
 	spec.module("newest_first")
@@ -564,7 +564,7 @@ func TestCollectdRunnerCallbacks(t *testing.T) {
 }
 
 func TestCollectdRunnerThreads(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	spec := cdrNewSpec(t, "threads")
 	// Accepted and told about, as on Python 3 in collectd.
@@ -602,7 +602,7 @@ func TestCollectdRunnerThreads(t *testing.T) {
 }
 
 func TestCollectdRunnerFailures(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	spec := cdrNewSpec(t, "broken_syntax", "config_raises", "blocker", "no_such_module", "callback_errors")
 	spec.module("config_raises", cdrNode{Key: "Bad", Values: []any{1}})
@@ -681,7 +681,7 @@ func TestCollectdRunnerFailures(t *testing.T) {
 }
 
 func TestCollectdRunnerBackoff(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	spec := cdrNewSpec(t, "backoff")
 	spec.MaxReadInterval = 2
@@ -789,7 +789,7 @@ func cdrStartChannel(t testing.TB, spec cdrSpec, seen func(cmd *exec.Cmd, ack *o
 }
 
 func TestCollectdRunnerChannel(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 
 	t.Run("sigterm", func(t *testing.T) {
@@ -944,12 +944,7 @@ func cdrDecodeVLs(t *testing.T, dec *wire.ValueListDecoder, db *collectd.TypesDB
 // (collectd-cpu-ms/read, when it is installed), in one run. The ratio
 // of the two is ratio.
 func BenchmarkCollectdRunnerDispatch1000(b *testing.B) {
-	if _, err := os.Stat(ndrPython); err != nil {
-		if os.Getenv("CI") != "" {
-			b.Fatal("needs " + ndrPython)
-		}
-		b.Skip("needs " + ndrPython)
-	}
+	testkit.Python(b)
 	b.ReportAllocs()
 	spec := cdrNewSpec(b, "bench1k")
 	const warmup = 10

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/collectd"
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -89,19 +90,6 @@ func TestCollectdResolveErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "collectd-core")
 }
 
-// collectdPython returns /usr/bin/python3, skipping (failing under CI)
-// when it is missing.
-func collectdPython(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("/usr/bin/python3 is required under CI")
-		}
-		t.Skip("no /usr/bin/python3")
-	}
-	return "/usr/bin/python3"
-}
-
 const collectdTestPlugin = `import collectd
 
 PREFIX = None
@@ -131,7 +119,7 @@ collectd.register_read(read)
 `
 
 func TestCollectdEndToEnd(t *testing.T) {
-	python := collectdPython(t)
+	python := testkit.Python(t)
 	if _, err := os.Stat(collectd.DefaultTypesDB); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is required under CI", collectd.DefaultTypesDB)
@@ -261,7 +249,7 @@ func TestCollectdConfigJSON(t *testing.T) {
 // logged and reported, and nothing stops the host.
 func TestCollectdBadFrames(t *testing.T) {
 	t.Parallel()
-	python := collectdPython(t)
+	python := testkit.Python(t)
 	h := newHarness(t)
 	h.write("t.db", "gauge value:GAUGE:U:U\ncounter value:COUNTER:U:U\n")
 	h.write("c.conf", "Hostname h\nTypesDB \"t.db\"\n<Plugin python>\n  Import \"m\"\n</Plugin>\n")
@@ -330,7 +318,7 @@ collectd.register_read(read)
 // TestCollectdRestartRereads checks that each start reads collectd.conf
 // again: an edit reaches the plugin once its process is restarted.
 func TestCollectdRestartRereads(t *testing.T) {
-	python := collectdPython(t)
+	python := testkit.Python(t)
 	h := newHarness(t)
 	h.write("t.db", "gauge value:GAUGE:U:U\n")
 	conf := func(name string) string {
@@ -360,10 +348,7 @@ func TestCollectdRestartRereads(t *testing.T) {
 // lists to points, adding the input's tags, normalizing and writing to a
 // sink that discards them.
 func BenchmarkCollectdValues(b *testing.B) {
-	python, err := exec.LookPath("/usr/bin/python3")
-	if err != nil {
-		b.Skip("no /usr/bin/python3")
-	}
+	python := testkit.Python(b)
 	if _, err := os.Stat(collectd.DefaultTypesDB); err != nil {
 		b.Skip("no " + collectd.DefaultTypesDB)
 	}

@@ -35,7 +35,7 @@ import (
 )
 
 const (
-	ndrPython     = "/usr/bin/python3"
+	ndrPython     = testkit.SystemPython
 	ndrRealPlugin = "/usr/lib/netdata/plugins.d/python.d.plugin"
 	ndrStockDir   = "/usr/lib/netdata/python.d"
 )
@@ -47,13 +47,6 @@ func ndrSkip(t *testing.T, msg string) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-}
-
-func ndrNeedPython(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(ndrPython); err != nil {
-		ndrSkip(t, "needs "+ndrPython+" (apt-get install python3)")
-	}
 }
 
 func ndrNeedRealPlugin(t *testing.T) {
@@ -351,7 +344,7 @@ func ndrErrorOf(states []ndrState, name, state string) string {
 }
 
 func TestNetdataRunnerExampleMatchesPythonD(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	ndrNeedRealPlugin(t)
 	example := filepath.Join(ndrStockDir, "example.chart.py")
 	if _, err := os.Stat(example); err != nil {
@@ -477,7 +470,7 @@ class Service(SimpleService):
 `
 
 func TestNetdataRunnerChartsAPI(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir := t.TempDir()
 	mod := ndrWriteModule(t, dir, "probe", ndrChartsModule)
@@ -583,7 +576,7 @@ class Service(SimpleService):
 `
 
 func TestNetdataRunnerJobLifecycle(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir := t.TempDir()
 	mod := ndrWriteModule(t, dir, "life", ndrLifecycleModule)
@@ -710,7 +703,7 @@ func ndrModuleOf(t *testing.T, dir, name, imports, base, body string) string {
 }
 
 func TestNetdataRunnerServices(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir := t.TempDir()
 
@@ -925,7 +918,7 @@ func ndrHasModule(python, module string) bool {
 // module globals as job defaults, disabled_by_default, its sys.path and
 // module_name, the third_party names and the stdlib UrlService.
 func TestNetdataRunnerModuleEnvironment(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir := t.TempDir()
 	envMod := ndrModuleOf(t, dir, "envmod", `import sys
@@ -1017,7 +1010,7 @@ type ndrFrame struct {
 // private channel, and reads its frames: b"P" plugins.d text per job
 // update, b"J" job states and b"G" log records; nothing on stdout.
 func TestNetdataRunnerChannel(t *testing.T) {
-	ndrNeedPython(t)
+	testkit.Python(t)
 	t.Parallel()
 	dir := t.TempDir()
 	mod := ndrModuleOf(t, dir, "chan", "from bases.FrameworkServices.SimpleService import SimpleService", "SimpleService", `

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/collectkit/collectkit/httpapi"
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/point/pointtest"
 	"github.com/collectkit/collectkit/scrape"
@@ -113,7 +114,7 @@ func startStandalone(t *testing.T, python, script, ready string, args ...string)
 // TestPrometheusDiffExporter: the seed's kind of exporter, scraped on
 // its own port by package scrape, and collected by the framework.
 func TestPrometheusDiffExporter(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	script, err := filepath.Abs(filepath.Join("testdata", "prometheus", "exporter.py"))
 	require.NoError(t, err)
 
@@ -179,7 +180,7 @@ func TestPrometheusDiffExporter(t *testing.T) {
 // grouping key, sent on their own to httpapi's Pushgateway route and
 // run under the framework, whose pushes go nowhere but the host.
 func TestPrometheusDiffPush(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	tests := []struct {
 		script string
 		args   []string // after the gateway address

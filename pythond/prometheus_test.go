@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,23 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
-
-// promPython returns /usr/bin/python3 when it can import Debian's
-// prometheus_client; it skips the test otherwise, or fails it under CI.
-func promPython(t testing.TB) string {
-	t.Helper()
-	const python = "/usr/bin/python3"
-	err := exec.Command(python, "-c", "import prometheus_client").Run()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s with prometheus_client is required under CI: %v", python, err)
-		}
-		t.Skipf("no %s with prometheus_client: %v", python, err)
-	}
-	return python
-}
 
 // promScript copies testdata/prometheus/name into the harness's dir.
 func (h *harness) promScript(dir, name string) string {
@@ -161,7 +146,7 @@ func TestPrometheusConfig(t *testing.T) {
 // every interval without a port being bound, into points with the
 // sample's labels, job and instance.
 func TestPrometheusExporter(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("exporters", "exporter.py")
 	port := freePort(t)
@@ -224,7 +209,7 @@ func TestPrometheusExporter(t *testing.T) {
 // answers as it would outside collectkit, and the host collects the
 // same registry without a request.
 func TestPrometheusServe(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("exporters", "exporter.py")
 	port := freePort(t)
@@ -251,7 +236,7 @@ func TestPrometheusServe(t *testing.T) {
 // that a file whose name starts with "_" is not run, and that a program
 // that returns is not restarted before its next interval.
 func TestPrometheusPathsAndArgs(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("e", "paths.py")
 	h.promScript("e", "_sibling.py")
@@ -270,7 +255,7 @@ func TestPrometheusPathsAndArgs(t *testing.T) {
 // TestPrometheusBatchRerun runs a batch job that pushes once and exits:
 // it runs again at its next interval, not after the back-off.
 func TestPrometheusBatchRerun(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("jobs", "batch.py")
 	const interval = time.Second
@@ -301,7 +286,7 @@ func TestPrometheusBatchRerun(t *testing.T) {
 // TestPrometheusCrash runs a program that raises at once: it is
 // restarted with the back-off, its traceback a collector error.
 func TestPrometheusCrash(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("e", "crash.py")
 	in := Input{
@@ -331,7 +316,7 @@ func TestPrometheusCrash(t *testing.T) {
 // TestPrometheusWSGIAndTextfile covers make_wsgi_app, start_wsgi_server
 // and write_to_textfile, each with its own registry.
 func TestPrometheusWSGIAndTextfile(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("e", "wsgi_textfile.py")
 	textfile := filepath.Join(h.root, "out.prom")
@@ -362,7 +347,7 @@ func TestPrometheusWSGIAndTextfile(t *testing.T) {
 
 // TestPrometheusNoScripts reports an input whose dirs hold no program.
 func TestPrometheusNoScripts(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.write("e/README", "no programs here\n")
 	h.start(h.options(Input{Framework: FrameworkPrometheus, Cmd: python, Dirs: []string{"e"}}))
@@ -493,7 +478,7 @@ serve     = false
 // process, and a program that ends before its first interval, whose
 // registry is collected once more as it ends.
 func TestPrometheusTwoScripts(t *testing.T) {
-	python := promPython(t)
+	python := testkit.Python(t, "prometheus_client")
 	h := newHarness(t)
 	h.promScript("e", "final.py")
 	h.promScript("e", "push_example.py")

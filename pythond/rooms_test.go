@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -141,11 +142,7 @@ class Iso(DataKitFramework):
 // outside the runner neither takes the channel's variables nor opens it.
 func TestDataKitImportNoSideEffects(t *testing.T) {
 	t.Parallel()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3 interpreter")
-	}
-	cmd := exec.Command(python, "-c", `
+	cmd := exec.Command(testkit.Python(t), "-c", `
 import os, sys
 sys.path.insert(0, "py/datakit")
 import datakit_framework
