@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/point/pointtest"
@@ -166,10 +167,13 @@ var sharedState = sync.OnceValue(func() string {
 	return dir
 })
 
+// TestMain removes the shared state directory after the tests, and fails
+// the run when a goroutine outlives them: Run(ctx) must leave none behind.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	os.RemoveAll(sharedState())
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(sharedState())
+		os.Exit(code)
+	}))
 }
 
 func newHarness(t *testing.T) *harness {
