@@ -329,8 +329,9 @@ func retryable(status int) bool {
 		(status >= 500 && status != http.StatusNotImplemented)
 }
 
-// retryPolicy is the retry back-off capped at hi: MinBackoff doubling after each
-// failure, spread by ±50% so that a fleet does not retry in step.
+// retryPolicy is the retry back-off capped at hi: MinBackoff doubling
+// after each failure, spread by ±50% so that a fleet does not retry in
+// step.
 func (f *Forwarder) retryPolicy(hi time.Duration) backoff.Exponential {
 	return backoff.Exponential{Min: f.opts.MinBackoff, Max: hi, Jitter: 0.5}
 }
