@@ -39,18 +39,11 @@ print('ready', flush=True)
 sys.stdin.read()
 `
 
-const systemPython = "/usr/bin/python3"
-
 // startPromExporter runs promExporter with Debian's python3 and
 // prometheus_client and returns its address.
 func startPromExporter(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(systemPython); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (CI installs it)", systemPython)
-		}
-		t.Skipf("%s not available", systemPython)
-	}
+	python := testkit.Python(t, "prometheus_client")
 	script := filepath.Join(t.TempDir(), "exporter.py")
 	require.NoError(t, os.WriteFile(script, []byte(promExporter), 0o644))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -58,7 +51,7 @@ func startPromExporter(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	_, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(systemPython, script, port)
+	cmd := exec.Command(python, script, port)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -72,9 +65,6 @@ func startPromExporter(t *testing.T) string {
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		if os.Getenv("CI") == "" && strings.Contains(stderr.String(), "No module named 'prometheus_client'") {
-			t.Skip("python3-prometheus-client not installed")
-		}
 		t.Fatalf("exporter did not start: %v\n%s", err, stderr.String())
 	}
 	require.Equal(t, "ready\n", line)
