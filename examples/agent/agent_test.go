@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/internal/testkit"
@@ -53,12 +54,15 @@ func agentBinary(t *testing.T) string {
 	return buildOnce.path
 }
 
+// TestMain removes the built agent after the tests, and fails the run when
+// a goroutine outlives them: run(ctx, ...) must leave none behind.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildOnce.path != "" {
-		_ = os.RemoveAll(filepath.Dir(buildOnce.path))
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if buildOnce.path != "" {
+			_ = os.RemoveAll(filepath.Dir(buildOnce.path))
+		}
+		os.Exit(code)
+	}))
 }
 
 // agentProc is a running agent with its output captured.
