@@ -32,7 +32,9 @@ type Result struct {
 	slab slab
 }
 
-// Reset empties r for the next batch, keeping its memory.
+// Reset empties r for the next batch, keeping its memory. NormalizeBatch
+// calls it; a caller that pools Results may call it when it is done with
+// a batch, to let go of the batch's strings.
 func (r *Result) Reset() {
 	clear(r.Rejected)
 	r.Warnings, r.Rejected = r.Warnings[:0], r.Rejected[:0]
@@ -126,20 +128,22 @@ var discard = slog.New(slog.DiscardHandler)
 func (n *Normalizer) batch(pts []point.Point, c point.Category, owned bool, r *Result) []point.Point {
 	pl := &n.plans[c]
 	dropEmpty := n.actions[RuleNoField] == Fix
-	var out []point.Point
-	if owned {
-		out = pts[:0]
-	}
-	copied := owned // out holds the points up to i
+	var out []point.Point // copy mode: nil until the first point that differs
+	kept := 0             // owned: the points kept so far, at the front of pts
+	var q point.Point
 	for i := range pts {
-		q := pts[i]
+		p := &pts[i] // owned: fixed in place
+		if !owned {
+			q = pts[i] // a shallow copy: the fixes never write into its arrays
+			p = &q
+		}
 		before := len(r.Warnings)
 		var err error
 		changed := false
-		if faults := n.scan(&q, pl); faults != 0 {
+		if faults := n.scan(p, pl); faults != 0 {
 			f := fixer{n: n, owned: owned, warns: r.Warnings, slab: &r.slab}
 			var ws []point.Warning
-			if ws, err = f.fix(&q, c, faults); err == nil {
+			if ws, err = f.fix(p, c, faults); err == nil {
 				r.Warnings = ws
 			}
 			changed = true
@@ -157,25 +161,36 @@ func (n *Normalizer) batch(pts []point.Point, c point.Category, owned bool, r *R
 			for j := before; j < len(r.Warnings); j++ {
 				r.Warnings[j].Point = i
 			}
-			if len(q.Fields) == 0 && dropEmpty {
+			if len(p.Fields) == 0 && dropEmpty {
 				r.Warnings = append(r.Warnings, point.Warning{Code: point.WarnNoField, Point: i, Message: msgNoFieldDropped})
 				r.Dropped++
 				drop = true
 			}
 		}
-		if !copied {
-			if !drop && !changed {
-				continue
+		switch {
+		case owned:
+			if !drop {
+				if kept != i {
+					pts[kept] = *p
+				}
+				kept++
 			}
-			out = make([]point.Point, i, len(pts))
-			copy(out, pts[:i])
-			copied = true
-		}
-		if !drop {
-			out = append(out, q)
+		case out == nil && !drop && !changed:
+		default:
+			if out == nil {
+				out = make([]point.Point, i, len(pts))
+				copy(out, pts[:i])
+			}
+			if !drop {
+				out = append(out, q)
+			}
 		}
 	}
-	if !copied {
+	switch {
+	case owned:
+		clear(pts[kept:]) // let the dropped points' strings go
+		return pts[:kept]
+	case out == nil:
 		return pts
 	}
 	return out
@@ -184,8 +199,7 @@ func (n *Normalizer) batch(pts []point.Point, c point.Category, owned bool, r *R
 // slab holds the tag and field lists of points that got a key added.
 // Each list is capped at its length, so appending to one never writes
 // into the next. A full chunk is left to the points that use it and a
-// bigger one started; reset keeps the biggest and sizes it for the
-// largest batch seen.
+// bigger one started; reset sizes the chunk for the largest batch seen.
 type slab struct {
 	fields     []point.Field
 	tags       []point.Tag
@@ -198,12 +212,24 @@ type slab struct {
 // slabChunk is the smallest chunk a slab allocates.
 const slabChunk = 256
 
+// reset empties s. When the last batch needed more than the current
+// chunk, the chunk is replaced by one that holds that much, so the next
+// such batch fits in one.
 func (s *slab) reset() {
 	s.wantFields = max(s.wantFields, s.usedFields)
 	s.wantTags = max(s.wantTags, s.usedTags)
-	clear(s.fields) // do not pin the strings of the last batch
-	clear(s.tags)
-	s.fields, s.tags = s.fields[:0], s.tags[:0]
+	if cap(s.fields) < s.wantFields {
+		s.fields = make([]point.Field, 0, s.wantFields)
+	} else {
+		clear(s.fields) // do not pin the strings of the last batch
+		s.fields = s.fields[:0]
+	}
+	if cap(s.tags) < s.wantTags {
+		s.tags = make([]point.Tag, 0, s.wantTags)
+	} else {
+		clear(s.tags)
+		s.tags = s.tags[:0]
+	}
 	s.usedFields, s.usedTags = 0, 0
 }
 
