@@ -93,7 +93,9 @@ func (f *fixer) fix(p *point.Point, c point.Category, faults int) ([]point.Warni
 		}
 	}
 	req, reqRule, reqOn := n.requiredKey(c)
-	if reqOn && !keyIn(tags, tagKey, req) && !keyIn(fields, fieldKey, req) {
+	// Only the required key missing: scan looked for it and nothing has
+	// changed since. Otherwise a fix may have dropped or made it.
+	if reqOn && (faults == faultRequired || !keyIn(tags, tagKey, req) && !keyIn(fields, fieldKey, req)) {
 		switch c {
 		case point.Logging:
 			if err := f.brokeMsg(reqRule, false, req, msgLoggingStatus, msgLoggingStatusFull); err != nil {
