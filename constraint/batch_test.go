@@ -151,3 +151,21 @@ func TestSinkSlab(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeBatchRequiredDropped checks that a required key a fix drops
+// is added again.
+func TestNormalizeBatchRequiredDropped(t *testing.T) {
+	var r Result
+	pts := []point.Point{pt("log", nil, fields(fl("status", point.FloatValue(math.NaN())), fl("message", point.StringValue("m"))))}
+	got, err := New(Options{}).NormalizeBatch(pts, point.Logging, &r)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	v, ok := got[0].Field("status")
+	require.True(t, ok)
+	assert.Equal(t, "info", v.Str())
+	var codes []point.WarningCode
+	for _, w := range r.Warnings {
+		codes = append(codes, w.Code)
+	}
+	assert.Equal(t, []point.WarningCode{point.WarnNonFiniteFloat, point.WarnAddRequiredKV}, codes)
+}
