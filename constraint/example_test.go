@@ -7,6 +7,7 @@ import (
 
 	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/point"
+	"github.com/collectkit/collectkit/protocol"
 )
 
 func ExampleNormalize() {
@@ -121,4 +122,35 @@ func ExampleNormalizer_Sink() {
 	// stored metric: cpu,host=web01 usage=12.5
 	// stored metric: cpu,host=web01 usage=3
 	// error: <nil>
+}
+
+// A server normalizes the points its decoder just returned in place, with
+// a Result it reuses, and lets Deliver apply the options before it writes.
+func ExampleNormalizer_NormalizeBatch() {
+	n := constraint.New(constraint.Options{
+		Actions: map[constraint.Rule]constraint.Action{constraint.RuleKeyConflict: constraint.Reject},
+	})
+	var dec protocol.Decoder
+	pts, err := dec.DecodeLineProtocol([]byte("app message=\"started\" 1\napp,host=a host=\"b\" 2\n"), protocol.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var r constraint.Result // kept with the server's per-request state
+	kept, err := n.NormalizeBatch(pts, point.Logging, &r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, w := range r.Warnings {
+		fmt.Printf("point %d: %v\n", w.Point, w)
+	}
+	b := point.Batch{Category: point.Logging, Input: "demo", Points: kept}
+	write, err := n.Deliver(context.Background(), b, &r)
+	fmt.Println("write:", write)
+	fmt.Println("error:", err)
+	// Output:
+	// point 0: add_required_kv: logging point has no status; field status="info" added
+	// write: false
+	// error: constraint: point 1: rule key_conflict: key "host": key is both a tag and a field
 }
