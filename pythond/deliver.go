@@ -13,9 +13,11 @@ import (
 // deliver is the sink path of frameworks whose points are made on the Go
 // side (the netdata rooms): the input's and global tags are added to each
 // point that lacks them, the points are normalized as every report's are
-// (constraint.Normalizer.NormalizeBatch, then Deliver for the options: a
-// rejected point refuses the batch unless Constraint.WritePartial is set),
-// and the batch goes to the sink, waiting while it is busy. collector
+// (constraint.Normalizer.NormalizeBatch, then Deliver for the options),
+// and the batch goes to the sink, waiting while it is busy. A rejected
+// point is reported and left out, and the others are written whatever
+// Constraint.WritePartial says: these points have no client that could
+// send them again, so refusing the batch would lose every valid one. collector
 // names the source in errors (a Netdata job). The points become the
 // batch's: their slices are changed in place.
 func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector string, cat point.Category, pts []point.Point) error {
@@ -47,11 +49,8 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 		in.logger.Debug("points fixed", "collector", collector, "warnings", fmt.Sprint(res.Warnings))
 	}
 	if rejected != nil {
-		err := errors.New(rejectedMessage(&res))
-		s.deliveryFailed(ctx, in, collector, err)
-		if !write {
-			return err
-		}
+		s.deliveryFailed(ctx, in, collector, errors.New(rejectedMessage(&res)))
+		write = true // the points left are valid: see above
 	}
 	if !write || len(out) == 0 {
 		return nil

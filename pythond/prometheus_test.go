@@ -3,6 +3,7 @@ package pythond
 import (
 	"context"
 	"fmt"
+	"github.com/collectkit/collectkit/constraint"
 	"io"
 	"net"
 	"net/http"
@@ -493,4 +494,23 @@ func TestPrometheusTwoScripts(t *testing.T) {
 	require.Len(t, started, 2)
 	assert.NotEqual(t, started[0].Attrs["pid"], started[1].Attrs["pid"])
 	assert.ElementsMatch(t, []string{"final.py", "push_example.py"}, []string{started[0].Attrs["script"], started[1].Attrs["script"]})
+}
+
+// TestDeliverWritesTheValidPoints: a point the constraint rejects is
+// reported and left out of what the host side made, and the others are
+// written even without Constraint.WritePartial: no client would send them
+// again.
+func TestDeliverWritesTheValidPoints(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	opts := h.options()
+	opts.Constraint.Actions = map[constraint.Rule]constraint.Action{constraint.RuleNonFinite: constraint.Reject}
+	frames := promFrames(t, h.root, opts)
+	frames[promKindExposition](context.Background(), []byte("start_http_server:8000"), []byte("# TYPE g gauge\ng 1\n# TYPE h gauge\nh NaN\n# EOF\n"))
+	pts := h.rec.Points()
+	require.Len(t, pts, 1)
+	assert.Equal(t, "g", pts[0].Name)
+	errs := h.errs.kind(KindReport)
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Message, "non_finite")
 }

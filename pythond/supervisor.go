@@ -51,8 +51,11 @@ type Options struct {
 	Sink point.Sink
 	// Constraint configures the normalization applied to every point
 	// before Sink, with the semantics of constraint's Sink middleware: a
-	// report with a rejected point is refused whole, points left without
-	// fields are dropped, and Constraint.OnWarnings sees the fixes.
+	// report with a rejected point is refused whole (unless
+	// Constraint.WritePartial), points left without fields are dropped,
+	// and Constraint.OnWarnings sees the fixes. Points the host makes
+	// itself (Netdata, collectd and prometheus frameworks) have no one to
+	// send them again: a rejected one is reported and the others written.
 	Constraint constraint.Options
 
 	// Logger receives the supervisor's records and every line the Python
