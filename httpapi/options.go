@@ -191,7 +191,11 @@ type Options struct {
 	// the write routes the object name rule is Reject unless the request
 	// says loose, whatever Constraint.Actions says for it; on the InfluxDB
 	// routes the string-field rule is Ignore (InfluxDB keeps string
-	// fields).
+	// fields). The other options mean what they mean in constraint's Sink
+	// middleware: OnWarnings sees each batch's fixes, Logger gets the
+	// fixes and rejections, and with WritePartial a request with rejected
+	// points has its other points written (answered 200 listing the
+	// rejections) instead of being refused whole.
 	Constraint constraint.Options
 	// JSONExactInts keeps JSON integer literals exact (KindInt) instead of
 	// DataKit's float64 for every JSON number.
