@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -116,7 +115,7 @@ func (h *Handler) decodePush(rb *reqBody, hdr http.Header, key []point.Tag) ([]p
 			return nil, err
 		}
 	} else {
-		samples, labels := countSamples(body)
+		samples, labels := protocol.CountExpositionText(body)
 		if lim.MaxPoints > 0 && samples > lim.MaxPoints {
 			return nil, tooManyPoints(nil, lim.MaxPoints)
 		}
@@ -209,50 +208,6 @@ func byteAt(s1, s2 string, i int) (byte, bool) {
 		return s2[i], true
 	}
 	return 0, false
-}
-
-// countSamples counts the samples of a text body (lines that are neither
-// blank nor comments) and their labels (the '=' outside quotes between
-// braces), for the budget, in one linear pass.
-func countSamples(body []byte) (samples, labels int) {
-	for rest := body; len(rest) > 0; {
-		var l []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			l, rest = rest[:i], rest[i+1:]
-		} else {
-			l, rest = rest, nil
-		}
-		l = bytes.TrimLeft(l, " \t")
-		if len(l) == 0 || l[0] == '#' {
-			continue
-		}
-		samples++
-		if open := bytes.IndexByte(l, '{'); open >= 0 {
-			n, _ := countLabels(l[open+1:])
-			labels += n
-		}
-	}
-	return samples, labels
-}
-
-// countLabels counts the '=' outside quoted strings in b up to the first
-// '}' outside quotes, and tells how many bytes come before that brace.
-func countLabels(b []byte) (n, size int) {
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '\\' && in:
-			i++
-		case c == '"':
-			in = !in
-		case in:
-		case c == '=':
-			n++
-		case c == '}':
-			return n, i
-		}
-	}
-	return n, len(b)
 }
 
 // checkDelimited walks the varint length prefixes of a length-delimited

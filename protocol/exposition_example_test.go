@@ -67,3 +67,11 @@ func ExampleParsePushPath() {
 	// last_success [{job backup} {instance db/1} {zone eu west}] <nil>
 	// invalid Pushgateway path "/metrics/job/": the job name is empty
 }
+
+// CountExpositionText sizes a body before it is decoded, as a server
+// budgets a push's memory.
+func ExampleCountExpositionText() {
+	samples, labels := protocol.CountExpositionText([]byte("# TYPE reqs counter\nreqs_total{code=\"200\",path=\"/\"} 7\nreqs_total{code=\"500\",path=\"/\"} 1\n"))
+	fmt.Println(samples, labels)
+	// Output: 2 4
+}

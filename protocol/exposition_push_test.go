@@ -55,3 +55,14 @@ func TestParsePushPath(t *testing.T) {
 		assert.Contains(t, err.Error(), path, "the error names the path")
 	}
 }
+
+func TestCountExpositionText(t *testing.T) {
+	body := []byte("# HELP g a gauge\n# TYPE g gauge\ng{a=\"x=y\",b=\"2\"} 1\n\n  h 2\nc{a=\"\\\"}\",} 3\n# EOF\n")
+	samples, labels := protocol.CountExpositionText(body)
+	assert.Equal(t, 3, samples)
+	assert.Equal(t, 3, labels, "an '=' or '}' inside a quoted value is no label")
+	pts, st, err := protocol.DecodeExposition(nil, body, protocol.ExpositionOptions{Format: protocol.ExpositionOpenMetrics})
+	require.NoError(t, err)
+	assert.Equal(t, samples, st.Samples)
+	assert.Len(t, pts, 3)
+}

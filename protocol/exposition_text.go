@@ -455,6 +455,32 @@ func (d *expoDecoder) labelSet(l *textLine, name *string) *DecodeError {
 	return nil
 }
 
+// CountExpositionText counts, in one linear pass, the samples of a text
+// or OpenMetrics body (the lines that are neither blank nor comments) and
+// their labels (the '=' outside quotes between braces), without decoding
+// it: what a caller needs to budget the memory of DecodeExposition before
+// calling it.
+func CountExpositionText(body []byte) (samples, labels int) {
+	for rest := body; len(rest) > 0; {
+		var l []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			l, rest = rest, nil
+		}
+		l = bytes.TrimLeft(l, " \t")
+		if len(l) == 0 || l[0] == '#' {
+			continue
+		}
+		samples++
+		if open := bytes.IndexByte(l, '{'); open >= 0 {
+			n, _ := countLabels(l[open+1:])
+			labels += n
+		}
+	}
+	return samples, labels
+}
+
 // countLabels counts the '=' outside quoted strings in b up to the first
 // '}' outside quotes, and tells how many bytes come before that brace.
 func countLabels(b []byte) (n, size int) {
