@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/collectkit/collectkit/internal/backoff"
 	"io"
 	"log/slog"
 	"runtime/debug"
@@ -22,11 +23,6 @@ import (
 // Options.MaxReportBytes is zero.
 const DefaultMaxReportBytes = 256 << 20
 
-// busyBackoff bounds the wait between retries of a sink that is busy.
-const (
-	busyBackoffMin = 10 * time.Millisecond
-	busyBackoffMax = time.Second
-)
 
 // frameServer handles the frames of one Python process. It is used by one
 // goroutine only.
@@ -342,9 +338,11 @@ func (fs *frameServer) write(ctx context.Context, b point.Batch) error {
 
 // writeBatch hands b to the sink for in, retrying while the sink is busy.
 func (s *Supervisor) writeBatch(ctx context.Context, in *resolvedInput, b point.Batch) error {
-	wait := busyBackoffMin
+	// 10ms doubling up to a second, jittered so that collectors waiting
+	// together do not retry together.
+	busy := backoff.Exponential{Min: 10 * time.Millisecond, Max: time.Second, Jitter: 0.2}
 	logged := false
-	for {
+	for attempt := 0; ; attempt++ {
 		err := s.writeSink(ctx, in, b)
 		if err == nil || !errors.Is(err, point.ErrBusy) {
 			return err
@@ -353,7 +351,7 @@ func (s *Supervisor) writeBatch(ctx context.Context, in *resolvedInput, b point.
 			in.logger.Info("sink busy; the collector waits", "err", err)
 			logged = true
 		}
-		d := wait
+		d := busy.Delay(attempt)
 		if hint, _ := point.RetryAfter(err); hint > 0 {
 			d = hint
 		}
@@ -364,7 +362,6 @@ func (s *Supervisor) writeBatch(ctx context.Context, in *resolvedInput, b point.
 			return fmt.Errorf("%w (stopped while the sink was busy)", err)
 		case <-t.C:
 		}
-		wait = min(wait*2, busyBackoffMax)
 	}
 }
 
