@@ -23,7 +23,6 @@ import (
 // Options.MaxReportBytes is zero.
 const DefaultMaxReportBytes = 256 << 20
 
-
 // frameServer handles the frames of one Python process. It is used by one
 // goroutine only.
 type frameServer struct {
