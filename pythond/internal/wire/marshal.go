@@ -149,14 +149,20 @@ func (d *Decoder) addError(e *protocol.DecodeError) {
 	}
 }
 
+// listStart reads the start of the top-level list of a payload, a list of
+// what, and returns its length.
+func (d *Decoder) listStart(what string) (int, *protocol.DecodeError) {
+	if c, ok := d.peek(); !ok || c != mList {
+		return 0, d.malformed("a list of " + what + " ('[')")
+	}
+	d.pos++
+	return d.count("list")
+}
+
 // list decodes the top-level list. It returns an error only for a payload
 // that is not well formed; bad points are recorded as they are met.
 func (d *Decoder) list() *protocol.DecodeError {
-	if c, ok := d.peek(); !ok || c != mList {
-		return d.malformed("a list of points ('[')")
-	}
-	d.pos++
-	n, err := d.count("list")
+	n, err := d.listStart("points")
 	if err != nil {
 		return err
 	}

@@ -74,11 +74,7 @@ func (vd *ValueListDecoder) Decode(payload []byte, db *collectd.TypesDB) ([]coll
 
 func (vd *ValueListDecoder) list(db *collectd.TypesDB, bad func(*protocol.DecodeError)) *protocol.DecodeError {
 	d := &vd.d
-	if c, ok := d.peek(); !ok || c != mList {
-		return d.malformed("a list of value lists ('[')")
-	}
-	d.pos++
-	n, err := d.count("list")
+	n, err := d.listStart("value lists")
 	if err != nil {
 		return err
 	}
