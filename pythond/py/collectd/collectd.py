@@ -317,6 +317,19 @@ def _wrap_signed(i):
     return i - (1 << 64) if i > _INT64_MAX else i
 
 
+def _text_attribute(name, doc, limit=_NAME_MAX):
+    """A string attribute kept in slot _<name>: an assigned value is cut
+    at a NUL and at limit bytes, as collectd's fixed buffers keep it."""
+    slot = "_" + name
+
+    def get(self):
+        return getattr(self, slot)
+
+    def set(self, value):
+        setattr(self, slot, _set_text(value, limit))
+    return property(get, set, doc=doc)
+
+
 class _PluginData(object):
     """The identification shared by Values and Notification."""
 
@@ -336,41 +349,17 @@ class _PluginData(object):
             raise TypeError("Dataset %s not found" % (value,))
         self._type = value
 
-    @property
-    def plugin_instance(self):
-        """The plugin instance; may be empty."""
-        return self._plugin_instance
+    plugin_instance = _text_attribute(
+        "plugin_instance", "The plugin instance; may be empty.")
 
-    @plugin_instance.setter
-    def plugin_instance(self, value):
-        self._plugin_instance = _set_text(value)
+    type_instance = _text_attribute(
+        "type_instance", "The type instance; may be empty.")
 
-    @property
-    def type_instance(self):
-        """The type instance; may be empty."""
-        return self._type_instance
+    plugin = _text_attribute(
+        "plugin", "The plugin's name; empty means \"python\" on dispatch.")
 
-    @type_instance.setter
-    def type_instance(self, value):
-        self._type_instance = _set_text(value)
-
-    @property
-    def plugin(self):
-        """The plugin's name; empty means "python" on dispatch."""
-        return self._plugin
-
-    @plugin.setter
-    def plugin(self, value):
-        self._plugin = _set_text(value)
-
-    @property
-    def host(self):
-        """The host; empty means the configured Hostname on dispatch."""
-        return self._host
-
-    @host.setter
-    def host(self, value):
-        self._host = _set_text(value)
+    host = _text_attribute(
+        "host", "The host; empty means the configured Hostname on dispatch.")
 
     @property
     def time(self):
@@ -604,14 +593,8 @@ class Notification(_PluginData):
             _operator.index(severity)
         self._meta = {} if meta is _ABSENT else meta
 
-    @property
-    def message(self):
-        """What is going on, up to 255 bytes."""
-        return self._message
-
-    @message.setter
-    def message(self, value):
-        self._message = _set_text(value, _MESSAGE_MAX)
+    message = _text_attribute(
+        "message", "What is going on, up to 255 bytes.", _MESSAGE_MAX)
 
     @property
     def severity(self):
