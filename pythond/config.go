@@ -82,8 +82,7 @@ type Input struct {
 	ExactInts bool `toml:"exact_ints"`
 
 	// The options of the netdata, netdata-plugin, collectd and prometheus
-	// frameworks (see netdata.go, netdata_plugin.go, collectd.go and
-	// prometheus.go).
+	// frameworks; each type documents its keys.
 	NetdataOptions
 	NetdataPluginOptions
 	CollectdOptions

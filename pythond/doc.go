@@ -32,15 +32,12 @@
 // # Frameworks
 //
 // Input.Framework (TOML "framework") says which collector API an input's
-// scripts are written for. Each framework is a room of its own: one Go
-// file (datakit.go, netdata.go, netdata_plugin.go, collectd.go) with its
-// options, their validation, how its process is started and how what it
-// sends becomes points, and one folder of the embedded Python side whose modules are
-// the only thing on its scripts' sys.path besides their own dirs; the
-// private runtime (py/runtime: channel, loader, scheduler, one runner per
-// framework) is shared and never importable by a script. An option of
-// one framework set on an input of another is an error naming the
-// framework it belongs to.
+// scripts are written for. Each framework has its own options, validation,
+// way of starting its process and mapping of what it sends to points, and its
+// own embedded Python modules, which are the only ones on its scripts'
+// sys.path besides their own dirs; collectkit's private runtime is never
+// importable by a script. An option of one framework set on an input of
+// another is an error naming the framework it belongs to.
 //
 //   - datakit (the default): DataKitFramework scripts, as below.
 //   - netdata: python.d modules unchanged. Dirs hold <module>.chart.py
@@ -141,21 +138,14 @@
 // fixed rate. A subclass without interval runs every 10 s, and the event
 // helpers accept tags=None (DataKit crashes on both).
 //
-// Reports travel over a private pipe (descriptors 3 and 4, named in
-// COLLECTKIT_PYTHOND_FDS), so prints cannot corrupt them: each report is
-// written by Python's marshal.dumps(points, 2) in length-prefixed frames,
-// large ones in chunks of 128 points doubling up to 8,192 that the host
-// decodes and normalizes (package constraint) while the script encodes
-// the next. marshal is several times faster than json.dumps (0.24 ms
-// against 1.5 ms for 1,000 typical points), which is most of what a
-// report costs a script; version 2 of its format has no back-references
-// and writes every str as UTF-8, and the host reads exactly that subset
-// with a strict, bounded decoder of its own (internal/wire; its FORMAT.md
-// is the one specification of the frames and payloads). Values map as DataKit's JSON
-// API maps them. Every int becomes a float64 field, as in DataKit (whose
-// JSON decoder reads every number as a float64), so a script writes
-// f1=123 and not f1=123i, in pipe and HTTP mode alike: ints beyond 2^53
-// lose precision as they do there, those beyond the float range refuse
+// Reports travel to the host over a private channel of the process, not its
+// stdout, so prints cannot corrupt them; a large report is sent in parts that
+// the host decodes and normalizes (package constraint) while the script
+// encodes the next, so reporting costs a script little. Values map as
+// DataKit's JSON API maps them. Every int becomes a float64 field, as in
+// DataKit (whose JSON decoder reads every number as a float64), so a script
+// writes f1=123 and not f1=123i, in pipe and HTTP mode alike: ints beyond
+// 2^53 lose precision as they do there, those beyond the float range refuse
 // the report. With exact_ints = true an int becomes an int64 field
 // (uint64 above its range; beyond both an error naming the key). float,
 // str and bool map to their kinds (bools stay bools), bytes to a bytes
@@ -174,14 +164,14 @@
 //
 // The host writes the report's points to the Sink as one point.Batch
 // (Input: the report's "input", else the collector's name) only once all
-// have arrived (a bad chunk refuses the whole report), then answers; report() waits for that answer, so a slow or busy sink
-// (point.ErrBusy is retried) slows collectors down instead of losing data,
-// and a process killed mid-report leaves no partial report in the Sink.
+// have arrived (a bad part refuses the whole report), then answers;
+// report() waits for that answer, so a slow or busy sink (point.ErrBusy is
+// retried) slows collectors down instead of losing data, and a process killed mid-report leaves no partial report in the Sink.
 // report() returns "" on success and, on failure, DataKit's JSON error
 // document as text (or raises ReportError when the collector sets
 // raise_on_error); a report larger than Options.MaxReportBytes in all
-// (datakit.bodyTooLarge; its chunks are skipped, not kept) and a
-// report left without points after normalization (datakit.noPoints, as
+// (datakit.bodyTooLarge; what is past the limit is skipped, not kept) and
+// a report left without points after normalization (datakit.noPoints, as
 // DataKit answers a body without points) are refused and logged like the
 // others. A collector that passes ip/port to DataKitFramework.__init__,
 // or that runs outside collectkit, posts to that DataKit write API over
@@ -190,12 +180,9 @@
 // once a minute per distinct error, and report() returns the error text.
 //
 // Processes a collector forks (multiprocessing.Pool workers) inherit the
-// pipe and may report too: once a process has forked, each exchange (a
-// report's frames and its answer, or a log record) holds flock on a lock
-// file the host creates for the process, which a forked child reopens,
-// and answers are read exactly one at a time, so no process reads
-// another's. Processes started with the "spawn" or "forkserver" methods
-// do not inherit the pipe.
+// channel and may report too: their reports and log records are taken one
+// at a time and each process gets its own answers. Processes started with
+// the "spawn" or "forkserver" methods do not inherit the channel.
 //
 // # Concurrency
 //

@@ -13,11 +13,8 @@ import (
 // The zero value is FrameworkDataKit.
 type Framework uint8
 
-// The frameworks. Each is a room of its own: one Go file (datakit.go,
-// netdata.go, netdata_plugin.go, collectd.go, prometheus.go) with its
-// options, their validation, how its process is started and how what it
-// sends becomes points, and one folder under py/ holding the only
-// modules put on its scripts' sys.path.
+// The frameworks. Each has its own options and its own Python modules on
+// its scripts' sys.path; the package documentation says what each runs.
 const (
 	FrameworkDataKit       Framework = iota // DataKit's DataKitFramework scripts (the default)
 	FrameworkNetdata                        // Netdata python.d modules, run by collectkit's runtime
@@ -27,8 +24,13 @@ const (
 	numFrameworks
 )
 
-// rooms is the table of frameworks: adding one is one line here, its Go
-// file and its Python folder.
+// rooms is the table of frameworks. Each is a room of its own: one Go file
+// (datakit.go, netdata.go, netdata_plugin.go, collectd.go, prometheus.go)
+// with its options, their validation, how its process is started and how
+// what it sends becomes points, and one folder under py/ holding the only
+// modules put on its scripts' sys.path; the private runtime (py/runtime:
+// channel, loader, scheduler, one runner per framework) is shared. Adding a
+// framework is one line here, its Go file and its Python folder.
 var rooms = [numFrameworks]*room{
 	FrameworkDataKit:       &datakitRoom,
 	FrameworkNetdata:       &netdataRoom,

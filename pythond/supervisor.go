@@ -76,9 +76,9 @@ type Options struct {
 	// at once.
 	StopGrace time.Duration
 	// MaxReportBytes bounds the encoded size of one category of one
-	// report, all its chunks together; a larger one is refused with an
-	// error the script sees, and the chunks past the limit are skipped
-	// rather than kept. Zero means DefaultMaxReportBytes.
+	// report, however it is split for transfer; a larger one is refused
+	// with an error the script sees, and what arrives past the limit is
+	// skipped rather than kept. Zero means DefaultMaxReportBytes.
 	MaxReportBytes int
 	// Env is the environment the processes inherit before Input.Envs are
 	// added. Nil means os.Environ().
