@@ -15,7 +15,7 @@ import (
 //
 // Reuse one Result across batches (a server keeps one per request state):
 // NormalizeBatch resets it, reuses its slices, and keeps the keys it adds
-// (a logging point's status, an object's name) in a slab the Result owns.
+// (a logging point's status, an object's name) in storage the Result owns.
 // So the points of a batch may alias the Result, and it must not be used
 // for another batch while they are in use.
 type Result struct {
@@ -66,7 +66,7 @@ func (r *Result) Err() error {
 //
 // A point that only lacks the key its category requires (a logging
 // point's status, an object's name) gets it without allocating when r is
-// reused: the point's list with the key added is kept in r's slab. A
+// reused: the point's list with the key added is kept in storage r owns. A
 // compliant batch costs no allocation.
 //
 // NormalizeBatch applies no option but the rules: hand the result to

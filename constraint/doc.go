@@ -47,19 +47,15 @@
 // which normalizes it in place, drops the points rejected or left without
 // fields, and records warnings and rejections in a reusable [Result];
 // the key a category requires (a logging point's status, an object's
-// name) is added from a slab the Result keeps, so adding it costs no
-// allocation per point either. [Normalizer.Deliver] then applies the
+// name) is added in storage the Result keeps and reuses, so adding it
+// costs no allocation per point either. [Normalizer.Deliver] then applies the
 // options (OnWarnings, WritePartial, Logger) and says whether the batch is
 // to be written. The Sink middleware, httpapi's write routes and pythond's
 // reports all take these two steps, so a batch gets the same warnings,
 // rejections and answer on each.
 //
-// The check of a compliant point reads each string once, eight bytes at a
-// time, for the length, '.', control character, trailing backslash and
-// non-ASCII checks (UTF-8 is decoded, and control characters looked for
-// byte by byte, only when a point has text that is not all ASCII), and finds duplicate and conflicting keys
-// among a few dozen by comparing one-byte signatures first; the actions of
-// the rules are resolved per category once, in New.
+// Checking a compliant point reads each of its strings once and allocates
+// nothing; what each rule does for each category is worked out once, in New.
 //
 // # Concurrency
 //
@@ -114,7 +110,7 @@
 //	no_field           point with no fields: dropped by the Sink        not checked
 //	                   middleware [no_field]; Normalize itself only
 //	                   rejects it when the action is Reject
-//	unsafe_chars       what line protocol cannot carry: in the name,    keys and tag values only ("adjustKV"):
+//	unsafe_chars       what line protocol cannot carry: in the name,    keys and tag values only:
 //	                   keys and tag values a control character (below   '\n' becomes a space, trailing '\'
 //	                   0x20, or DEL) becomes a space, trailing '\'      stripped [invalid_tag_key for tag keys,
 //	                   are stripped (a key left empty is dropped        found_new_line_or_tail_espace for tag

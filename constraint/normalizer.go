@@ -140,9 +140,9 @@ func (n *Normalizer) Normalize(p *point.Point, c point.Category) ([]point.Warnin
 // commonly need (dropping a string field of a metric point or a nil or
 // non-finite field) then cost no allocation when dst has room for the
 // warnings; adding a required key (a logging point's status) does when
-// the slice has room for it, and NormalizeBatch adds it from a slab. Fixes that build a new
-// string (truncation, UTF-8 repair, renaming a dotted key) or trim to a
-// count limit still allocate.
+// the slice has room for it, and NormalizeBatch adds it without
+// allocating either. Fixes that build a new string (truncation, UTF-8
+// repair, renaming a dotted key) or trim to a count limit still allocate.
 //
 // On error, dst is returned as it was and *p's slices are left in an
 // unspecified order: drop the point.
