@@ -26,12 +26,11 @@
 //	POST /collectd                   collectd write_http JSON (metric and keyevent points)
 //
 // A write request goes through these steps: method, loopback and token
-// checks; the in-flight limit; the body read into a pooled buffer under
-// Limits.MaxBodyBytes and, for Content-Encoding (or ?encoding=) gzip,
-// deflate/zlib or zstd, decompressed as it arrives under
-// Limits.MaxDecodedBytes (see Limits below); decoding with a pooled
-// protocol.Decoder (JSON when
-// Content-Type contains application/json, line protocol otherwise); the
+// checks; the in-flight limit; the body read under Limits.MaxBodyBytes
+// and, for Content-Encoding (or ?encoding=) gzip, deflate/zlib or zstd,
+// decompressed as it arrives under Limits.MaxDecodedBytes (see Limits
+// below); decoding with a protocol.Decoder (JSON when Content-Type
+// contains application/json, line protocol otherwise); the
 // global host tags (or, with ?global_election_tags=, the election tags)
 // added; each point normalized in place by a constraint.Normalizer; then
 // one call of Sink.Write with a point.Batch{Category, Input, Source,
@@ -63,13 +62,9 @@
 // key=value pairs). A request that would go over is answered 429 (or
 // Options.BusyStatus) datakit.reachMaxAPILimit with Retry-After: 1, and
 // one that needs more than the whole budget 413; everything is given back
-// when the request is answered. Buffers larger than 4 MiB and decoders
-// that grew over 16 MiB are not pooled, so the heap falls back after a
-// large request. Under 32 concurrent hostile clients (gzip bombs, 100 MiB
-// plain bodies, trickling bodies, bodies at the line limit) the heap stays
-// near 300 MiB and a well-formed client keeps being answered
-// (TestHostileConcurrentRequests). A host that wants a hard bound on the
-// process sets GOMEMLIMIT besides.
+// when the request is answered. The handler does not keep the memory of
+// an unusually large request for reuse, so the heap falls back after it.
+// A host that wants a hard bound on the process sets GOMEMLIMIT besides.
 //
 // Slow bodies: a body must deliver a byte at least every BodyReadTimeout
 // (30 s) and, after that long, must have arrived at MinBodyRate (1 KiB/s)
@@ -147,7 +142,7 @@
 //
 // # Errors
 //
-// Errors become statuses in one function (Handler.classify): *Error values
+// Every route turns errors into statuses the same way: *Error values
 // carry their own status and DataKit code; a Sink error matching
 // point.ErrBusy becomes 429 (or Options.BusyStatus 503) with Retry-After
 // from point.RetryAfter (at least one second); a body over a limit becomes

@@ -51,8 +51,8 @@ const (
 	// DefaultTokenHeader is the header checked for the token on every route.
 	DefaultTokenHeader = "X-Token"
 	// DefaultPushgatewayTokenHeader is the extra header checked on the
-	// Pushgateway routes: the one the Prometheus Python client examples
-	// of seed 003 add in their custom push handler.
+	// Pushgateway routes: the one that published Prometheus Python client
+	// examples add in a custom push handler to carry a monitoring token.
 	DefaultPushgatewayTokenHeader = "X-BK-TOKEN"
 )
 
