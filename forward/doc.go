@@ -48,9 +48,8 @@
 // # The buffer
 //
 // Everything Write accepts goes to a directory of segment files (a
-// write-ahead log): records with a header (length, category, point count
-// and a CRC-32C of the body, the whole header covered by its own CRC-32C)
-// followed by line protocol. A cursor file records how far delivery has
+// write-ahead log): records of line protocol, each with a checksummed
+// header and a checksummed body. A cursor file records how far delivery has
 // got; a segment is deleted when delivery has passed it. On start, New
 // cuts off a record left half-written by a crash and Run replays the
 // buffer from the cursor, in order. A record whose body checksum does not
