@@ -44,31 +44,31 @@ func (e *Error) Unwrap() error { return e.Err }
 // DataKit's own; the second are codes DataKit does not have because it
 // lacks the feature, spelled as DataKit spells its codes.
 const (
-	CodeBadRequest           = datakit.CodeBadRequest
-	CodeInvalidCategory      = datakit.CodeInvalidCategory
-	CodeEmptyBody            = datakit.CodeEmptyBody
-	CodeNoPoints             = datakit.CodeNoPoints
-	CodeInvalidLinePoint     = datakit.CodeInvalidLinePoint
-	CodeInvalidJSONPoint     = datakit.CodeInvalidJSONPoint
-	CodeDecodeBodyFailed     = datakit.CodeDecodeBodyFailed
-	CodeInvalidPrecision     = datakit.CodeInvalidPrecision
-	CodePointGotWarning      = datakit.CodePointGotWarning
-	CodeReachMaxAPILimit     = datakit.CodeReachMaxAPILimit
-	CodePublicAccessDisabled = datakit.CodePublicAccessDisabled
-	CodeInvalidToken         = datakit.CodeInvalidToken
-	CodeHTTPReadError        = datakit.CodeHTTPReadError
-	CodeInputOrErrContentNil = datakit.CodeInputOrErrContentNil
-	CodeInvalidClass         = datakit.CodeInvalidClass
+	CodeBadRequest           = datakit.CodeBadRequest           // "datakit.badRequest"
+	CodeInvalidCategory      = datakit.CodeInvalidCategory      // "datakit.invalidCategory"
+	CodeEmptyBody            = datakit.CodeEmptyBody            // "datakit.emptyBody"
+	CodeNoPoints             = datakit.CodeNoPoints             // "datakit.noPoints"
+	CodeInvalidLinePoint     = datakit.CodeInvalidLinePoint     // "datakit.invalidLinePoint"
+	CodeInvalidJSONPoint     = datakit.CodeInvalidJSONPoint     // "datakit.invalidJsonPoint"
+	CodeDecodeBodyFailed     = datakit.CodeDecodeBodyFailed     // "datakit.decodeBodyFailed"
+	CodeInvalidPrecision     = datakit.CodeInvalidPrecision     // "datakit.invalidPrecision"
+	CodePointGotWarning      = datakit.CodePointGotWarning      // "datakit.pointGotWarning"
+	CodeReachMaxAPILimit     = datakit.CodeReachMaxAPILimit     // "datakit.reachMaxAPILimit"
+	CodePublicAccessDisabled = datakit.CodePublicAccessDisabled // "datakit.publicAccessDisabled"
+	CodeInvalidToken         = datakit.CodeInvalidToken         // "datakit.invalidToken"
+	CodeHTTPReadError        = datakit.CodeHTTPReadError        // "datakit.HTTPReadError"
+	CodeInputOrErrContentNil = datakit.CodeInputOrErrContentNil // "datakit.inputOrErrcontentCanNotBeNil"
+	CodeInvalidClass         = datakit.CodeInvalidClass         // "datakit.invalidClass"
 
-	CodeBodyTooLarge     = datakit.CodeBodyTooLarge
-	CodePointRejected    = datakit.CodePointRejected
-	CodeSinkBusy         = datakit.CodeSinkBusy
-	CodeSinkFailed       = datakit.CodeSinkFailed
-	CodeNotImplemented   = datakit.CodeNotImplemented
-	CodeNotFound         = datakit.CodeNotFound
-	CodeMethodNotAllowed = datakit.CodeMethodNotAllowed
-	CodeInternal         = datakit.CodeInternal
-	CodeRequestCanceled  = datakit.CodeRequestCanceled
+	CodeBodyTooLarge     = datakit.CodeBodyTooLarge     // "datakit.bodyTooLarge": a body or report over its size or point limit
+	CodePointRejected    = datakit.CodePointRejected    // "datakit.pointRejected": a point broke a rule set to Reject
+	CodeSinkBusy         = datakit.CodeSinkBusy         // "datakit.sinkBusy": the host's sink is busy; retry later
+	CodeSinkFailed       = datakit.CodeSinkFailed       // "datakit.sinkFailed": the host's sink failed to store the points
+	CodeNotImplemented   = datakit.CodeNotImplemented   // "datakit.notImplemented": a route DataKit has and collectkit does not
+	CodeNotFound         = datakit.CodeNotFound         // "datakit.notFound": no such route
+	CodeMethodNotAllowed = datakit.CodeMethodNotAllowed // "datakit.methodNotAllowed": the route does not take the method
+	CodeInternal         = datakit.CodeInternal         // "datakit.internalError": a failure of the server itself
+	CodeRequestCanceled  = datakit.CodeRequestCanceled  // "datakit.requestCanceled": the request ended before it was answered
 )
 
 func apiErr(status int, code, format string, args ...any) *Error {
