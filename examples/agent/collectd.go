@@ -25,7 +25,7 @@ const defaultCollectdListen = "127.0.0.1:25826"
 // for collectd's binary network protocol, what collectd daemons send with
 // their network plugin. Without the table no listener is started.
 type CollectdNetworkConfig struct {
-	// Listen is the UDP address; empty: defaultCollectdListen. It must be
+	// Listen is the UDP address; empty: 127.0.0.1:25826. It must be
 	// a loopback address unless allow_remote is set.
 	Listen string `toml:"listen"`
 	// SecurityLevel is "None" (the default; signed and encrypted packets

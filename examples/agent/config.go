@@ -39,7 +39,7 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit, in bytes: the
 	// garbage collector works harder as the heap nears it, so that what
 	// requests in flight may hold (httpapi's budget) is not doubled by
-	// garbage not yet collected. Zero: defaultMemoryLimit, unless the
+	// garbage not yet collected. Zero: 384 MiB, unless the
 	// GOMEMLIMIT environment variable is set; negative: none.
 	MemoryLimit int64 `toml:"memory_limit"`
 	// HTTP bounds what requests may cost.
@@ -74,7 +74,7 @@ type HTTPConfig struct {
 	// request (413 over it).
 	MaxPoints int `toml:"max_points"`
 	// MaxInFlight caps the write requests processed at once (429 over
-	// it); zero: defaultMaxInFlight.
+	// it); zero: 64.
 	MaxInFlight int `toml:"max_in_flight"`
 	// MaxInFlightBytes is the memory budget of all requests in flight
 	// (429 when it is used up, 413 for a request that needs more).
@@ -89,7 +89,7 @@ type HTTPConfig struct {
 	MaxPushLabels     int `toml:"max_push_labels"`
 	MaxPushLabelBytes int `toml:"max_push_label_bytes"`
 	// MaxConnections caps the open client connections; the listener
-	// accepts no more until one closes. Zero: defaultMaxConnections.
+	// accepts no more until one closes. Zero: 1024.
 	MaxConnections int `toml:"max_connections"`
 }
 
