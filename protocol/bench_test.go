@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
-
 	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/internal/testbody"
 	"github.com/collectkit/collectkit/point"
@@ -29,34 +27,9 @@ func BenchmarkDecodeLPBaseline(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		dec := lineprotocol.NewDecoderWithBytes(body)
-		n := 0
-		for dec.Next() {
-			if _, err := dec.Measurement(); err != nil {
-				b.Fatal(err)
-			}
-			for {
-				k, _, err := dec.NextTag()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if k == nil {
-					break
-				}
-			}
-			for {
-				k, _, err := dec.NextField()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if k == nil {
-					break
-				}
-			}
-			if _, err := dec.Time(lineprotocol.Nanosecond, benchNow); err != nil {
-				b.Fatal(err)
-			}
-			n++
+		n, err := testbody.WalkLineProtocol(body, benchNow)
+		if err != nil {
+			b.Fatal(err)
 		}
 		if n != testbody.Lines {
 			b.Fatalf("decoded %d lines", n)
