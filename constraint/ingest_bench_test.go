@@ -24,21 +24,7 @@ var ingestNow = time.Unix(1700000000, 0)
 // BenchmarkDecodeLPBaseline is the floor the ingest figures are measured
 // against: line-protocol/v2's decoder walking every tag, field and
 // timestamp of the body and building nothing.
-func BenchmarkDecodeLPBaseline(b *testing.B) {
-	body := testbody.LineProtocol()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		n, err := testbody.WalkLineProtocol(body, ingestNow)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != testbody.Lines {
-			b.Fatalf("decoded %d lines", n)
-		}
-	}
-	perLine(b)
-}
+func BenchmarkDecodeLPBaseline(b *testing.B) { testbody.BenchmarkBaseline(b, ingestNow) }
 
 func BenchmarkIngestLP(b *testing.B) {
 	for _, c := range ingestCategories {
@@ -91,10 +77,5 @@ func benchIngest(b *testing.B, c point.Category, size int64, decode func(*protoc
 			b.Fatal(len(kept), err, r.Rejected)
 		}
 	}
-	perLine(b)
-}
-
-// perLine adds ns/line, the unit the targets use.
-func perLine(b *testing.B) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/testbody.Lines, "ns/line")
+	testbody.ReportPerLine(b)
 }

@@ -22,21 +22,7 @@ var benchNow = time.Unix(1700000000, 0)
 
 // BenchmarkDecodeLPBaseline is the floor: line-protocol/v2's decoder
 // walking every tag, field and timestamp of the body and building nothing.
-func BenchmarkDecodeLPBaseline(b *testing.B) {
-	body := testbody.LineProtocol()
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		n, err := testbody.WalkLineProtocol(body, benchNow)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != testbody.Lines {
-			b.Fatalf("decoded %d lines", n)
-		}
-	}
-	reportPerLine(b)
-}
+func BenchmarkDecodeLPBaseline(b *testing.B) { testbody.BenchmarkBaseline(b, benchNow) }
 
 func BenchmarkDecodeLP(b *testing.B) {
 	body := testbody.LineProtocol()
@@ -50,7 +36,7 @@ func BenchmarkDecodeLP(b *testing.B) {
 			b.Fatal(len(pts), err)
 		}
 	}
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 func BenchmarkDecodeJSON(b *testing.B) {
@@ -70,7 +56,7 @@ func BenchmarkDecodeJSON(b *testing.B) {
 					b.Fatal(len(pts), err)
 				}
 			}
-			reportPerLine(b)
+			testbody.ReportPerLine(b)
 		})
 	}
 }
@@ -90,7 +76,7 @@ func BenchmarkIngestLP(b *testing.B) {
 		}
 		warns = normalizeOwned(b, n, pts, warns[:0])
 	}
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 func BenchmarkIngestJSON(b *testing.B) {
@@ -108,7 +94,7 @@ func BenchmarkIngestJSON(b *testing.B) {
 		}
 		warns = normalizeOwned(b, n, pts, warns[:0])
 	}
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 // normalizeOwned normalizes every point the decoder just returned (it
@@ -153,7 +139,7 @@ func BenchmarkEncodeLP(b *testing.B) {
 		size = len(buf)
 	}
 	b.SetBytes(int64(size))
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 func BenchmarkEncodeJSON(b *testing.B) {
@@ -170,7 +156,7 @@ func BenchmarkEncodeJSON(b *testing.B) {
 		size = len(buf)
 	}
 	b.SetBytes(int64(size))
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 // benchPoints returns testbody's points, decoded and cloned.
@@ -185,11 +171,6 @@ func benchPoints(b *testing.B) []point.Point {
 		out[i] = p.Clone()
 	}
 	return out
-}
-
-// reportPerLine adds ns/line, the figure the targets are stated in.
-func reportPerLine(b *testing.B) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/testbody.Lines, "ns/line")
 }
 
 // BenchmarkNormalize is the constraint share of the ingest benchmarks:
@@ -208,7 +189,7 @@ func BenchmarkNormalize(b *testing.B) {
 		copy(pts, decoded)
 		normalizeAll(b, n, pts)
 	}
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }
 
 // BenchmarkDecodeJSONStdlib is the reference the JSON scanner is measured
@@ -229,5 +210,5 @@ func BenchmarkDecodeJSONStdlib(b *testing.B) {
 			b.Fatal(len(pts), err)
 		}
 	}
-	reportPerLine(b)
+	testbody.ReportPerLine(b)
 }

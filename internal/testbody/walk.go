@@ -1,6 +1,7 @@
 package testbody
 
 import (
+	"testing"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -41,4 +42,30 @@ func WalkLineProtocol(body []byte, now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// BenchmarkBaseline is the body of a BenchmarkDecodeLPBaseline: it walks
+// LineProtocol() with WalkLineProtocol b.N times and reports bytes,
+// allocations and ns/line, so that packages measuring their decoders
+// against it get the same floor in their own run.
+func BenchmarkBaseline(b *testing.B, now time.Time) {
+	body := LineProtocol()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		n, err := WalkLineProtocol(body, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != Lines {
+			b.Fatalf("decoded %d lines", n)
+		}
+	}
+	ReportPerLine(b)
+}
+
+// ReportPerLine reports the benchmark's time per line of a body of Lines
+// lines as the metric ns/line.
+func ReportPerLine(b *testing.B) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/Lines, "ns/line")
 }
