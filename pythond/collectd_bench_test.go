@@ -2,7 +2,6 @@ package pythond
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,25 +70,9 @@ func (s *cdBenchSink) count() (int, []string) {
 // warmup and of read warmup+reads.
 func cdBenchOurs(b *testing.B, in Input, dir string, reads int) ndBenchCPU {
 	sink := &cdBenchSink{notify: make(chan struct{}, 1)}
-	var logs testkit.SyncBuffer
-	s, err := New(Options{
-		Inputs:    []Input{in},
-		Root:      dir,
-		Sink:      sink,
-		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		StateDir:  sharedState(),
-		StopGrace: 5 * time.Second,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	run := benchSupervisor(b, dir, in, sink, 5*time.Second)
+	defer run.stop()
+	logs := run.logs
 	waitReads := func(n int, timeout time.Duration) {
 		deadline := time.After(timeout)
 		for {
@@ -102,8 +85,8 @@ func cdBenchOurs(b *testing.B, in Input, dir string, reads int) ndBenchCPU {
 			}
 			select {
 			case <-sink.notify:
-			case err := <-done:
-				b.Fatalf("ours: Run returned: %v\nlogs:\n%s", err, logs.String())
+			case <-run.exited:
+				b.Fatalf("ours: Run returned: %v\nlogs:\n%s", run.err, logs.String())
 			case <-deadline:
 				b.Fatalf("ours: %d of %d points after %s\nlogs:\n%s", got, n*cdBenchPerRead, timeout, logs.String())
 			}

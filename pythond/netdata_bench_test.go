@@ -282,25 +282,9 @@ func ndBenchChildCPU(s0, s1 ndBenchSample) (cpu float64, precise bool) {
 // point of the update before the window and of the window's last update.
 func ndBenchRun(b *testing.B, root string, in Input, marker string, updates int) ndBenchCPU {
 	sink := &ndBenchSink{charts: map[string]bool{}, notify: make(chan struct{}, 1)}
-	var logs testkit.SyncBuffer
-	s, err := New(Options{
-		Inputs:    []Input{in},
-		Root:      root,
-		Sink:      sink,
-		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		StateDir:  sharedState(),
-		StopGrace: 2 * time.Second,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	run := benchSupervisor(b, root, in, sink, 2*time.Second)
+	defer run.stop()
+	logs := run.logs
 	waitPoints := func(n int, timeout time.Duration) {
 		deadline := time.After(timeout)
 		for {
@@ -316,8 +300,8 @@ func ndBenchRun(b *testing.B, root string, in Input, marker string, updates int)
 			}
 			select {
 			case <-sink.notify:
-			case err := <-done:
-				b.Fatalf("%s: Run returned: %v\nlogs:\n%s", in.Name, err, logs.String())
+			case <-run.exited:
+				b.Fatalf("%s: Run returned: %v\nlogs:\n%s", in.Name, run.err, logs.String())
 			case <-deadline:
 				b.Fatalf("%s: %d of %d points after %s\nlogs:\n%s", in.Name, got, n, timeout, logs.String())
 			}
@@ -447,4 +431,42 @@ func BenchmarkNetdataCPU(b *testing.B) {
 	b.ReportMetric(per100(t.child+t.host), "pyd-cpu-s/100updates")
 	b.ReportMetric(per100(t.host), "pyd-host-cpu-s/100updates")
 	b.ReportMetric((o.child+o.host)/(t.child+t.host), "ours/pyd")
+}
+
+// benchRun is a Supervisor run by benchSupervisor.
+type benchRun struct {
+	logs   *testkit.SyncBuffer
+	exited chan struct{} // closed when Run has returned, with err
+	err    error
+	cancel context.CancelFunc
+}
+
+// stop cancels the run and waits for Run to return.
+func (r *benchRun) stop() {
+	r.cancel()
+	<-r.exited
+}
+
+// benchSupervisor runs in under a Supervisor writing to sink, logging at
+// info into the run's logs.
+func benchSupervisor(b *testing.B, root string, in Input, sink point.Sink, grace time.Duration) *benchRun {
+	r := &benchRun{logs: &testkit.SyncBuffer{}, exited: make(chan struct{})}
+	s, err := New(Options{
+		Inputs:    []Input{in},
+		Root:      root,
+		Sink:      sink,
+		Logger:    slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		StateDir:  sharedState(),
+		StopGrace: grace,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ctx context.Context
+	ctx, r.cancel = context.WithCancel(context.Background())
+	go func() {
+		r.err = s.Run(ctx)
+		close(r.exited)
+	}()
+	return r
 }
