@@ -89,6 +89,42 @@ type Options struct {
 	// DataKit adds its global host tags to what comes through /v1/write.
 	// Collectors in HTTP mode post to a DataKit that adds its own.
 	GlobalTags map[string]string
+
+	// Strict makes New refuse an input whose interpreter, directories or
+	// scripts cannot be found, every problem joined in its error, as a
+	// deploy script's -check-config wants. When false (the default, as
+	// DataKit does), such an input is started as broken: its problem is
+	// logged, given to OnError and shown by Status, the other inputs run,
+	// and it is tried again with back-off (a directory may appear later).
+	// Invalid values (a bad duration, an unknown framework) are errors of
+	// New either way.
+	Strict bool
+	// Watch restarts an input's process when a script or configuration
+	// file in its dirs changes on disk, after a short debounce; the other
+	// inputs' processes keep running.
+	Watch bool
+	// Pipeline, if not nil, is called for every logging point the
+	// collectors report, before normalization (see point.Pipeline).
+	Pipeline point.Pipeline
+	// CollectorLogs, when its Dir is set, also writes the log files
+	// DataKit's framework writes for datakit-framework inputs (see
+	// CollectorLogs); the Logger stays the main place.
+	CollectorLogs CollectorLogs
+}
+
+// CollectorLogs configures DataKit's per-input log files: a CLI log,
+// _datakit_pythond_cli.log, and one framework log per input,
+// _datakit_pythond_framework_<name>_.log, written by the Python side with
+// rotation by size.
+type CollectorLogs struct {
+	// Dir is where the files are written. Empty: none are.
+	Dir string
+	// MaxBytes is the size at which a file is rotated. Zero means 100 kB,
+	// as in DataKit.
+	MaxBytes int64
+	// Backups is how many rotated files are kept. Zero means 10, as in
+	// DataKit.
+	Backups int
 }
 
 // Supervisor runs the Python processes of its inputs. Create it with New
