@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
 )
@@ -28,6 +29,8 @@ func TestBadRequests(t *testing.T) {
 	bombZstd := zs(bytes.Repeat([]byte("x"), 4<<20))
 	small := httpapi.Options{Limits: httpapi.Limits{MaxBodyBytes: 1 << 10, MaxDecodedBytes: 1 << 20}}
 	withToken := httpapi.Options{Token: "s3cret"}
+	rejectNoName := httpapi.Options{Constraint: constraint.Options{
+		Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject}}}
 	metricLP := []byte("cpu,host=a v=1 1717243200\n")
 	jsonHdr := []string{"Content-Type", "application/json"}
 	textHdr := []string{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}
@@ -89,8 +92,9 @@ func TestBadRequests(t *testing.T) {
 		{name: "busy sink shows no path", sinkErr: point.Busy(errors.New("segment /var/lib/collectkit/buffer/000001.seg full"), time.Second), req: request(http.MethodPost, "/v1/write/metric", metricLP), status: 429, code: httpapi.CodeSinkBusy, body: "busy", absent: "/var/lib", calls: 1},
 		{name: "strict logging without status", req: request(http.MethodPost, "/v1/write/logging?strict=1", []byte("app message=\"x\" 1717243200\n")), status: 400, code: httpapi.CodePointGotWarning, body: "add_required_kv"},
 		{name: "strict=false is still strict", req: request(http.MethodPost, "/v1/write/metric?strict=false", []byte("cpu v=1,s=\"x\" 1717243200\n")), status: 400, code: httpapi.CodePointGotWarning},
-		{name: "object without name", req: request(http.MethodPost, "/v1/write/object", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointRejected, body: "object_name"},
-		{name: "custom_object without name", req: request(http.MethodPost, "/v1/write/custom_object", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointRejected},
+		{name: "strict object without name", req: request(http.MethodPost, "/v1/write/object?strict=1", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointGotWarning, body: "add_required_kv"},
+		{name: "object without name, rejected by option", opts: rejectNoName, req: request(http.MethodPost, "/v1/write/object", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointRejected, body: "object_name"},
+		{name: "custom_object without name, rejected by option", opts: rejectNoName, req: request(http.MethodPost, "/v1/write/custom_object", []byte("redis,tag2=b f1=1i 1717243200\n")), status: 400, code: httpapi.CodePointRejected},
 		{name: "non-loopback client", req: func() *http.Request {
 			r := request(http.MethodPost, "/v1/write/metric", metricLP)
 			r.RemoteAddr = "10.1.2.3:5555"

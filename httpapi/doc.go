@@ -113,12 +113,17 @@
 // ignore_global_host_tags (and the deprecated ignore_global_tags),
 // global_election_tags, encoding.
 //
+// An object or custom_object point without "name" is fixed as DataKit
+// fixes it: name="default" is added (as a tag) with an add_required_kv
+// warning, so that strict refuses it and a plain write stores it; set
+// constraint.RuleObjectName to Reject in Options.Constraint.Actions to
+// refuse such points (400 datakit.pointRejected) instead.
+//
 // Without loose, a bad line or element rejects the whole body (400
 // datakit.invalidLinePoint / datakit.invalidJsonPoint listing every bad
-// line with line and column, or element and key), and an object or
-// custom_object point without a "name" tag is rejected (400
-// datakit.pointRejected). With loose, the valid lines are kept, fixable
-// points are fixed (the object name is added), and the answer is 200 with
+// line with line and column, or element and key), and so does a point a
+// rule set to Reject refuses (400 datakit.pointRejected). With loose, the
+// valid lines and points are kept and the answer is 200 with
 // {"content": LooseReport} listing what was dropped (or an empty 200 when
 // nothing was). The report counts every bad line or element, also those
 // beyond Options.MaxDecodeErrors that it does not list. A loose write that

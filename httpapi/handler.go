@@ -29,9 +29,8 @@ type Handler struct {
 	mux   *http.ServeMux
 	start time.Time
 
-	strict *constraint.Normalizer // object name rule: Reject
-	loose  *constraint.Normalizer // object name rule: Fix
-	influx *constraint.Normalizer // as strict, and string fields kept
+	norm   *constraint.Normalizer // Options.Constraint as given
+	influx *constraint.Normalizer // as norm, and string fields kept
 
 	hostTags     []point.Tag
 	electionTags []point.Tag
@@ -116,20 +115,13 @@ func New(opts Options) (*Handler, error) {
 		h.inflight = make(chan struct{}, opts.Limits.MaxInFlight)
 	}
 
-	strict := opts.Constraint
-	strict.Actions = maps.Clone(opts.Constraint.Actions)
-	if strict.Actions == nil {
-		strict.Actions = make(map[constraint.Rule]constraint.Action, 1)
+	h.norm = constraint.New(opts.Constraint)
+	influx := opts.Constraint
+	influx.Actions = maps.Clone(opts.Constraint.Actions)
+	if influx.Actions == nil {
+		influx.Actions = make(map[constraint.Rule]constraint.Action, 1)
 	}
-	loose := strict
-	loose.Actions = maps.Clone(strict.Actions)
-	strict.Actions[constraint.RuleObjectName] = constraint.Reject
-	loose.Actions[constraint.RuleObjectName] = constraint.Fix
-	influx := strict
-	influx.Actions = maps.Clone(strict.Actions)
 	influx.Actions[constraint.RuleStringField] = constraint.Ignore
-	h.strict = constraint.New(strict)
-	h.loose = constraint.New(loose)
 	h.influx = constraint.New(influx)
 
 	h.routes()

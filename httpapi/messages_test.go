@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/httpapi"
 )
 
@@ -18,11 +19,14 @@ import (
 // rule or warning, the key and where in the body the point was.
 func TestErrorMessagesSayWhere(t *testing.T) {
 	jsonHdr := []string{"Content-Type", "application/json"}
+	rejectNoName := httpapi.Options{Constraint: constraint.Options{
+		Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject}}}
 	tests := []struct {
 		name   string
 		target string
 		body   string
 		hdr    []string
+		opts   httpapi.Options
 		code   string
 		msg    string // the whole message
 	}{
@@ -67,6 +71,7 @@ func TestErrorMessagesSayWhere(t *testing.T) {
 			name:   "object without name on line 2",
 			target: "/v1/write/object",
 			body:   "a,name=x v=1 1\nredis,tag2=b f1=1i 1717243200\n",
+			opts:   rejectNoName,
 			code:   httpapi.CodePointRejected,
 			msg:    `object_name: key "name": object point has no name (line 2)`,
 		},
@@ -75,6 +80,7 @@ func TestErrorMessagesSayWhere(t *testing.T) {
 			target: "/v1/write/custom_object",
 			body:   `[{"measurement":"m","fields":{"a":1}}]`,
 			hdr:    jsonHdr,
+			opts:   rejectNoName,
 			code:   httpapi.CodePointRejected,
 			msg:    `object_name: key "name": custom_object point has no name (element 0)`,
 		},
@@ -100,7 +106,7 @@ func TestErrorMessagesSayWhere(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &sink{}
-			h := newHandler(t, s, httpapi.Options{})
+			h := newHandler(t, s, tt.opts)
 			w := serve(h, request(http.MethodPost, tt.target, []byte(tt.body), tt.hdr...))
 			require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
 			e := decodeError(t, w)

@@ -187,15 +187,24 @@ type Options struct {
 	// http.StatusTooManyRequests or http.StatusServiceUnavailable. Zero
 	// means 429.
 	BusyStatus int
-	// Constraint configures point normalization (package constraint). On
-	// the write routes the object name rule is Reject unless the request
-	// says loose, whatever Constraint.Actions says for it; on the InfluxDB
-	// routes the string-field rule is Ignore (InfluxDB keeps string
-	// fields). The other options mean what they mean in constraint's Sink
-	// middleware: OnWarnings sees each batch's fixes, Logger gets the
-	// fixes and rejections, and with WritePartial a request with rejected
-	// points has its other points written (answered 200 listing the
-	// rejections) instead of being refused whole.
+	// Constraint configures point normalization (package constraint) on
+	// every write route, with the same result as constraint.Normalize
+	// with these Options. The zero value fixes every rule as DataKit
+	// does: an object or custom_object point without "name" gets the tag
+	// name="default" and an add_required_kv warning (so ?strict= refuses
+	// it with datakit.pointGotWarning, as DataKit does). To refuse such
+	// points instead (400 datakit.pointRejected; with ?loose= or
+	// WritePartial the other points are written), set
+	//
+	//	Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject}
+	//
+	// On the InfluxDB routes the string-field rule is Ignore (InfluxDB
+	// keeps string fields) whatever Actions says. The other options mean
+	// what they mean in constraint's Sink middleware: OnWarnings sees each
+	// batch's fixes, Logger gets the fixes and rejections, and with
+	// WritePartial a request with rejected points has its other points
+	// written (answered 200 listing the rejections) instead of being
+	// refused whole.
 	Constraint constraint.Options
 	// JSONExactInts keeps JSON integer literals exact (KindInt) instead of
 	// DataKit's float64 for every JSON number.

@@ -43,7 +43,7 @@ type batchSpec struct {
 	extraTags              []point.Tag
 	strict, loose, dry     bool
 	info                   RequestInfo
-	// norm, when set, replaces the handler's strict or loose normalizer.
+	// norm, when set, replaces the handler's normalizer.
 	norm *constraint.Normalizer
 	// dec decoded the points, for where they were in the body; nil when
 	// the route built them.
@@ -70,10 +70,7 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	if len(spec.extraTags) > 0 {
 		h.addTags(st, pts, spec.extraTags)
 	}
-	norm := h.strict
-	if spec.loose {
-		norm = h.loose
-	}
+	norm := h.norm
 	if spec.norm != nil {
 		norm = spec.norm
 	}
