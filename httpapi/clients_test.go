@@ -163,7 +163,8 @@ func TestRequestsDataKitJSON(t *testing.T) {
 		pt("app", tags("f_ile", "a.log"), []point.Field{fld("message", point.StringValue("hello \u00e9\U0001F600")), fld("status", point.StringValue("error"))}, fixedNow),
 	}, batches[2].Points)
 
-	lastErrs := h.LastErrors()
+	require.Equal(t, []string{"demo"}, h.LastErrorInputs())
+	lastErrs := h.LastErrors("demo")
 	require.Len(t, lastErrs, 1)
 	assert.Equal(t, httpapi.LastError{Input: "demo", Source: "py", Content: "boom", Time: fixedNow}, lastErrs[0])
 }

@@ -3,7 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,13 +152,68 @@ func TestLastError(t *testing.T) {
 	h.ReportLastError(context.Background(), httpapi.LastError{Input: "pythond/demo", Content: "Traceback"})
 	require.Len(t, got, 4)
 	assert.Equal(t, httpapi.LastError{Input: "redis", Source: "s", Content: "one", Time: fixedNow}, got[0])
-	kept := h.LastErrors()
-	require.Len(t, kept, 3, "two per input")
-	var contents []string
-	for _, e := range kept {
-		contents = append(contents, e.Input+":"+e.Content)
+	assert.Equal(t, []string{"pythond/demo", "redis"}, h.LastErrorInputs())
+	assert.Equal(t, []httpapi.LastError{
+		{Input: "redis", Source: "s", Content: "two", Time: fixedNow},
+		{Input: "redis", Source: "s", Content: "three", Time: fixedNow},
+	}, h.LastErrors("redis"), "two per input, oldest first")
+	assert.Equal(t, []httpapi.LastError{{Input: "pythond/demo", Content: "Traceback", Time: fixedNow}}, h.LastErrors("pythond/demo"))
+	assert.Nil(t, h.LastErrors("nginx"))
+
+	// The result is the caller's.
+	got2 := h.LastErrors("redis")
+	got2[0].Content = "changed"
+	assert.Equal(t, "two", h.LastErrors("redis")[0].Content)
+}
+
+// TestLastErrorReadback posts reports of several inputs over a real
+// connection and reads them back per input while reports keep arriving,
+// with the store's bound on inputs forgetting the least recent.
+func TestLastErrorReadback(t *testing.T) {
+	now := fixedNow
+	var mu sync.Mutex
+	h := newHandler(t, &sink{}, httpapi.Options{LastErrorsPerInput: 3, Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}})
+	srv := loopbackServer(t, h)
+	post := func(input, content string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/v1/lasterror", "application/json",
+			strings.NewReader(`{"input":"`+input+`","source":"py","err_content":"`+content+`"}`))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
-	assert.ElementsMatch(t, []string{"redis:two", "redis:three", "pythond/demo:Traceback"}, contents)
+	assert.Empty(t, h.LastErrorInputs())
+	for i := range 5 {
+		post("redis", fmt.Sprintf("r%d", i))
+		post("mysql", fmt.Sprintf("m%d", i))
+	}
+	assert.Equal(t, []string{"mysql", "redis"}, h.LastErrorInputs())
+	var contents []string
+	var times []time.Time
+	for _, e := range h.LastErrors("redis") {
+		contents = append(contents, e.Content)
+		times = append(times, e.Time)
+		assert.Equal(t, "py", e.Source)
+	}
+	assert.Equal(t, []string{"r2", "r3", "r4"}, contents)
+	assert.True(t, slices.IsSortedFunc(times, time.Time.Compare), "oldest first: %v", times)
+
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() { post(fmt.Sprintf("in%d", i), "x") })
+		wg.Go(func() {
+			for _, in := range h.LastErrorInputs() {
+				assert.NotEmpty(t, h.LastErrors(in), in)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, []string{"in0", "in1", "in2", "in3", "mysql", "redis"}, h.LastErrorInputs())
 }
 
 func TestHostHooks(t *testing.T) {

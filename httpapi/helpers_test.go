@@ -141,3 +141,12 @@ func assertPoints(t testing.TB, want, got []point.Point) {
 	t.Helper()
 	assert.Equal(t, utc(want), utc(got))
 }
+
+// allLastErrors returns the lasterror reports of every input.
+func allLastErrors(h *httpapi.Handler) []httpapi.LastError {
+	var all []httpapi.LastError
+	for _, in := range h.LastErrorInputs() {
+		all = append(all, h.LastErrors(in)...)
+	}
+	return all
+}

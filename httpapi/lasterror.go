@@ -117,25 +117,38 @@ func (s *lastErrorStore) evictOldestReport() {
 	s.byInput[victim] = list[:len(list)-1]
 }
 
-func (s *lastErrorStore) all() []LastError {
+// of returns a copy of input's reports, oldest first.
+func (s *lastErrorStore) of(input string) []LastError {
 	s.mu.Lock()
-	var out []LastError
-	for _, list := range s.byInput {
-		out = append(out, list...)
+	defer s.mu.Unlock()
+	list := s.byInput[input]
+	if len(list) == 0 {
+		return nil
 	}
-	s.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].Time.Equal(out[j].Time) {
-			return out[i].Time.Before(out[j].Time)
-		}
-		return out[i].Input < out[j].Input
-	})
-	return out
+	return append([]LastError(nil), list...)
 }
 
-// LastErrors returns the kept lasterror reports, oldest first: at most
-// Options.LastErrorsPerInput per input. The slice is the caller's.
-func (h *Handler) LastErrors() []LastError { return h.lastErrs.all() }
+// names returns the inputs with reports, sorted.
+func (s *lastErrorStore) names() []string {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.byInput))
+	for in := range s.byInput {
+		names = append(names, in)
+	}
+	s.mu.Unlock()
+	sort.Strings(names)
+	return names
+}
+
+// LastErrors returns the kept lasterror reports of input, oldest first: at
+// most Options.LastErrorsPerInput of them, fewer once the store's bounds
+// (DefaultLastErrorInputs inputs, Options.LastErrorMaxTotalBytes) made it
+// forget older ones. Nil when input has none. The slice is the caller's.
+func (h *Handler) LastErrors(input string) []LastError { return h.lastErrs.of(input) }
+
+// LastErrorInputs returns the inputs that have kept lasterror reports,
+// sorted, for a status page that lists them with LastErrors.
+func (h *Handler) LastErrorInputs() []string { return h.lastErrs.names() }
 
 // ReportLastError records e as if it had been posted to /v1/lasterror: it is
 // stored for LastErrors and handed to Hooks.OnLastError. A zero e.Time is

@@ -548,7 +548,7 @@ func TestLastErrorBounded(t *testing.T) {
 		h.ReportLastError(context.Background(), httpapi.LastError{Input: fmt.Sprintf("go%d", i), Content: strings.Repeat("z", 8<<10)})
 	}
 	total := 0
-	for _, e := range h.LastErrors() {
+	for _, e := range allLastErrors(h) {
 		total += len(e.Content)
 		assert.LessOrEqual(t, len(e.Content), httpapi.DefaultLastErrorMaxBytes+128)
 	}
