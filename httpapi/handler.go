@@ -310,6 +310,8 @@ func (h *Handler) routes() {
 
 	h.handle("/v1/write/{category}", routeSpec{dialect: dialectDataKit, methods: post, ingest: true, route: RouteWrite}, h.serveWrite)
 	h.handle("/v1/ping", routeSpec{dialect: dialectDataKit, methods: get, public: true}, h.servePing)
+	h.handle("/health", routeSpec{dialect: dialectDataKit, methods: get, public: true}, h.serveHealth)
+	h.handle("/ready", dk(get), h.serveReady)
 	h.handle("/v1/lasterror", dk(post), h.serveLastError)
 	h.handle("/v1/workspace", dk(get), h.serveWorkspace)
 	h.handle("/v1/query/raw", dk(post), h.serveQueryRaw)

@@ -118,7 +118,8 @@ type Limits struct {
 }
 
 // Hooks are the host's answers to the DataKit endpoints that need more than
-// a Sink. A nil hook makes its endpoint answer 501 datakit.notImplemented.
+// a Sink. A nil hook makes its endpoint answer 501 datakit.notImplemented,
+// unless its doc says otherwise.
 // Hooks are called concurrently. A hook's result is sent back as
 // {"content": result}; an error is classified like any other (return an
 // *Error to choose the status and code).
@@ -141,6 +142,11 @@ type Hooks struct {
 	PushgatewayDelete func(ctx context.Context, info RequestInfo) error
 	// DialtestingDebug answers POST /v1/dialtesting/debug.
 	DialtestingDebug func(ctx context.Context, req DialtestingDebugRequest) (any, error)
+	// Ready answers GET /ready: nil is 200 {"status":"ready",...}; an
+	// error is 503 {"status":"not ready","message":<its text>,...}, so it
+	// should say why (a full buffer, delivery stuck). Nil: always ready.
+	// ctx is the request's.
+	Ready func(ctx context.Context) error
 }
 
 // Options configure a Handler. The zero value (plus a Sink) is a handler
