@@ -18,9 +18,9 @@ import (
 	"github.com/collectkit/collectkit/point"
 )
 
-// errFull is the cause inside the busy error Write returns when the buffer
-// has no room.
-var errFull = errors.New("forward: buffer full")
+// ErrFull is matched by the busy error Write returns when the buffer has
+// no room (see FullPolicy), and by Ready's error while that lasts.
+var ErrFull = errors.New("forward: buffer full")
 
 // pos is a position in the buffer: a segment id and a byte offset in it.
 type pos struct {
@@ -31,11 +31,12 @@ type pos struct {
 func (p pos) less(q pos) bool { return p.seg < q.seg || (p.seg == q.seg && p.off < q.off) }
 
 type segment struct {
-	id     uint64
-	size   int64 // bytes of complete records
-	points int64 // points in its complete records
-	file   *os.File
-	broken bool // a failed write could not be cut off: seal before the next append
+	modTime time.Time // of the file when the buffer was opened; zero for new segments
+	id      uint64
+	size    int64 // bytes of complete records
+	points  int64 // points in its complete records
+	file    *os.File
+	broken  bool // a failed write could not be cut off: seal before the next append
 }
 
 // bufferConfig is what the buffer needs from Options, already defaulted.
@@ -76,6 +77,17 @@ type buffer struct {
 	seq    uint64 // appends so far (under mu)
 	synced uint64 // appends known to be on stable storage (under syncMu)
 
+	// epoch is when the buffer was opened; mark times count from it on
+	// the monotonic clock.
+	epoch time.Time
+	// marks say when the undelivered data was appended (see mark);
+	// marks[markHead:] are live, in buffer order. Under mu.
+	marks    []mark
+	markHead int
+	// noRoom: the last append that needed room found none (it was refused
+	// or waited), and nothing has been delivered or appended since. Under mu.
+	noRoom bool
+
 	dropped    atomic.Int64 // points dropped unread (FullDropOldest, corrupt records)
 	syncErrors atomic.Int64 // failed fsyncs
 	stop       chan struct{}
@@ -91,7 +103,7 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 	if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("forward: buffer directory: %w", err)
 	}
-	b := &buffer{cfg: cfg, changed: make(chan struct{}), stop: make(chan struct{})}
+	b := &buffer{cfg: cfg, changed: make(chan struct{}), stop: make(chan struct{}), epoch: time.Now()}
 	if b.lock, err = lockDir(filepath.Join(cfg.dir, lockName)); err != nil {
 		return nil, err
 	}
@@ -137,10 +149,16 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 		if id == b.cursor.seg {
 			cut = b.cursor.off
 		}
+		// Taken before the scan, which may truncate a torn tail.
+		var modTime time.Time
+		if fi, err := os.Stat(path); err == nil {
+			modTime = fi.ModTime()
+		}
 		s, n, lost, err := scanSegment(path, id, cut, cfg.log)
 		if err != nil {
 			return nil, err
 		}
+		s.modTime = modTime
 		b.dropped.Add(lost)
 		if id == b.cursor.seg {
 			before = n
@@ -160,6 +178,12 @@ func openBuffer(cfg bufferConfig) (_ *buffer, err error) {
 	}
 	for _, s := range b.segs {
 		b.pending += s.points
+		// Data of an earlier run: its append times are gone, and the
+		// segment's modification time (when its newest data was written)
+		// stands in for them, so its age is underestimated, not invented.
+		if end := (pos{seg: s.id, off: s.size}); b.cursor.less(end) {
+			b.marks = append(b.marks, mark{end: end, at: min(int64(s.modTime.Sub(b.epoch)), 0)})
+		}
 	}
 	b.rseg, b.roff = b.cursor.seg, b.cursor.off
 	if len(b.segs) > 0 && b.cursor.off > 0 {
@@ -251,9 +275,11 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 				continue
 			}
 		case FullReject:
+			b.noRoom = true
 			b.mu.Unlock()
-			return point.Busy(errFull, time.Second)
+			return point.Busy(ErrFull, time.Second)
 		}
+		b.noRoom = true
 		// Block (or nothing left to drop): wait for room.
 		if deadline == nil && b.cfg.maxBlock > 0 {
 			t := time.NewTimer(b.cfg.maxBlock)
@@ -265,9 +291,9 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return point.Busy(fmt.Errorf("%w: %w", errFull, context.Cause(ctx)), time.Second)
+			return point.Busy(fmt.Errorf("%w: %w", ErrFull, context.Cause(ctx)), time.Second)
 		case <-deadline:
-			return point.Busy(errFull, time.Second)
+			return point.Busy(ErrFull, time.Second)
 		}
 		b.mu.Lock()
 	}
@@ -297,6 +323,8 @@ func (b *buffer) append(ctx context.Context, recs []byte, npoints int) error {
 	a.points += int64(npoints)
 	b.total += n
 	b.pending += int64(npoints)
+	b.noRoom = false
+	b.markLocked(pos{seg: a.id, off: a.size})
 	b.seq++
 	seq := b.seq
 	b.notifyLocked()
@@ -470,6 +498,8 @@ func (b *buffer) dropOldestLocked() bool {
 		b.segs = slices.Delete(b.segs, i, i+1)
 		b.total -= s.size
 		b.pending -= s.points
+		live := slices.DeleteFunc(b.marks[b.markHead:], func(m mark) bool { return m.end.seg == s.id })
+		b.marks = b.marks[:b.markHead+len(live)]
 		b.dropped.Add(s.points)
 		b.cfg.log.Warn("forward: buffer full; dropped the oldest undelivered data", "points", s.points, "bytes", s.size)
 		return true

@@ -44,6 +44,9 @@ type readRecord struct {
 	meta   string
 	points int
 	end    pos // position just after the record
+	// accepted is when the record was appended (a mark time), if timed.
+	accepted int64
+	timed    bool
 }
 
 // next reads the record at the reader's position, appending its payload to
@@ -150,6 +153,7 @@ func (b *buffer) next(dst []byte) (_ []byte, rec readRecord, ok bool, wait <-cha
 		b.roff = end
 		b.rpoints += int64(h.points)
 		rec = readRecord{cat: h.cat, points: h.points, end: pos{seg: id, off: end}}
+		rec.accepted, rec.timed = b.acceptedLocked(rec.end)
 		if m := h.metaLen; m > 0 && m <= int(h.n) {
 			rec.meta = string(dst[start : start+m])
 			dst = dst[:start+copy(dst[start:], dst[start+m:])]
@@ -212,6 +216,8 @@ func (b *buffer) commit(p pos, delivered int64) error {
 	}
 	b.cursor = p
 	b.pending -= delivered
+	b.noRoom = false
+	b.popMarksLocked()
 	b.deleteDeliveredLocked()
 	err := b.writeCursor(p)
 	b.notifyLocked()

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -25,6 +26,10 @@ type batch struct {
 	spans  []span // record boundaries in body, to split a batch the server finds too large
 	points int
 	end    pos // buffer position after the last record
+	// accepted is when the batch's oldest record was appended (a buffer
+	// mark time), if timed.
+	accepted int64
+	timed    bool
 	// skipped: the batch covers damaged data only; it has nothing to send
 	// but its end must be committed in turn.
 	skipped bool
@@ -53,7 +58,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 		if b == nil {
 			b = &batch{}
 		}
-		b.body, b.spans, b.points, b.skipped = b.body[:0], b.spans[:0], 0, false
+		b.body, b.spans, b.points, b.skipped, b.timed = b.body[:0], b.spans[:0], 0, false, false
 		return b
 	}
 	emit := func() error {
@@ -151,6 +156,7 @@ func (f *Forwarder) readLoop(stop, abort context.Context, out chan<- *batch) err
 			}
 			if len(cur.spans) == 0 {
 				cur.cat, cur.meta = rec.cat, rec.meta
+				cur.accepted, cur.timed = rec.accepted, rec.timed
 				started = time.Now()
 			}
 			cur.spans = append(cur.spans, span{end: len(cur.body), points: rec.points})
@@ -267,11 +273,17 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		switch {
 		case res.err == nil && (res.redirected || res.status/100 == 3):
 			f.ctr.pointsFailed.Add(int64(points))
+			f.noteError(res)
 			f.opts.Logger.Error("forward: the endpoint redirects; the batch is not delivered or retried (set Options.URL to the location)",
 				"status", res.status, "location", res.location, "points", points, "category", b.cat.String())
 			return true
 		case res.err == nil && res.status/100 == 2:
 			f.ctr.pointsSent.Add(int64(points))
+			now := f.buf.now()
+			f.lastDelivery.Store(now)
+			if b.timed {
+				f.met.latency.Observe(time.Duration(now - b.accepted).Seconds())
+			}
 			return true
 		case res.status == http.StatusRequestEntityTooLarge && len(spans) > 1:
 			half := len(spans) / 2
@@ -284,6 +296,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 			return f.deliver(ctx, b, body[:cut], spans[:half]) && f.deliver(ctx, b, body[cut:], second)
 		case res.err == nil && !retryable(res.status):
 			f.ctr.pointsFailed.Add(int64(points))
+			f.noteError(res)
 			f.opts.Logger.Error("forward: the backend refused a batch; it is not retried",
 				"status", res.status, "points", points, "category", b.cat.String(), "response", res.msg)
 			return true
@@ -291,6 +304,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		if ctx.Err() != nil {
 			return false
 		}
+		f.noteError(res)
 		delay := f.retryDelay(res, attempt)
 		f.ctr.retries.Add(1)
 		f.ctr.pointsRetried.Add(int64(points))
@@ -382,6 +396,8 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, b
 	}
 	f.ctr.requests.Add(1)
 	f.ctr.bytesSent.Add(int64(len(payload)))
+	start := time.Now()
+	defer func() { f.met.requests.Observe(time.Since(start).Seconds()) }()
 	resp, err := f.client.Do(req)
 	if err != nil {
 		f.ctr.requestErrors.Add(1)
@@ -405,6 +421,28 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, b
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // keep the connection reusable
 	return res
+}
+
+// noteError keeps why a request failed for Status.LastError.
+func (f *Forwarder) noteError(res sendResult) {
+	var msg string
+	switch {
+	case res.status == 0 && res.err != nil:
+		msg = res.err.Error()
+	case res.redirected:
+		msg = fmt.Sprintf("HTTP %d after a redirect to %s (the POST became a GET)", res.status, res.location)
+	case res.status/100 == 3:
+		msg = fmt.Sprintf("HTTP %d redirect to %q", res.status, res.location)
+	default:
+		msg = fmt.Sprintf("HTTP %d %s", res.status, http.StatusText(res.status))
+		// The start of the answer, on one line.
+		if m := strings.Join(strings.Fields(res.msg), " "); m != "" {
+			msg += ": " + m
+		}
+	}
+	f.errMu.Lock()
+	f.lastError, f.lastErrorTime = msg, time.Now()
+	f.errMu.Unlock()
 }
 
 // gzipState is a pooled compressor and its output.

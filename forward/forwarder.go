@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -32,6 +34,16 @@ type Forwarder struct {
 	closed   atomic.Bool
 
 	ctr counters
+	url string // Options.URL without credentials
+	met metrics
+	reg *prometheus.Registry // for WritePrometheus
+
+	// lastDelivery is the buffer-epoch time (see buffer.now) of the last
+	// 2xx answer; 0 before the first.
+	lastDelivery  atomic.Int64
+	errMu         sync.Mutex
+	lastError     string
+	lastErrorTime time.Time
 
 	trackMu    sync.Mutex
 	nextSeq    uint64              // next batch sequence number (reader)
@@ -92,6 +104,13 @@ func New(opts Options) (*Forwarder, error) {
 	}
 	f := &Forwarder{opts: o, ep: ep, client: client, buf: b, flushReq: make(chan struct{}, 1), doneAhead: map[uint64]doneMark{}, tracked: make(chan struct{})}
 	f.pool.New = func() any { return &encodeState{} }
+	f.url = redactURL(o.URL)
+	f.met = newMetrics(o.Name)
+	f.reg = prometheus.NewPedanticRegistry()
+	if err := f.reg.Register(f); err != nil {
+		_ = b.close()
+		return nil, fmt.Errorf("forward: metrics: %w", err)
+	}
 	if _, pts, _, _, _ := b.state(); pts > 0 {
 		o.Logger.Info("forward: buffer holds undelivered points from an earlier run; they are sent first", "points", pts)
 	}

@@ -515,8 +515,16 @@ func TestPrometheusExpositionParses(t *testing.T) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
 	require.NoError(t, err)
-	assert.Len(t, families, 15)
-	assert.Equal(t, 500.0, families["collectkit_forward_points_sent_total"].GetMetric()[0].GetCounter().GetValue())
+	assert.Len(t, families, 23)
+	sent := families["collectkit_forward_points_sent_total"].GetMetric()[0]
+	assert.Equal(t, 500.0, sent.GetCounter().GetValue())
+	require.Len(t, sent.GetLabel(), 1)
+	assert.Equal(t, "forwarder", sent.GetLabel()[0].GetName())
+	assert.Equal(t, strings.TrimPrefix(be.URL, "http://")+"/write", sent.GetLabel()[0].GetValue(), "the default name is the URL's host and path")
+	requests := families["collectkit_forward_requests_total"].GetMetric()[0].GetCounter().GetValue()
+	assert.Positive(t, requests)
+	assert.EqualValues(t, requests, families["collectkit_forward_delivery_latency_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(), "one latency per accepted request")
+	assert.EqualValues(t, requests, families["collectkit_forward_request_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount())
 	assert.Equal(t, 0.0, families["collectkit_forward_buffered_points"].GetMetric()[0].GetGauge().GetValue())
 }
 

@@ -117,6 +117,13 @@ const CategoryPlaceholder = "{category}"
 // Options configure a Forwarder. The zero value of every field except URL
 // and BufferDir means the documented default.
 type Options struct {
+	// Name tells this forwarder from others in the same process: it is the
+	// "forwarder" label of every metric (see Forwarder.Collect) and
+	// Status.Name. Empty: the URL's host and path, such as
+	// "127.0.0.1:8428/write". Two forwarders registered in one
+	// prometheus.Registry need different names.
+	Name string
+
 	// URL is the write endpoint, for example
 	//	http://127.0.0.1:8086/write?db=telegraf        InfluxDB v1
 	//	http://127.0.0.1:8086/api/v2/write?org=o&bucket=b InfluxDB v2
@@ -204,6 +211,12 @@ type Options struct {
 	// Zero: 5s; negative: no final flush.
 	ShutdownTimeout time.Duration
 
+	// StuckAfter is how long data may wait with nothing delivered before
+	// Status reports Stuck and Ready fails. Zero: the longest of 30s,
+	// 3×FlushInterval and RequestTimeout, so that one slow request or a
+	// long flush period is not taken for a stall.
+	StuckAfter time.Duration
+
 	// Logger receives the forwarder's logs. Nil: discard.
 	Logger *slog.Logger
 }
@@ -230,7 +243,7 @@ func (o *Options) Validate() error {
 		{"BufferMaxBytes", o.BufferMaxBytes}, {"SegmentBytes", o.SegmentBytes}, {"BatchPoints", int64(o.BatchPoints)},
 		{"BatchBytes", int64(o.BatchBytes)}, {"Concurrency", int64(o.Concurrency)}, {"SyncInterval", int64(o.SyncInterval)},
 		{"MinBackoff", int64(o.MinBackoff)}, {"MaxBackoff", int64(o.MaxBackoff)}, {"MaxConnectBackoff", int64(o.MaxConnectBackoff)}, {"MaxRetryAfter", int64(o.MaxRetryAfter)},
-		{"RequestTimeout", int64(o.RequestTimeout)},
+		{"RequestTimeout", int64(o.RequestTimeout)}, {"StuckAfter", int64(o.StuckAfter)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("forward: Options.%s is negative (%d)", f.name, f.v))
@@ -289,10 +302,45 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxRetryAfter, 5*time.Minute)
 	def(&o.ShutdownTimeout, 5*time.Second)
 	def(&o.RequestTimeout, 30*time.Second)
+	def(&o.StuckAfter, max(30*time.Second, 3*o.FlushInterval, o.RequestTimeout))
+	if o.Name == "" {
+		o.Name = defaultName(o.URL)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// defaultName is the Name of a forwarder whose Options.Name is empty: the
+// URL's host and path, which holds no credentials.
+func defaultName(raw string) string {
+	u, err := url.Parse(strings.Replace(raw, CategoryPlaceholder, "CATEGORY", 1))
+	if err != nil {
+		return raw
+	}
+	return u.Host + strings.Replace(u.Path, "CATEGORY", CategoryPlaceholder, 1)
+}
+
+// redactURL returns raw without what may be a credential: the user
+// information and the values of the query parameters p, password and
+// token (InfluxDB v1's and DataKit's ways to pass them).
+func redactURL(raw string) string {
+	u, err := url.Parse(strings.Replace(raw, CategoryPlaceholder, "CATEGORY", 1))
+	if err != nil {
+		return ""
+	}
+	u.User = nil
+	if q := u.Query(); len(q) > 0 {
+		for k := range q {
+			switch strings.ToLower(k) {
+			case "p", "password", "token":
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return strings.Replace(u.String(), "CATEGORY", CategoryPlaceholder, 1)
 }
 
 // endpoint is a parsed Options.URL.

@@ -57,15 +57,11 @@ func (f *Forwarder) Stats() Stats {
 	}
 }
 
-// WritePrometheus writes the counters of Stats in the Prometheus text
-// exposition format (version 0.0.4), metric names prefixed with
-// "collectkit_forward_", for a host's GET /metrics.
-func (f *Forwarder) WritePrometheus(w io.Writer) error {
-	return f.Stats().WritePrometheus(w)
-}
-
-// WritePrometheus writes s in the Prometheus text exposition format; see
-// Forwarder.WritePrometheus.
+// WritePrometheus writes s in the Prometheus text exposition format
+// (version 0.0.4), metric names prefixed with "collectkit_forward_" and
+// without labels: the counters of one forwarder, as a snapshot taken
+// elsewhere. Forwarder.WritePrometheus and Forwarder.Collect give more
+// (histograms, the forwarder label) and are what a host should expose.
 func (s Stats) WritePrometheus(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	metric := func(name, typ, help string, v int64) {
