@@ -212,6 +212,18 @@ type Options struct {
 	// written (answered 200 listing the rejections) instead of being
 	// refused whole.
 	Constraint constraint.Options
+	// Pipeline, if not nil, is called for each point of a logging write
+	// (POST /v1/write/logging; the other routes write no logging points)
+	// after the global tags are added and before normalization, with the
+	// request's ?source= or, without it, the point's measurement. It may
+	// change the point in place. keep false drops the point: it counts as
+	// dropped in the X-Collectkit-Dropped header (HeaderDropped) and, with
+	// ?loose=, in the LooseReport; a request whose points it all drops is
+	// answered 200 without calling the Sink. An error (or a panic) keeps
+	// the point as the pipeline left it with a warning (so ?strict=
+	// refuses the request). The context carries the RequestInfo. It is
+	// called concurrently.
+	Pipeline point.Pipeline
 	// JSONExactInts keeps JSON integer literals exact (KindInt) instead of
 	// DataKit's float64 for every JSON number.
 	JSONExactInts bool

@@ -163,7 +163,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	dropped := decoded - len(pts) + decodeDropped
-	if spec.loose && dropped > 0 {
+	if (spec.loose || spec.pipeDropped > 0) && dropped > 0 {
 		// The loose report is the body unless echo takes it; the count
 		// is always in this header.
 		w.Header().Set(HeaderDropped, strconv.Itoa(dropped))
@@ -196,7 +196,8 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 }
 
 // HeaderDropped is the response header that carries, on a write with
-// ?loose= that dropped anything, how many lines, elements or points were
+// ?loose= that dropped anything or a logging write of which
+// Options.Pipeline dropped points, how many lines, elements or points were
 // dropped. It is set with echo too, where the body holds the points
 // instead of the LooseReport.
 const HeaderDropped = "X-Collectkit-Dropped"

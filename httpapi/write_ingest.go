@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/collectkit/collectkit/constraint"
+	"github.com/collectkit/collectkit/internal/datakit"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -16,6 +18,9 @@ type writeState struct {
 	out    []byte            // echo body
 	report []string          // loose mode: what was dropped
 	res    constraint.Result // normalization of the request's batch
+	// pipeIdx maps the index of a point kept by Options.Pipeline to its
+	// index in the body; empty when the pipeline dropped none.
+	pipeIdx []int
 }
 
 func (h *Handler) state() *writeState {
@@ -26,11 +31,12 @@ func (h *Handler) state() *writeState {
 }
 
 func (h *Handler) release(st *writeState) {
-	if cap(st.tags) > 1<<20 || cap(st.out) > maxPooledBuffer || cap(st.res.Warnings) > 1<<20 {
+	if cap(st.tags) > 1<<20 || cap(st.out) > maxPooledBuffer || cap(st.res.Warnings) > 1<<20 || cap(st.pipeIdx) > 1<<20 {
 		return
 	}
 	clear(st.tags) // do not pin request bodies through aliased strings
 	st.tags, st.warns, st.out, st.report = st.tags[:0], st.warns[:0], st.out[:0], st.report[:0]
+	st.pipeIdx = st.pipeIdx[:0]
 	st.res.Reset()
 	h.work.Put(st)
 }
@@ -52,6 +58,8 @@ type batchSpec struct {
 	// warnings came from the JSON decoder: their Point is the element's
 	// index in the array rather than a point index.
 	elemWarns int
+	// pipeDropped is how many points Options.Pipeline dropped.
+	pipeDropped int
 }
 
 // ingest adds the extra tags to pts, normalizes them in place with
@@ -70,6 +78,11 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	if len(spec.extraTags) > 0 {
 		h.addTags(st, pts, spec.extraTags)
 	}
+	if spec.category == point.Logging && h.opts.Pipeline != nil {
+		if pts = h.runPipeline(ctx, st, pts, spec); len(pts) == 0 {
+			return nil, nil // all dropped on purpose: nothing to write
+		}
+	}
 	norm := h.norm
 	if spec.norm != nil {
 		norm = spec.norm
@@ -81,6 +94,15 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	kept, err := norm.NormalizeBatch(pts, spec.category, res)
 	if err != nil {
 		return nil, err
+	}
+	if len(st.pipeIdx) > 0 {
+		// Warnings and rejections name points as they were in the body.
+		for k := range res.Warnings {
+			res.Warnings[k].Point = st.bodyIndex(res.Warnings[k].Point)
+		}
+		for _, re := range res.Rejected {
+			re.Point = st.bodyIndex(re.Point)
+		}
 	}
 	st.warns = append(st.warns, res.Warnings...)
 	if spec.strict && len(st.warns) > 0 && len(res.Rejected) == 0 {
@@ -172,4 +194,62 @@ func (h *Handler) addTags(st *writeState, pts []point.Point, extra []point.Tag) 
 		slab = slab[:len(slab)+1]
 	}
 	st.tags = slab
+}
+
+// runPipeline calls Options.Pipeline on each point of a logging batch,
+// with the request's source or else the point's measurement, and returns
+// the points it kept, compacted to the front of pts. A pipeline error is
+// a warning of its point (kept as the pipeline left it); a dropped point is
+// counted in spec.pipeDropped and, in loose mode, listed in st.report.
+// When it drops any, st.pipeIdx maps the kept points to their index in the
+// body.
+func (h *Handler) runPipeline(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) []point.Point {
+	ctx = ContextWithRequestInfo(ctx, spec.info)
+	st.pipeIdx = st.pipeIdx[:0]
+	kept := pts[:0]
+	for i := range pts {
+		src := spec.source
+		if src == "" {
+			src = pts[i].Name
+		}
+		keep, err := callPipeline(ctx, h.opts.Pipeline, src, &pts[i])
+		if err != nil {
+			st.warns = append(st.warns, point.Warning{Code: point.WarnUnknown, Point: i,
+				Message: fmt.Sprintf("pipeline for source %q failed: %s; point kept as the pipeline left it", src, excerpt(err.Error()))})
+		}
+		if !keep {
+			spec.pipeDropped++
+			if spec.loose {
+				st.report = append(st.report, datakit.DescribeRejection("pipeline", "",
+					fmt.Sprintf("the pipeline for source %q dropped the point", src), spec.where(i, false)))
+			}
+			continue
+		}
+		st.pipeIdx = append(st.pipeIdx, i)
+		kept = append(kept, pts[i])
+	}
+	if len(kept) == len(pts) {
+		st.pipeIdx = st.pipeIdx[:0]
+	}
+	clear(pts[len(kept):])
+	return kept
+}
+
+// callPipeline calls p, turning a panic into an error that keeps the point.
+func callPipeline(ctx context.Context, p point.Pipeline, source string, pt *point.Point) (keep bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			keep, err = true, fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return p(ctx, source, point.Logging, pt)
+}
+
+// bodyIndex returns the index in the body of point i of the batch the
+// pipeline left.
+func (st *writeState) bodyIndex(i int) int {
+	if i >= 0 && i < len(st.pipeIdx) {
+		return st.pipeIdx[i]
+	}
+	return i
 }
