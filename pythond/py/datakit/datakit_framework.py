@@ -18,26 +18,39 @@ Under collectkit the data goes to the host over a private pipe, and
 ``report()`` waits until the host has accepted or refused it. A collector
 whose ``__init__`` passes ``ip=``/``port=`` to ``DataKitFramework.__init__``
 posts JSON to that address's DataKit write API instead, as DataKit's own
-framework does; so does any collector run outside collectkit (default
-127.0.0.1:9529).
+framework does; so does any collector run outside collectkit.
+
+Every other name of DataKit's framework is here too: construct_url,
+http_post_json, http_post_raw and http_post_data_core (real HTTP requests
+in both modes, to the host's listener by default: see _default_address),
+set_lasterror, checkArgEmpty, test, log_name, is_init_log, and the
+module's mylog, init_log and logger.
 
 ``report()`` returns "" when every point was accepted, and the error text
 (DataKit's JSON error document when the host or server sent one) when not.
 Set the class attribute ``raise_on_error = True`` to get a ReportError
-instead.
+instead. The http_post_* methods return the server's answer as text
+whatever its status, as DataKit's do.
 """
 
 import json
+import logging
 import marshal
 import os
 import sys
 import threading
 import time as _time
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
+from logging.handlers import RotatingFileHandler
+from string import Template
 
-__all__ = ["DataKitFramework", "ReportError"]
+# "from datakit_framework import *" gives what DataKit's module gives
+# (but requests: this module uses the standard library only).
+__all__ = ["DataKitFramework", "ReportError", "mylog", "init_log", "logger",
+           "os", "sys", "logging", "Template", "RotatingFileHandler"]
 
 # report() keys and the categories DataKit sends them to, in DataKit's order.
 _CATEGORIES = (
@@ -52,6 +65,30 @@ _CATEGORIES = (
 _DEFAULT_HOST = "127.0.0.1"
 _DEFAULT_PORT = 9529
 _HTTP_TIMEOUT = 30.0
+
+# The host's DataKit API listener as "host:port", which the host (or the
+# input's envs) sets; construct_url and HTTP mode without ip= or port= use
+# it. Unset: DataKit's default, 127.0.0.1:9529.
+_ADDRESS_ENV = "COLLECTKIT_PYTHOND_HTTP"
+
+
+def _default_address():
+    text = os.environ.get(_ADDRESS_ENV, "").strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        return _DEFAULT_HOST, _DEFAULT_PORT
+    # A listener on every address is reached on loopback.
+    if host in ("", "0.0.0.0"):
+        host = _DEFAULT_HOST
+    elif host == "[::]":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = "[" + host + "]"
+    return host, int(port)
+
+
+# DataKit's logger of the framework log file.
+logger = logging.getLogger("pythond_framework")
 
 # The host channel, set by collectkit's runner through _attach; None when
 # the module is used on its own. Importing this module has no side effects.
@@ -84,14 +121,44 @@ def _load_input_tags():
 
 _input_tags = _load_input_tags()
 
-# A failed HTTP post is logged to stderr at most once a minute per distinct
-# error, so a wrong port or a missing token is seen without flooding.
+# The log files the runner asked for (_set_log_files): directory, size at
+# which a file rotates, rotated files kept. No directory: no files.
+_log_files = {"dir": "", "max_bytes": 0, "backups": 0}
+_log_lock = threading.Lock()
+
+
+def _set_log_files(directory, max_bytes=0, backups=0):
+    """Write the framework log file in directory (the runner's call)."""
+    _log_files.update(dir=directory or "", max_bytes=max_bytes,
+                      backups=backups)
+
+
+# The collector whose run() the current thread is in, set by the runner.
+_current = threading.local()
+
+
+def _run_as(name, call):
+    """Return call wrapped so that mylog names collector name."""
+    def run():
+        _current.name = name
+        return call()
+    return run
+
+
+def _current_collector():
+    return getattr(_current, "name", "")
+
+
+# A failed HTTP request is logged to stderr at most once a minute per
+# distinct error, so a wrong port or a missing token is seen without
+# flooding.
 _HTTP_LOG_EVERY = 60.0
 _http_logged = {}
 _http_log_lock = threading.Lock()
 
 
 def _log_http_failure(text):
+    _file_log(logging.WARNING, text)
     now = _time.monotonic()
     with _http_log_lock:
         last = _http_logged.get(text)
@@ -194,25 +261,83 @@ def _error_text(code, message):
     return json.dumps({"error_code": code, "message": message})
 
 
+def _http_request(url, data, method, is_json, who):
+    """Send one request as DataKit's http_post_data_core does; return
+    (accepted, text): the answer's body whatever its status, or an error
+    document when no answer came. A failure is logged, naming who."""
+    method = str(method or "POST").upper()
+    headers = {}
+    body = None
+    try:
+        if is_json is True:
+            headers["Content-Type"] = "application/json"
+            payload = json.dumps(data, default=_json_default).encode("utf-8")
+        else:
+            payload = str(data).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        text = "%s %s: %s" % (method, url.split("?")[0], exc)
+        _log_http_failure("%s: %s" % (who, text))
+        return False, _error_text("collectkit.encodeFailed", text)
+    if method == "GET":
+        # requests sends bytes params as the query string, and JSON
+        # "params" (always empty in DataKit's code) as nothing.
+        if is_json is not True and payload:
+            url += ("&" if "?" in url else "?") + payload.decode("utf-8")
+    else:
+        body = payload
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as r:
+            return True, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        text = exc.read().decode("utf-8", "replace")
+        _log_http_failure("%s: %s %s: HTTP %d: %s" % (
+            who, method, url.split("?")[0], exc.code,
+            text.strip() or exc.reason))
+        return False, text or _error_text("collectkit.httpError",
+                                          "HTTP %d" % exc.code)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        _log_http_failure("%s: %s %s: %s" % (
+            who, method, url.split("?")[0], exc))
+        return False, _error_text("collectkit.httpError",
+                                  "%s %s: %s" % (method, url, exc))
+
+
 class DataKitFramework(object):
     """Base class of DataKit Python collectors."""
 
     name = "DataKitFramework"
     interval = 10
     raise_on_error = False
+    # DataKit's runner sets log_name to the input's name; the framework
+    # log file is named after it and opened on the first mylog.
+    log_name = ""
+    is_init_log = False
 
-    # Set by __init__(ip=..., port=...): (host, port) to post to over HTTP.
-    _ck_http = None
+    __dk_host, __dk_port = _default_address()
+    __magic = "{xxx}"
+    # True once __init__ got ip= or port=: report over HTTP.
+    _ck_http = False
 
     def __init__(self, **kwargs):
         ip = kwargs.get("ip")
+        if ip:
+            self.__dk_host = ip
+            self._ck_http = True
         port = kwargs.get("port")
-        if ip or port:
-            self._ck_http = (ip or _DEFAULT_HOST, int(port or _DEFAULT_PORT))
+        if port:
+            self.__dk_port = port
+            self._ck_http = True
 
     def run(self):
         """Collect and report; called every ``interval`` seconds."""
         raise NotImplementedError("run() is not implemented")
+
+    def test(self):
+        """DataKit's debug helper: print log_name and log a record."""
+        print("log_name = ", self.log_name)
+        mylog("789")
 
     def _collector_name(self):
         name = getattr(self, "name", "")
@@ -250,7 +375,7 @@ class DataKitFramework(object):
 
     def _send(self, category, points, opts):
         points = _as_list(points)
-        if self._ck_http is None and _channel is not None:
+        if not self._ck_http and _channel is not None:
             try:
                 return _channel.send_points(
                     category, points, _encode_points,
@@ -267,46 +392,42 @@ class DataKitFramework(object):
                 query.append((key, str(opts[key])))
         if _input_tags and not opts.get("ignore_global_tags"):
             points = _with_tags(points, _input_tags)
-        return self._http_post(
-            "/v1/write/" + category, query,
-            json.dumps(points, default=_json_default).encode("utf-8"))
-
-    def _http_address(self):
-        return self._ck_http or (_DEFAULT_HOST, _DEFAULT_PORT)
+        ok, text = _http_request(
+            self.construct_url("v1/write/" + category, query), points,
+            "POST", True, self._collector_name())
+        return "" if ok else text
 
     def construct_url(self, path, query=None):
-        """Return the URL of path on the DataKit HTTP API in use."""
-        host, port = self._http_address()
-        url = "http://%s:%d%s" % (host, port, path)
+        """Return the URL of path ("v1/x" or "/v1/x") on the DataKit API in
+        use: the ip/port given to __init__, else the host's listener. query,
+        a dict or list of pairs, is URL-encoded after "?"."""
+        url = "http://%s:%s/%s" % (self.__dk_host, self.__dk_port,
+                                   str(path).lstrip("/"))
         if query:
             url += "?" + urllib.parse.urlencode(query)
         return url
 
-    def _http_post(self, path, query, body):
-        url = self.construct_url(path, query)
-        request = urllib.request.Request(
-            url, data=body, method="POST",
-            headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=_HTTP_TIMEOUT) as r:
-                r.read()
-                return ""
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode("utf-8", "replace")
-            _log_http_failure("%s: POST %s: HTTP %d: %s" % (
-                self._collector_name(), url.split("?")[0], exc.code,
-                text.strip() or exc.reason))
-            return text or _error_text("collectkit.httpError",
-                                       "HTTP %d" % exc.code)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            _log_http_failure("%s: POST %s: %s" % (
-                self._collector_name(), url.split("?")[0], exc))
-            return _error_text("collectkit.httpError",
-                               "POST %s: %s" % (path, exc))
+    def http_post_json(self, url, raw_data):
+        """POST raw_data as JSON to url; return the answer's text."""
+        return self.http_post_data_core(url, raw_data, "POST", True)
+
+    def http_post_raw(self, url, raw_data):
+        """POST str(raw_data) (line protocol for the write API) to url;
+        return the answer's text."""
+        return self.http_post_data_core(url, raw_data, "POST", False)
+
+    def http_post_data_core(self, url, raw_data, method, is_json):
+        """Send raw_data to url with method ("POST", "GET", ...), as JSON
+        when is_json is True, else as str(raw_data). Returns the answer's
+        body as text whatever its status (DataKit's error document for a
+        refused write), or an error document when there was no answer; it
+        never raises for a failed request."""
+        return _http_request(url, raw_data, method, is_json,
+                             self._collector_name())[1]
 
     def set_lasterror(self, input_name, err_msg):
         """Make err_msg the last error of input_name, shown by the host."""
-        if self._ck_http is None and _channel is not None:
+        if not self._ck_http and _channel is not None:
             try:
                 _channel.send_json(_channel.KIND_LASTERROR, {
                     "input": str(input_name or ""),
@@ -316,9 +437,15 @@ class DataKitFramework(object):
                 return ""
             except _channel.Closed as exc:
                 return _error_text("collectkit.channelClosed", str(exc))
-        return self._http_post("/v1/lasterror", None, json.dumps({
+        return self.http_post_json(self.construct_url("v1/lasterror"), {
             "input": str(input_name or ""), "err_content": str(err_msg),
-        }).encode("utf-8"))
+        })
+
+    def checkArgEmpty(self, name, checkStr):
+        """Raise ValueError('arguments missing "<name>"') when checkStr is
+        falsy, as DataKit does (0 and "" included)."""
+        if not checkStr:
+            raise ValueError('arguments missing "%s"' % name)
 
     # -- helpers ---------------------------------------------------------
 
@@ -401,6 +528,83 @@ class DataKitFramework(object):
         """Report a keyevent with df_source "system"."""
         return self._feed_event("system", {}, tags, df_date_range, df_status,
                                 df_event_id, df_title, df_message, kwargs)
+
+    def mylog(self, msg, *args, **kwargs):
+        """The module's mylog, as a method."""
+        mylog(msg, *args, **kwargs)
+
+
+# -- logging -------------------------------------------------------------
+
+def init_log():
+    """Open the framework log file, _datakit_pythond_framework_<log_name>
+    _.log, in the directory the host writes DataKit's log files to; return
+    its path, or "" when the host writes none. mylog calls it once."""
+    with _log_lock:
+        directory = _log_files["dir"]
+        if not directory:
+            return ""
+        # Imported here: importing this module loads no other module of
+        # collectkit's.
+        import _collectkit_dklog
+        name = _collectkit_dklog.framework_file(DataKitFramework.log_name)
+        path = os.path.join(directory, name)
+        for h in logger.handlers:
+            if getattr(h, "baseFilename", None) == os.path.abspath(path):
+                return path
+        try:
+            _collectkit_dklog.open_log(logger.name, directory, name,
+                                       _log_files["max_bytes"],
+                                       _log_files["backups"])
+        except OSError as exc:
+            _log("warning", _current_collector(), "log",
+                 "cannot write the framework log file: %s" % exc)
+            return ""
+        return path
+
+
+def _format(msg, args):
+    """Return msg formatted with args as logging would; when they do not
+    fit (DataKit itself calls mylog("text:", value)), joined by spaces."""
+    text = str(msg)
+    if not args:
+        return text
+    if len(args) == 1 and isinstance(args[0], dict) and args[0]:
+        args = args[0]
+    try:
+        return text % args
+    except (TypeError, ValueError, KeyError):
+        if isinstance(args, dict):
+            args = (args,)
+        return " ".join([text] + [str(a) for a in args])
+
+
+def _file_log(level, text, **kwargs):
+    if not DataKitFramework.is_init_log:
+        init_log()
+        DataKitFramework.is_init_log = True
+    if logger.isEnabledFor(level):
+        logger.log(level, "%s", text, **kwargs)
+
+
+# The keyword arguments of logging.Logger.debug; mylog ignores others.
+_LOGGING_KWARGS = ("exc_info", "stack_info", "extra")
+
+
+def mylog(msg, *args, **kwargs):
+    """DataKit's framework log: msg, %-formatted with args, goes to the
+    host's log (at info level, naming the collector) and, when the host
+    writes DataKit's log files, to the framework log file. kwargs are
+    logging's (exc_info=True adds the traceback)."""
+    text = _format(msg, args)
+    tb = ""
+    if kwargs.get("exc_info"):
+        tb = traceback.format_exc()
+        if tb.startswith("NoneType: None"):
+            tb = ""
+    _log("info", _current_collector(), "log", text, tb)
+    _file_log(logging.DEBUG, text,
+              **{k: v for k, v in kwargs.items() if k in _LOGGING_KWARGS})
 
 
 def _log(level, collector, event, message, traceback_text="", **extra):

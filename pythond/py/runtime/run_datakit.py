@@ -1,7 +1,9 @@
 """collectkit's runner for DataKit Python collectors.
 
     python3 run_datakit.py --name NAME [--run-timeout SECONDS]
-                           [--framework-dir DIR] DIR_OR_FILE...
+                           [--framework-dir DIR] [--log-dir DIR
+                           [--log-max-bytes N] [--log-backups N]]
+                           DIR_OR_FILE...
 
 Discovers collectors the way DataKit does: for every directory, the .py
 files in it and in its immediate subdirectories (as "subdir.module"),
@@ -19,6 +21,14 @@ Only the framework's folder (../datakit, or --framework-dir) and the
 collectors' dirs are on sys.path: the runtime's own modules are not
 importable by a collector.
 
+With --log-dir, DataKit's log files are written there as well as sent to
+the host: _datakit_pythond_cli.log (shared by every input, each line
+naming its input) gets every record of the runner (discovery, imports,
+start, collector exceptions with their tracebacks, timeouts, the stop on
+SIGTERM), and the framework writes _datakit_pythond_framework_<name>_.log
+(mylog records, failed HTTP requests). Both rotate at --log-max-bytes
+(default 100000) keeping --log-backups files (default 10), as DataKit's.
+
 Exit status: 0 never (the runner runs until stopped), 2 for bad
 arguments, 3 when no collector could be started, after a log record
 whose "reason" is "no_collectors" (the host goes by the record, so a
@@ -26,7 +36,9 @@ script's own exit status 3 is not taken for this).
 """
 
 import argparse
+import logging
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -42,8 +54,50 @@ _RUNTIME_MODULES = ("_collectkit_channel", "_collectkit_loader",
 
 _framework = None  # the datakit_framework module, once imported
 
+# DataKit's CLI log file (--log-dir): its logger, and this input's name,
+# which every line of the shared file carries.
+_cli = logging.getLogger("pythond_cli")
+_cli.propagate = False
+_cli_input = [""]
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO,
+           "warning": logging.WARNING, "error": logging.ERROR,
+           "critical": logging.CRITICAL}
+
+
+def cli_log(level, collector, message, tb=""):
+    if not _cli.handlers:
+        return
+    text = "[%s] %s: %s" % (_cli_input[0], collector or "pythond", message)
+    if tb:
+        text += "\n" + tb.rstrip("\n")
+    _cli.log(_LEVELS.get(level, logging.INFO), "%s", text)
+
+
+def open_cli_log(dklog, args):
+    """Start DataKit's CLI log file when --log-dir asks for it; a file that
+    cannot be written is reported and left out."""
+    _cli_input[0] = args.name
+    try:
+        handler = dklog.open_log(_cli.name, args.log_dir, dklog.CLI_FILE,
+                                 args.log_max_bytes, args.log_backups)
+    except OSError as exc:
+        log("warning", "", "log", "cannot write the CLI log file: %s" % exc)
+        return
+    if handler is None:
+        return
+
+    def stopping(signum, _frame):
+        cli_log("info", "", "stopping on %s" % signal.Signals(signum).name)
+        handler.flush()
+        # Die of the signal, as without the log file.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, stopping)
+
 
 def log(level, collector, event, message, tb="", **extra):
+    cli_log(level, collector, message, tb)
     if _framework is None:
         print("%s %s: %s" % (level.upper(), collector or "pythond", message),
               file=sys.stderr, flush=True)
@@ -163,8 +217,8 @@ def new_task(instance, run_timeout):
         timeout = None
     else:
         timeout = run_timeout
-    return _collectkit_scheduler.Task(name, interval, timeout, instance.run,
-                                      log)
+    return _collectkit_scheduler.Task(
+        name, interval, timeout, _framework._run_as(name, instance.run), log)
 
 
 def main(argv):
@@ -176,6 +230,9 @@ def main(argv):
     parser.add_argument("--framework-dir",
                         default=os.path.join(os.path.dirname(here),
                                              "datakit"))
+    parser.add_argument("--log-dir", default="")
+    parser.add_argument("--log-max-bytes", type=int, default=0)
+    parser.add_argument("--log-backups", type=int, default=0)
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
 
@@ -183,9 +240,17 @@ def main(argv):
     _collectkit_loader.isolate(here, os.path.abspath(args.framework_dir),
                                _RUNTIME_MODULES)
     import datakit_framework
+    import _collectkit_dklog
     datakit_framework._attach(channel)
     _framework = datakit_framework
     base = datakit_framework.DataKitFramework
+    # As DataKit's runner does with --logname: the framework log file is
+    # named after the input.
+    base.log_name = args.name
+    if args.log_dir:
+        datakit_framework._set_log_files(args.log_dir, args.log_max_bytes,
+                                         args.log_backups)
+        open_cli_log(_collectkit_dklog, args)
 
     modules = find_modules(args.paths)
     # Each collector's dir stays importable for sibling imports ("import
