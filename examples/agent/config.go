@@ -19,14 +19,34 @@ import (
 type Config struct {
 	// Listen is the address the write API is served on.
 	Listen string `toml:"listen"`
-	// PythondDir is the root of relative pythond dirs, relative to the
-	// configuration file's directory when not absolute.
+	// PythondDir is the root of relative pythond dirs (DataKit's
+	// <install>/python.d), relative to the configuration file's directory
+	// when not absolute. Empty: that directory, or <install>/python.d when
+	// -config-dir is a DataKit <install>/conf.d.
 	PythondDir string `toml:"pythond_dir"`
-	// GitReposDir enables DataKit's git-repo mode: dirs are looked up in
-	// <gitrepos_dir>/<repo>/python.d first.
+	// GitReposDir enables DataKit's git-repo mode: relative pythond dirs
+	// are looked up in <gitrepos_dir>/<repo>/python.d first, then under
+	// pythond_dir. Empty: off, or <install>/gitrepos when git_repo is set
+	// and -config-dir is a DataKit <install>/conf.d. Fetching and updating
+	// the repositories is left to the user (git pull, then SIGHUP).
 	GitReposDir string `toml:"gitrepos_dir"`
-	// GlobalTags are added to every point the write API accepts.
+	// GitRepo names the repository under gitrepos_dir; its
+	// conf.d/**/*.conf files are loaded too, as DataKit does. Empty: every
+	// repository's python.d is searched, in lexical order, and no conf.d
+	// is loaded from them.
+	GitRepo string `toml:"git_repo"`
+	// WatchScripts restarts a pythond input's process when a script in
+	// its dirs changes on disk, so that an edit takes effect without a
+	// reload; the other inputs keep running. Default true; false keeps
+	// DataKit's behaviour (a change needs a reload or restart).
+	WatchScripts *bool `toml:"watch_scripts"`
+	// GlobalTags are added to every point the write API accepts, and to
+	// every point of the inputs.
 	GlobalTags map[string]string `toml:"global_tags"`
+	// ElectionTags are added instead of GlobalTags to points of a write
+	// that says global_election_tags=true (DataKit's election tags, which
+	// elected inputs use so that their points do not name one host).
+	ElectionTags map[string]string `toml:"election_tags"`
 	// Token, when set, is required of every write API client.
 	Token string `toml:"token"`
 	// AllowRemote lets clients other than loopback use the API. Off by
@@ -43,16 +63,26 @@ type Config struct {
 	// GOMEMLIMIT environment variable is set; negative: none.
 	MemoryLimit int64 `toml:"memory_limit"`
 	// HTTP bounds what requests may cost.
-	HTTP   HTTPConfig `toml:"http"`
-	Inputs struct {
-		Pythond []pythond.Input `toml:"pythond"`
-		Prom    []PromInput     `toml:"prom"`
-	} `toml:"inputs"`
+	HTTP HTTPConfig `toml:"http"`
+	// Inputs are the [[inputs.pythond]] and [[inputs.prom]] tables; a
+	// SIGHUP applies their changes without a restart.
+	Inputs Inputs `toml:"inputs"`
 	// CollectdNetwork, when the table is present, receives collectd's
 	// binary network protocol over UDP.
 	CollectdNetwork *CollectdNetworkConfig `toml:"collectd_network"`
 	Sink            SinkConfig             `toml:"sink"`
 }
+
+// Inputs are the input tables of a configuration.
+type Inputs struct {
+	// Pythond are Python collector processes (DataKit's pythond input).
+	Pythond []pythond.Input `toml:"pythond"`
+	// Prom are Prometheus exporters to scrape (DataKit's prom input).
+	Prom []PromInput `toml:"prom"`
+}
+
+// watchScripts is watch_scripts with its default.
+func (c *Config) watchScripts() bool { return c.WatchScripts == nil || *c.WatchScripts }
 
 // defaultMemoryLimit is the agent's soft memory limit when neither
 // memory_limit nor GOMEMLIMIT is set.
@@ -163,9 +193,21 @@ type SinkConfig struct {
 // messages.
 func parseConfig(name string, data []byte) (Config, error) {
 	var cfg Config
+	if err := decodeConfig(name, data, &cfg); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
+}
+
+// decodeConfig decodes data into cfg, refusing unknown keys; errors name
+// the file (name) and, where TOML gives it, the line.
+func decodeConfig(name string, data []byte, cfg *Config) error {
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
+	if err := dec.Decode(cfg); err != nil {
 		var strict *toml.StrictMissingError
 		if errors.As(err, &strict) {
 			var keys []string
@@ -173,19 +215,16 @@ func parseConfig(name string, data []byte) (Config, error) {
 				row, col := e.Position()
 				keys = append(keys, fmt.Sprintf("%s (line %d, column %d)", strings.Join(e.Key(), "."), row, col))
 			}
-			return Config{}, fmt.Errorf("%s: unknown configuration key %s", name, strings.Join(keys, ", "))
+			return fmt.Errorf("%s: unknown configuration key %s", name, strings.Join(keys, ", "))
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
-			return Config{}, fmt.Errorf("%s:%d:%d: %v", name, row, col, de)
+			return fmt.Errorf("%s:%d:%d: %v", name, row, col, de)
 		}
-		return Config{}, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	if err := cfg.validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return cfg, nil
+	return nil
 }
 
 func (c *Config) validate() error {

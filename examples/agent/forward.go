@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,5 +69,3 @@ func (f *forwarder) close() error {
 	}
 	return err
 }
-
-func (f *forwarder) writeMetrics(w io.Writer) { _ = f.sink.WritePrometheus(w) }

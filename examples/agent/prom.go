@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/collectkit/collectkit/point"
@@ -148,99 +142,6 @@ func promConfigError(prefix string, err error) error {
 		out = append(out, fmt.Errorf("%s: %s: %w", prefix, key, oe.Err))
 	}
 	return errors.Join(out...)
-}
-
-// promInputs are the agent's scrapers.
-type promInputs []promInput
-
-type promInput struct {
-	job string
-	s   *scrape.Scraper
-}
-
-// newPromInputs builds a scraper per [[inputs.prom]] table.
-func newPromInputs(cfg Config, baseDir string, sink point.Sink, logger *slog.Logger) (promInputs, error) {
-	var ps promInputs
-	for i, in := range cfg.Inputs.Prom {
-		name := in.Name
-		if name == "" {
-			name = scrape.DefaultName
-		}
-		s, err := scrape.New(in.options(baseDir, cfg.GlobalTags, sink, logger.With("component", "prom", "prom", name)))
-		if err != nil {
-			return nil, promConfigError(fmt.Sprintf("inputs.prom[%d]", i), err)
-		}
-		ps = append(ps, promInput{job: name, s: s})
-	}
-	return ps, nil
-}
-
-// start runs every scraper until ctx is done or the returned stop is
-// called; stop waits for them to end.
-func (ps promInputs) start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = p.s.Run(ctx) // returns nil when ctx is done
-		}()
-	}
-	return func() {
-		cancel()
-		wg.Wait()
-	}
-}
-
-// writeMetrics writes each target's last result for the agent's /metrics
-// route, in the text exposition format.
-func (ps promInputs) writeMetrics(w io.Writer) {
-	if len(ps) == 0 {
-		return
-	}
-	type row struct {
-		labels string
-		st     scrape.TargetStats
-	}
-	var rows []row
-	for _, p := range ps {
-		for _, st := range p.s.Stats() {
-			rows = append(rows, row{`{job="` + labelValue(p.job) + `",url="` + labelValue(st.URL) + `"}`, st})
-		}
-	}
-	bw := bufio.NewWriter(w)
-	family := func(name, typ, help string, v func(scrape.TargetStats) string) {
-		name = "collectkit_prom_" + name
-		bw.WriteString("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
-		for _, r := range rows {
-			bw.WriteString(name + r.labels + " " + v(r.st) + "\n")
-		}
-	}
-	family("target_up", "gauge", "1 if the last scrape of the target succeeded.", func(st scrape.TargetStats) string {
-		if st.Up {
-			return "1"
-		}
-		return "0"
-	})
-	family("last_scrape_duration_seconds", "gauge", "How long the last scrape took.", func(st scrape.TargetStats) string {
-		return strconv.FormatFloat(st.LastDuration.Seconds(), 'g', -1, 64)
-	})
-	family("last_scrape_samples", "gauge", "Samples of the last scrape.", func(st scrape.TargetStats) string {
-		return strconv.Itoa(st.Samples)
-	})
-	family("scrapes_total", "counter", "Scrapes of the target.", func(st scrape.TargetStats) string {
-		return strconv.FormatUint(st.Scrapes, 10)
-	})
-	family("scrape_failures_total", "counter", "Scrapes of the target that failed.", func(st scrape.TargetStats) string {
-		return strconv.FormatUint(st.Failures, 10)
-	})
-	_ = bw.Flush()
-}
-
-// labelValue escapes a label value of the text format.
-func labelValue(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
 // promErrors validates the [[inputs.prom]] tables.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,14 +11,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collectkit/collectkit/forward"
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
-	"github.com/collectkit/collectkit/pythond"
 )
 
 //go:embed default.toml
@@ -35,61 +36,121 @@ type pythondError struct{}
 // version is reported by /v1/ping and the X-DataKit header.
 const version = "collectkit-agent/0.1.0"
 
-// run is the whole agent; main only adds signal handling and the exit code.
-// It returns nil after a clean, ctx-triggered shutdown.
+// run is the whole agent; main only adds signal handling and the exit
+// code. It returns nil after a clean, ctx-triggered shutdown.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := flag.NewFlagSet("agent", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	configPath := flags.String("config", "", "TOML configuration `file` (default: the embedded default configuration)")
-	listen := flags.String("listen", "", "listen `address`, overriding the configuration's listen")
-	outDir := flags.String("out", "", "also append accepted points to `DIR`/<category>.lp")
-	var outSync forward.SyncPolicy
-	flags.TextVar(&outSync, "out-sync", forward.SyncAlways, "when -out files are fsynced: always (before a write is acknowledged), interval (every second) or never")
-	if err := flags.Parse(args); err != nil {
-		return err
-	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", flags.Arg(0))
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	return runAgent(ctx, args, stdout, stderr, nil)
+}
 
-	cfg, baseDir, cleanup, err := loadConfig(*configPath)
+// runAgent is run with reload requests: each value received re-reads the
+// configuration and applies its inputs (main sends one per SIGHUP).
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-chan struct{}) error {
+	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	if *listen != "" {
-		cfg.Listen = *listen
+	switch {
+	case o.version:
+		_, err := fmt.Fprintln(stdout, versionLine())
+		return err
+	case o.sample:
+		_, err := stdout.Write(sampleConfig)
+		return err
 	}
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:9529"
+	logger := o.newLogger(stderr)
+
+	// The embedded default configuration runs the bundled demo collector,
+	// written to a temporary directory that lives as long as the agent.
+	defaultBase := ""
+	if o.configPath == "" && o.configDir == "" {
+		dir, err := os.MkdirTemp("", "collectkit-agent-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := os.CopyFS(dir, bundledPythonD); err != nil {
+			return fmt.Errorf("writing the bundled demo collector: %w", err)
+		}
+		defaultBase = dir
+	}
+	load := func() (*configSet, error) {
+		return loadConfigSet(o.configPath, o.configDir, defaultConfig, defaultBase, os.LookupEnv)
+	}
+	cs, err := load()
+	if err != nil {
+		return err
+	}
+	for _, n := range cs.notes {
+		logger.Info("configuration: " + n)
+	}
+	if o.listen != "" {
+		cs.cfg.Listen = o.listen
+	}
+	if cs.cfg.Listen == "" {
+		cs.cfg.Listen = "127.0.0.1:9529"
+	}
+	switch {
+	case o.checkConfig:
+		return checkConfig(cs, stdout)
+	case o.test:
+		return testInputs(ctx, cs, o.testTimeout, stdout, logger)
 	}
 
-	if limit := memoryLimit(cfg.MemoryLimit, os.Getenv("GOMEMLIMIT")); limit > 0 {
+	if limit := memoryLimit(cs.cfg.MemoryLimit, os.Getenv("GOMEMLIMIT")); limit > 0 {
 		debug.SetMemoryLimit(limit)
 	}
+	a := &agent{o: o, logger: logger, started: time.Now(), load: load, first: cs}
+	return a.serve(ctx, reload, stdout)
+}
 
+// agent is a running agent: the listener, handler and sinks stay for its
+// life; the inputs are replaced on reload.
+type agent struct {
+	o       *options
+	logger  *slog.Logger
+	started time.Time
+	load    func() (*configSet, error)
+	first   *configSet // the configuration started with: its agent-level keys stay
+
+	out     *outputs
+	handler *httpapi.Handler
+	inputs  *inputSet
+	points  atomic.Uint64 // points the sinks accepted
+}
+
+func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Writer) error {
+	cfg := &a.first.cfg
+	logger := a.logger
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	// Sinks: the configured one, -out, or stdout when neither is given.
-	out, err := buildSinks(ctx, cfg, baseDir, *outDir, outSync, stdout, logger)
+	out, err := buildSinks(ctx, *cfg, a.first.baseDir, a.o.outDir, a.o.outSync, stdout, logger)
 	if err != nil {
 		return err
 	}
+	a.out = out
+	counted := point.SinkFunc(func(ctx context.Context, b point.Batch) error {
+		err := out.sink.Write(ctx, b)
+		if err == nil {
+			a.points.Add(uint64(len(b.Points)))
+		}
+		return err
+	})
 
 	handler, err := httpapi.New(httpapi.Options{
-		Sink:             out.sink,
-		Version:          version,
-		GlobalHostTags:   cfg.GlobalTags,
-		Token:            cfg.Token,
-		AllowNonLoopback: cfg.AllowRemote,
-		Limits:           cfg.HTTP.limits(),
-		Logger:           logger.With("component", "httpapi"),
+		Sink:               counted,
+		Version:            version,
+		GlobalHostTags:     cfg.GlobalTags,
+		GlobalElectionTags: cfg.ElectionTags,
+		Token:              cfg.Token,
+		AllowNonLoopback:   cfg.AllowRemote,
+		Limits:             cfg.HTTP.limits(),
+		Logger:             logger.With("component", "httpapi"),
 		Hooks: httpapi.Hooks{
 			// The handler keeps every reported error; the agent also logs
 			// those posted by external collectors (the Python supervisor
-			// logs its own).
+			// and the input set log their own).
 			OnLastError: func(ctx context.Context, e httpapi.LastError) {
 				if ctx.Value(pythondError{}) == nil {
 					logger.Warn("last error reported", "input", e.Input, "source", e.Source, "error", e.Content)
@@ -100,52 +161,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, out.close())
 	}
+	a.handler = handler
 	if cfg.AllowRemote && cfg.Token == "" {
 		logger.Warn("allow_remote without a token: any host that reaches the listener may write (allow_remote_without_token = true)", "listen", cfg.Listen)
 	}
-
-	var sup *pythond.Supervisor
-	if len(cfg.Inputs.Pythond) > 0 {
-		// Relative dirs are resolved against pythond_dir, which is itself
-		// relative to the configuration file (its directory when unset).
-		root := cfg.PythondDir
-		if !filepath.IsAbs(root) {
-			root = filepath.Join(baseDir, root)
-		}
-		gitRepos := cfg.GitReposDir
-		if gitRepos != "" && !filepath.IsAbs(gitRepos) {
-			gitRepos = filepath.Join(baseDir, gitRepos)
-		}
-		sup, err = pythond.New(pythond.Options{
-			Inputs:     cfg.Inputs.Pythond,
-			Root:       root,
-			GitRepos:   gitRepos,
-			GlobalTags: cfg.GlobalTags,
-			Sink:       out.sink,
-			Logger:     logger.With("component", "pythond"),
-			OnError: func(ctx context.Context, e pythond.CollectorError) {
-				handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
-			},
-		})
-		if err != nil {
-			return errors.Join(err, out.close())
-		}
+	if c := cfg.CollectdNetwork; c != nil && cfg.AllowRemote && (c.SecurityLevel == "" || c.SecurityLevel == "None") {
+		logger.Warn(`allow_remote with security_level "None": any host that reaches the collectd port may send`, "component", "collectd_network")
 	}
-
-	proms, err := newPromInputs(cfg, baseDir, out.sink, logger)
-	if err != nil {
-		return errors.Join(err, out.close())
-	}
-	out.metrics = append(out.metrics, proms.writeMetrics)
 
 	mux := http.NewServeMux()
 	mux.Handle("/", handler)
-	// The host's own route gets the checks of every write API route:
-	// loopback only unless allow_remote, and the token when one is set.
-	mux.Handle("GET /metrics", handler.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		out.writeMetrics(w)
-	})))
+	a.routes(mux)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return errors.Join(fmt.Errorf("listen: %w", err), out.close())
@@ -154,22 +180,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln = limitListener(ln, n)
 	}
 	logger.Info("write API listening", "addr", ln.Addr().String(), "version", version)
-	var cdNet *collectdNetwork
-	if cfg.CollectdNetwork != nil {
-		cdLog := logger.With("component", "collectd_network")
-		cdNet, err = newCollectdNetwork(cfg.CollectdNetwork, baseDir, cfg.GlobalTags, out.sink, cdLog)
-		if err != nil {
-			return errors.Join(err, ln.Close(), out.close())
-		}
-		level := cfg.CollectdNetwork.SecurityLevel
-		if level == "" {
-			level = "None"
-		}
-		if cfg.AllowRemote && level == "None" {
-			cdLog.Warn(`allow_remote with security_level "None": any host that reaches the port may send`, "listen", cdNet.addr())
-		}
-		cdLog.Info("collectd network listening", "addr", cdNet.addr(), "security_level", level)
-	}
 	// Bounded so that a stalled client cannot hold a connection forever;
 	// generous enough for a 32 MiB body on a slow link.
 	// Requests see reqCtx through r.Context(): it is cancelled when the
@@ -184,9 +194,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -194,42 +203,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			errc <- fmt.Errorf("http server: %w", err)
 		}
 	}()
-	pyCtx, pyCancel := context.WithCancel(ctx)
-	defer pyCancel()
-	pyDone := make(chan struct{})
-	if sup != nil {
-		go func() {
-			defer close(pyDone)
-			if err := sup.Run(pyCtx); err != nil {
-				errc <- fmt.Errorf("pythond: %w", err)
-			}
-		}()
-	} else {
-		close(pyDone)
-	}
 
-	cdCtx, cdCancel := context.WithCancel(ctx)
-	defer cdCancel()
-	cdDone := make(chan struct{})
-	if cdNet != nil {
-		go func() {
-			defer close(cdDone)
-			if err := cdNet.run(cdCtx); err != nil {
-				errc <- fmt.Errorf("collectd_network: %w", err)
-			}
-		}()
-	} else {
-		close(cdDone)
-	}
-
-	stopProm := proms.start(ctx)
+	inCtx, inCancel := context.WithCancel(ctx)
+	defer inCancel()
+	a.inputs = newInputSet(inCtx, &inputEnv{
+		baseDir:    a.first.baseDir,
+		globalTags: cfg.GlobalTags,
+		sink:       counted,
+		logger:     logger,
+		handler:    handler,
+	})
+	a.inputs.apply(inputSpecs(a.first))
+	a.notify("READY=1")
 
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case runErr = <-errc:
+			break loop
+		case <-reload:
+			a.reload()
+		}
 	}
 	logger.Info("shutting down")
+	a.notify("STOPPING=1")
 
 	// Stop taking data first, then stop the collectors, then flush sinks.
 	shutCtx, shutCancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -243,23 +243,103 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		srv.Close()
 	}
 	wg.Wait()
-	stopProm()
-	cdCancel()
-	<-cdDone
-	pyCancel()
-	<-pyDone
+	a.inputs.stopAll()
 	cancel()
 	if err := out.close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	for {
-		select {
-		case err := <-errc:
-			runErr = errors.Join(runErr, err)
-		default:
-			return runErr
+	return runErr
+}
+
+// reload re-reads the configuration and applies its inputs. A
+// configuration that does not load is refused whole, every reason logged,
+// and the running one stays. Keys that only a restart applies (the
+// listener, handler and sinks stay up) are logged as not applied.
+func (a *agent) reload() {
+	a.notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicMicros()))
+	defer a.notify("READY=1")
+	a.logger.Info("reloading the configuration")
+	cs, err := a.load()
+	if err != nil {
+		for _, e := range flattenErrors(err) {
+			a.logger.Error("configuration refused", "reason", e.Error())
+		}
+		a.logger.Error("configuration not reloaded; the running one stays")
+		return
+	}
+	for _, n := range cs.notes {
+		a.logger.Info("configuration: " + n)
+	}
+	if keys := restartKeys(&a.first.cfg, &cs.cfg, a.o.listen != ""); len(keys) > 0 {
+		a.logger.Warn("configuration changes that need a restart were not applied", "keys", strings.Join(keys, ", "))
+	}
+	// Inputs are built with the agent-level values started with.
+	cs.baseDir = a.first.baseDir
+	a.inputs.apply(inputSpecs(cs))
+	a.logger.Info("configuration reloaded", "inputs", len(cs.cfg.Inputs.Pythond)+len(cs.cfg.Inputs.Prom))
+}
+
+// notify tells the service manager about a state change; it does nothing
+// unless started by systemd as Type=notify.
+func (a *agent) notify(state string) {
+	if err := sdNotify(state); err != nil {
+		a.logger.Warn("service manager notification failed", "state", state, "err", err)
+	}
+}
+
+// flattenErrors returns the errors joined in err, one reason each.
+func flattenErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flattenErrors(e)...)
+		}
+		return out
+	}
+	// A file name prefix around a joined error: one line per reason.
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return []error{err}
+	}
+	out := make([]error, len(lines))
+	for i, l := range lines {
+		out[i] = errors.New(l)
+	}
+	return out
+}
+
+// restartKeys names the agent-level keys that differ between the running
+// and the new configuration: they take effect at the next start.
+func restartKeys(old, cur *Config, listenFlag bool) []string {
+	var keys []string
+	diff := func(key string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			keys = append(keys, key)
 		}
 	}
+	if !listenFlag {
+		l := cur.Listen
+		if l == "" {
+			l = "127.0.0.1:9529"
+		}
+		diff("listen", old.Listen, l)
+	}
+	diff("token", old.Token, cur.Token)
+	diff("allow_remote", old.AllowRemote, cur.AllowRemote)
+	diff("allow_remote_without_token", old.AllowRemoteWithoutToken, cur.AllowRemoteWithoutToken)
+	diff("memory_limit", old.MemoryLimit, cur.MemoryLimit)
+	diff("global_tags", emptyNil(old.GlobalTags), emptyNil(cur.GlobalTags))
+	diff("election_tags", emptyNil(old.ElectionTags), emptyNil(cur.ElectionTags))
+	diff("http", old.HTTP, cur.HTTP)
+	diff("sink", old.Sink, cur.Sink)
+	return keys
+}
+
+func emptyNil(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // memoryLimit returns the soft memory limit to set, or 0 to leave the
@@ -274,46 +354,11 @@ func memoryLimit(configured int64, env string) int64 {
 	return defaultMemoryLimit
 }
 
-// loadConfig reads the configuration file, or the embedded default with
-// the bundled demo collector written to a temporary python.d. It returns the
-// directory relative paths in the configuration are resolved against.
-func loadConfig(path string) (Config, string, func(), error) {
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return Config{}, "", nil, fmt.Errorf("reading configuration: %w", err)
-		}
-		cfg, err := parseConfig(path, data)
-		if err != nil {
-			return Config{}, "", nil, err
-		}
-		abs, err := filepath.Abs(filepath.Dir(path))
-		if err != nil {
-			return Config{}, "", nil, err
-		}
-		return cfg, abs, func() {}, nil
-	}
-	cfg, err := parseConfig("default.toml (embedded)", defaultConfig)
-	if err != nil {
-		return Config{}, "", nil, err
-	}
-	dir, err := os.MkdirTemp("", "collectkit-agent-")
-	if err != nil {
-		return Config{}, "", nil, err
-	}
-	cleanup := func() { _ = os.RemoveAll(dir) }
-	if err := os.CopyFS(dir, bundledPythonD); err != nil {
-		cleanup()
-		return Config{}, "", nil, fmt.Errorf("writing the bundled demo collector: %w", err)
-	}
-	return cfg, dir, cleanup, nil
-}
-
 // outputs is the agent's sink chain and what must be closed at exit.
 type outputs struct {
 	sink    point.Sink
 	closers []func() error
-	metrics []func(io.Writer)
+	fwd     *forwarder // [sink] kind "influx"; nil otherwise
 }
 
 func (o *outputs) close() error {
@@ -323,12 +368,6 @@ func (o *outputs) close() error {
 	}
 	o.closers = nil
 	return errors.Join(errs...)
-}
-
-func (o *outputs) writeMetrics(w io.Writer) {
-	for _, m := range o.metrics {
-		m(w)
-	}
 }
 
 func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, outSync forward.SyncPolicy, stdout io.Writer, logger *slog.Logger) (*outputs, error) {
@@ -356,7 +395,7 @@ func buildSinks(ctx context.Context, cfg Config, baseDir, outDir string, outSync
 		}
 		sinks = append(sinks, fwd.sink)
 		o.closers = append(o.closers, fwd.close)
-		o.metrics = append(o.metrics, fwd.writeMetrics)
+		o.fwd = fwd
 	}
 	if outDir != "" {
 		fsink, err := newFileSink(outDir, fileSinkOptions{Sync: outSync, Logger: fileLog})
