@@ -109,20 +109,36 @@
 //
 // # Lifecycle and concurrency
 //
-// Write, Flush, Stats and WritePrometheus are safe for concurrent use.
-// Run is called once and ends only when its context is done (a failing
-// backend or buffer read is retried, never a reason to stop); then it
-// keeps delivering for up
-// to ShutdownTimeout, leaves the rest on disk, closes the forwarder and
-// returns nil. Write after that returns ErrClosed. A forwarder that is
-// never run must be closed with Close; Close must not be called while Run
-// is running (cancel Run's context instead). One directory belongs to one
-// forwarder at a time (an advisory lock enforces it on Unix).
+// Write, Flush, Stats, Status, Ready, Collect and WritePrometheus are safe
+// for concurrent use. Run is called once and ends only when its context
+// is done (a failing backend or buffer read is retried, never a reason to
+// stop); then it keeps delivering for up to ShutdownTimeout, leaves the
+// rest on disk, closes the forwarder and returns nil. Write after that
+// returns ErrClosed. A forwarder that is never run must be closed with
+// Close; Close must not be called while Run is running (cancel Run's
+// context instead). One directory belongs to one forwarder at a time (an
+// advisory lock enforces it on Unix).
 //
-// # Metrics
+// # Health and metrics
 //
-// [Forwarder.Stats] returns the counters (points accepted, refused, sent,
-// retried, failed, dropped; bytes accepted and sent; requests; buffered
-// points and bytes) and [Forwarder.WritePrometheus] writes them in the
-// Prometheus text format for a host's /metrics endpoint.
+// [Forwarder.Status] is a snapshot for a status page: the buffer's fill,
+// the age of the oldest undelivered point, points by outcome, the last
+// delivery and the last error, and two verdicts. Stuck means data has
+// waited with nothing delivered for Options.StuckAfter (30s by default,
+// longer with a long FlushInterval or RequestTimeout); Full means the
+// last Write that needed room found none. [Forwarder.Ready] turns them
+// into an error for a readiness probe, matching [ErrFull] or [ErrStuck]
+// and saying what is behind it.
+//
+// A Forwarder is a prometheus.Collector: register it in the host's
+// registry. Every metric has the const label forwarder (Options.Name, by
+// default the URL's host and path), so several forwarders register in one
+// registry. Besides the counters of [Forwarder.Stats] and the buffer's
+// gauges, it has a histogram of the delivery latency (from Write accepting
+// a batch's oldest point to the backend's 2xx, per request) and one of
+// request durations. Acceptance times are kept in memory, not in the
+// buffer: for data left by an earlier run, ages count from when its
+// segment file was last written. [Forwarder.WritePrometheus] writes one
+// forwarder's metrics in the text format, for a host with nothing else to
+// expose.
 package forward
