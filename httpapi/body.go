@@ -97,6 +97,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, encoding stri
 	}
 	br := h.bodyReader(w, src)
 	defer br.done()
+	defer func() { h.metrics.bytes[h.patterns[r.Pattern]].Add(uint64(br.n)) }()
 
 	b := &reqBody{lease: lease{b: h.budget, busy: h.opts.BusyStatus}, pool: &h.bufs}
 	limit := lim.MaxDecodedBytes

@@ -115,7 +115,9 @@ func (h *Handler) serveCollectd(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	decStart := time.Now()
 	vls, notifs, decErr := collectd.DecodeJSON(rb.data)
+	h.metrics.decoded(RouteCollectd, decStart)
 	var je *collectd.JSONError
 	if decErr != nil && errors.As(decErr, &je) && je.Index < 0 {
 		return collectdErr(decErr)
@@ -142,6 +144,7 @@ func (h *Handler) serveCollectd(w http.ResponseWriter, r *http.Request) error {
 			dropped++
 		}
 	}
+	decodeDropped := dropped
 	accepted := 0
 	for _, b := range []struct {
 		cat point.Category
@@ -172,6 +175,11 @@ func (h *Handler) serveCollectd(w http.ResponseWriter, r *http.Request) error {
 	if accepted == 0 && dropped > 0 {
 		return apiErr(http.StatusBadRequest, CodeNoPoints, "none of the %d elements is left after checking: %s",
 			dropped, strings.Join(report[:min(len(report), maxListed)], "; "))
+	}
+	if !spec.dry {
+		// Elements that could not be decoded or mapped, counted as
+		// metric points (a bad element's kind is unknown).
+		h.metrics.addPoints(RouteCollectd, point.Metric, outcomeDropped, decodeDropped)
 	}
 	if spec.loose && dropped > 0 {
 		w.Header().Set(HeaderDropped, strconv.Itoa(dropped))

@@ -136,8 +136,8 @@ func (h *Handler) classify(err error) (status int, code, msg string, retryAfter 
 	return status, code, msg, retryAfter
 }
 
-// fail writes err to w in the route's dialect.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
+// fail writes err to w in the route's dialect and returns the status.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) int {
 	status, code, msg, retryAfter := h.classify(err)
 	if status >= 500 {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
@@ -157,7 +157,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(msg + "\n"))
-		return
+		return status
 	case dialectInfluxV1:
 		hdr.Set("Content-Type", "application/json")
 		hdr.Set("X-Influxdb-Error", msg)
@@ -166,7 +166,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 			Error string `json:"error"`
 		}{msg})
 		_, _ = w.Write(b)
-		return
+		return status
 	case dialectInfluxV2:
 		hdr.Set("Content-Type", "application/json; charset=utf-8")
 		hdr.Set("X-Influxdb-Error", msg)
@@ -176,7 +176,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 			Message string `json:"message"`
 		}{influxV2Code(status), msg})
 		_, _ = w.Write(b)
-		return
+		return status
 	}
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -186,6 +186,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, d dialect, err er
 		Message string `json:"message,omitempty"`
 	}{code, msg})
 	_, _ = w.Write(b)
+	return status
 }
 
 // maxLoggedError bounds the error text of a log record: a decode error

@@ -46,6 +46,8 @@ type Handler struct {
 	work     sync.Pool  // *writeState
 
 	lastErrs lastErrorStore
+	metrics  *metrics
+	patterns map[string]Route // mux pattern → route, for counting body bytes
 }
 
 // New builds a Handler from opts, which it copies. It fails only when
@@ -111,6 +113,7 @@ func New(opts Options) (*Handler, error) {
 	if lim.MaxInFlightBytes > 0 {
 		h.budget = &budget{limit: lim.MaxInFlightBytes}
 	}
+	h.metrics = newMetrics(max(lim.MaxInFlightBytes, 0))
 	if opts.Limits.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.Limits.MaxInFlight)
 	}
@@ -165,33 +168,59 @@ type routeSpec struct {
 // handle registers fn under pattern with spec's guards.
 func (h *Handler) handle(pattern string, spec routeSpec, fn func(w http.ResponseWriter, r *http.Request) error) {
 	allow := strings.Join(spec.methods, ", ")
+	h.patterns[pattern] = spec.route
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !methodAllowed(spec.methods, r.Method) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, spec.dialect, apiErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
-				"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+		if !spec.ingest {
+			if err := h.serveRoute(w, r, spec, allow, fn); err != nil {
+				h.fail(w, r, spec.dialect, err)
+			}
 			return
 		}
-		if !spec.public {
-			if err := h.guard(r, spec.dialect, spec.route); err != nil {
-				h.fail(w, r, spec.dialect, err)
-				return
-			}
+		start := time.Now()
+		h.metrics.inflightN.Add(1)
+		status := successStatus(spec.route, r.Method)
+		if err := h.serveRoute(w, r, spec, allow, fn); err != nil {
+			status = h.fail(w, r, spec.dialect, err)
 		}
-		if spec.ingest && h.inflight != nil {
-			select {
-			case h.inflight <- struct{}{}:
-				defer func() { <-h.inflight }()
-			default:
-				h.fail(w, r, spec.dialect, apiErr(http.StatusTooManyRequests, CodeReachMaxAPILimit,
-					"more than %d write requests in flight", cap(h.inflight)))
-				return
-			}
-		}
-		if err := fn(w, r); err != nil {
-			h.fail(w, r, spec.dialect, err)
-		}
+		h.metrics.inflightN.Add(-1)
+		h.metrics.request(spec.route, requestCategory(spec.route, r), status, time.Since(start))
 	})
+}
+
+// serveRoute applies spec's guards and calls fn.
+func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, spec routeSpec, allow string, fn func(w http.ResponseWriter, r *http.Request) error) error {
+	if !methodAllowed(spec.methods, r.Method) {
+		w.Header().Set("Allow", allow)
+		return apiErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, allow)
+	}
+	if !spec.public {
+		if err := h.guard(r, spec.dialect, spec.route); err != nil {
+			return err
+		}
+	}
+	if spec.ingest && h.inflight != nil {
+		select {
+		case h.inflight <- struct{}{}:
+			defer func() { <-h.inflight }()
+		default:
+			return apiErr(http.StatusTooManyRequests, CodeReachMaxAPILimit,
+				"more than %d write requests in flight", cap(h.inflight))
+		}
+	}
+	return fn(w, r)
+}
+
+// successStatus is the status a write route answers when its handler
+// returns no error.
+func successStatus(route Route, method string) int {
+	switch {
+	case route == RouteInfluxV1 || route == RouteInfluxV2:
+		return http.StatusNoContent
+	case route == RoutePushgateway && method == http.MethodDelete:
+		return http.StatusAccepted
+	}
+	return http.StatusOK
 }
 
 // guard applies the loopback and token checks of every non-public route.
@@ -304,6 +333,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // routes registers every route on a private mux.
 func (h *Handler) routes() {
 	h.mux = http.NewServeMux()
+	h.patterns = make(map[string]Route)
 	post := []string{http.MethodPost}
 	get := []string{http.MethodGet}
 	dk := func(methods []string) routeSpec { return routeSpec{dialect: dialectDataKit, methods: methods} }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
@@ -66,8 +67,10 @@ func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision 
 	}
 	dec := h.decoder()
 	defer h.putDecoder(dec)
+	decStart := time.Now()
 	pts, err := dec.DecodeLineProtocol(rb.data, protocol.Options{Precision: prec, Now: h.now(),
 		MaxErrors: h.opts.MaxDecodeErrors, MaxPoints: h.opts.Limits.MaxPoints})
+	h.metrics.decoded(info.Route, decStart)
 	if errors.Is(err, protocol.ErrTooManyPoints) {
 		return tooManyPoints(err, h.opts.Limits.MaxPoints)
 	}

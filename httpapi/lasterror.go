@@ -163,6 +163,7 @@ func (h *Handler) ReportLastError(ctx context.Context, e LastError) {
 		e.Time = h.now()
 	}
 	e.truncate(h.opts.LastErrorMaxBytes)
+	h.metrics.lastErrsN.Add(1)
 	h.lastErrs.add(e)
 	if h.opts.Hooks.OnLastError != nil {
 		h.opts.Hooks.OnLastError(ctx, e)

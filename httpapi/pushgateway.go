@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
@@ -56,7 +57,9 @@ func (h *Handler) servePushgateway(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	defer rb.close()
+	decStart := time.Now()
 	pts, err := h.decodePush(rb, r.Header, key)
+	h.metrics.decoded(RoutePushgateway, decStart)
 	if err != nil {
 		return err
 	}

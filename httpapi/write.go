@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
@@ -125,6 +126,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 	}
 	spec.dec = dec
 	var pts []point.Point
+	decStart := time.Now()
 	if isJSON {
 		var warns []point.Warning
 		pts, warns, err = dec.DecodeJSON(body, dopts)
@@ -134,6 +136,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		pts, err = dec.DecodeLineProtocol(body, dopts)
 		st.warns = append(st.warns, dec.Warnings()...)
 	}
+	h.metrics.decoded(RouteWrite, decStart)
 	if errors.Is(err, protocol.ErrTooManyPoints) {
 		return tooManyPoints(err, h.opts.Limits.MaxPoints)
 	}
@@ -163,6 +166,9 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	dropped := decoded - len(pts) + decodeDropped
+	if !spec.dry {
+		h.metrics.addPoints(RouteWrite, cat, outcomeDropped, decodeDropped)
+	}
 	if (spec.loose || spec.pipeDropped > 0) && dropped > 0 {
 		// The loose report is the body unless echo takes it; the count
 		// is always in this header.

@@ -75,12 +75,21 @@ type batchSpec struct {
 // answers them in its LooseReport). In loose mode st.report also lists
 // the points dropped for having no fields.
 func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) ([]point.Point, error) {
+	in := len(pts)
+	kept, rejected, err := h.ingestBatch(ctx, st, pts, spec)
+	h.metrics.batch(spec, in, len(kept), rejected, err)
+	return kept, err
+}
+
+// ingestBatch is ingest; it also returns how many points a rule rejected
+// when the others were written (loose or WritePartial).
+func (h *Handler) ingestBatch(ctx context.Context, st *writeState, pts []point.Point, spec *batchSpec) (_ []point.Point, rejected int, _ error) {
 	if len(spec.extraTags) > 0 {
 		h.addTags(st, pts, spec.extraTags)
 	}
 	if spec.category == point.Logging && h.opts.Pipeline != nil {
 		if pts = h.runPipeline(ctx, st, pts, spec); len(pts) == 0 {
-			return nil, nil // all dropped on purpose: nothing to write
+			return nil, 0, nil // all dropped on purpose: nothing to write
 		}
 	}
 	norm := h.norm
@@ -88,13 +97,14 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		norm = spec.norm
 	}
 	if spec.strict && len(st.warns) > 0 {
-		return nil, spec.strictErr(st) // the decoder's warnings
+		return nil, 0, spec.strictErr(st) // the decoder's warnings
 	}
 	res := &st.res
 	kept, err := norm.NormalizeBatch(pts, spec.category, res)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	rejected = len(res.Rejected)
 	if len(st.pipeIdx) > 0 {
 		// Warnings and rejections name points as they were in the body.
 		for k := range res.Warnings {
@@ -106,7 +116,7 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	}
 	st.warns = append(st.warns, res.Warnings...)
 	if spec.strict && len(st.warns) > 0 && len(res.Rejected) == 0 {
-		return nil, spec.strictErr(st)
+		return nil, 0, spec.strictErr(st)
 	}
 	if spec.loose {
 		// A loose request is answered with its rejections and the rest
@@ -132,11 +142,11 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 		// Checked but not delivered: answered as Deliver would decide.
 		switch {
 		case len(res.Rejected) > 0 && !norm.WritePartial():
-			return nil, spec.rejectErr(res)
+			return nil, 0, spec.rejectErr(res)
 		case len(kept) == 0:
-			return nil, spec.noPoints(st, len(pts))
+			return nil, 0, spec.noPoints(st, len(pts))
 		}
-		return kept, nil
+		return kept, rejected, nil
 	}
 	b := point.Batch{
 		Category: spec.category,
@@ -153,15 +163,15 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	}
 	switch {
 	case !write && len(res.Rejected) > 0:
-		return nil, spec.rejectErr(res)
+		return nil, 0, spec.rejectErr(res)
 	case !write || len(kept) == 0:
-		return nil, spec.noPoints(st, len(pts))
+		return nil, 0, spec.noPoints(st, len(pts))
 	}
 	ctx = ContextWithRequestInfo(ctx, spec.info)
 	if err := h.opts.Sink.Write(ctx, b); err != nil {
-		return nil, &sinkError{err}
+		return nil, 0, &sinkError{err}
 	}
-	return kept, nil
+	return kept, rejected, nil
 }
 
 // addTags gives every point the extra tags it does not already have. The
