@@ -78,10 +78,25 @@
 // buffers, which the next scrape of that target reuses: as point.Sink
 // requires, a Sink must not keep them after Write returns.
 //
+// # Status and metrics
+//
+// [Scraper.Status] gives the scraper's name and interval and the last
+// result of every target ([TargetStats]: up, duration, samples, the last
+// error, counts of scrapes and failures), for a status page; it marshals
+// to JSON with the errors as text.
+//
+// A Scraper is a prometheus.Collector: register it in the host's
+// registry. Per target (labels url and instance) it reports whether the
+// target is up, the last scrape's duration, samples and start time, the
+// counts of scrapes, failures and refused writes, and a histogram of
+// scrape durations. Every metric has the const label input (Options.Name),
+// so scrapers of different names share one registry; two of one name
+// cannot.
+//
 // # Concurrency
 //
-// A Scraper is safe for concurrent use: Stats may be called from any
-// goroutine while Run runs. Run may be called again after it returned;
+// A Scraper is safe for concurrent use: Stats, Status and Collect may be
+// called from any goroutine while Run runs. Run may be called again after it returned;
 // a second Run while one runs returns [ErrRunning]. The Sink is called
 // from one goroutine per target, so concurrently. The package holds no
 // global state.

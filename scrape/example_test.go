@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/scrape"
 )
@@ -86,4 +88,65 @@ func ExampleScraper_Run() {
 	// scrape_duration_seconds{env=test,job=mailer} value=...
 	// scrape_samples_scraped{env=test,job=mailer} value=1
 	// up{env=test,job=mailer} value=1
+}
+
+// A Scraper is a prometheus.Collector with a series per target; register
+// it in the host's registry next to the other inputs' scrapers (each of
+// its own Options.Name).
+func ExampleScraper_Collect() {
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprint(w, "# TYPE jobs_total counter\njobs_total{queue=\"mail\"} 7\n")
+	}))
+	defer exporter.Close()
+
+	scraped := make(chan struct{}, 1)
+	s, err := scrape.New(scrape.Options{
+		Name:     "mailer",
+		Targets:  []scrape.Target{{URL: exporter.URL + "/metrics"}},
+		Interval: time.Second,
+		Sink: point.SinkFunc(func(context.Context, point.Batch) error {
+			select {
+			case scraped <- struct{}{}:
+			default:
+			}
+			return nil
+		}),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(s); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	<-scraped
+	cancel()
+	<-done
+
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "collectkit_scrape_up", "collectkit_scrape_samples_scraped", "collectkit_scrape_scrapes_total":
+			m := mf.GetMetric()[0]
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName())
+			}
+			v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+			fmt.Println(mf.GetName(), strings.Join(labels, ","), m.GetLabel()[0].GetValue(), v)
+		}
+	}
+	st := s.Status()
+	fmt.Println(st.Name, st.Interval, st.Targets[0].Up)
+	// Output:
+	// collectkit_scrape_samples_scraped input,instance,url mailer 1
+	// collectkit_scrape_scrapes_total input,instance,url mailer 1
+	// collectkit_scrape_up input,instance,url mailer 1
+	// mailer 1s true
 }

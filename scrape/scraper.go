@@ -20,6 +20,7 @@ type Scraper struct {
 	sink    point.Sink // normalizing, then Options.Sink
 	logger  *slog.Logger
 	targets []*target
+	met     metrics
 	running atomic.Bool
 	// ownClient: the client was built by New, not given in Options.
 	ownClient bool
@@ -53,14 +54,16 @@ func New(opts Options) (*Scraper, error) {
 		sink:      constraint.New(copts).Sink(opts.Sink),
 		logger:    logger,
 		ownClient: opts.Client == nil,
+		met:       newMetrics(cfg.name),
 	}
 	for i, tc := range cfg.targets {
 		s.targets = append(s.targets, &target{
-			s:      s,
-			index:  i,
-			cfg:    tc,
-			offset: offsetOf(cfg.name, tc.url, cfg.interval),
-			stats:  TargetStats{URL: tc.url, Instance: tc.instance},
+			s:        s,
+			index:    i,
+			cfg:      tc,
+			offset:   offsetOf(cfg.name, tc.url, cfg.interval),
+			stats:    TargetStats{URL: tc.url, Instance: tc.instance},
+			duration: s.met.duration.WithLabelValues(tc.url, tc.instance),
 		})
 	}
 	return s, nil

@@ -42,7 +42,8 @@ type TargetStats struct {
 	SinkError error
 
 	// Scrapes and Failures count the scrapes since New, and those that
-	// failed.
-	Scrapes  uint64
-	Failures uint64
+	// failed; SinkErrors those whose points the Sink refused.
+	Scrapes    uint64
+	Failures   uint64
+	SinkErrors uint64
 }

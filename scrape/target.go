@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/protocol"
 )
@@ -56,8 +58,9 @@ type target struct {
 	cfg    targetConfig
 	offset time.Duration
 
-	mu    sync.Mutex
-	stats TargetStats
+	mu       sync.Mutex
+	stats    TargetStats
+	duration prometheus.Observer // this target's scrape duration histogram
 
 	body bytes.Buffer
 	pts  []point.Point
@@ -132,6 +135,9 @@ func (t *target) record(start time.Time, dur time.Duration, format protocol.Expo
 	st.LastScrape, st.LastDuration, st.StatusCode = start, dur, status
 	st.Up, st.LastError, st.SinkError = err == nil, err, werr
 	st.Scrapes++
+	if werr != nil {
+		st.SinkErrors++
+	}
 	if err != nil {
 		st.Format, st.Samples, st.Points = 0, 0, 0
 		st.Failures++
@@ -139,6 +145,7 @@ func (t *target) record(start time.Time, dur time.Duration, format protocol.Expo
 		st.Format, st.Samples, st.Points = format, samples, points
 	}
 	t.mu.Unlock()
+	t.duration.Observe(dur.Seconds())
 
 	lg := t.s.logger
 	attrs := []slog.Attr{slog.String("url", t.cfg.url)}
