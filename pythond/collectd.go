@@ -310,15 +310,16 @@ func startCollectd(ctx context.Context, s *Supervisor, in *resolvedInput, pyDir 
 	)
 	values := func(ctx context.Context, meta, payload []byte) {
 		collector := string(meta)
+		in.unit.updated(collector, time.Now())
 		vls, err := dec.Decode(payload, db)
 		if err != nil {
 			in.logger.Warn("bad value lists from the collectd runner", "collector", collector, "err", err)
-			s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
+			s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
 		}
 		pts, err = collectd.AppendPoints(pts[:0], db, vls...)
 		if err != nil {
 			in.logger.Warn("value lists dropped", "collector", collector, "err", err)
-			s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
+			s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
 		}
 		// deliver works in pts, whose strings alias payload: both are
 		// reused once this returns.

@@ -64,25 +64,25 @@ func TestCollectdResolveErrors(t *testing.T) {
 	h.write("ok.conf", "<Plugin python>\n  Import \"m\"\n</Plugin>\n")
 	h.write("badtypes.conf", "TypesDB \"nope.db\"\n<Plugin python>\n  Import \"m\"\n</Plugin>\n")
 
-	_, err := New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "bad.conf"}}))
+	_, err := New(strict(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "bad.conf"}})))
 	require.Error(t, err)
 	var ce *ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "inputs.pythond[0].collectd_config", ce.Key)
 	assert.Contains(t, err.Error(), filepath.Join(h.root, "bad.conf")+":3:")
 
-	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "missing.conf"}}))
+	_, err = New(strict(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "missing.conf"}})))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing.conf")
 
-	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "ok.conf", TypesDB: []string{"none.db"}}}))
+	_, err = New(strict(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "ok.conf", TypesDB: []string{"none.db"}}})))
 	require.Error(t, err)
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "inputs.pythond[0].types_db", ce.Key)
 	assert.ErrorIs(t, err, collectd.ErrNoTypesDB)
 	assert.Contains(t, err.Error(), "collectd-core")
 
-	_, err = New(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "badtypes.conf"}}))
+	_, err = New(strict(h.options(Input{Framework: FrameworkCollectd, CollectdOptions: CollectdOptions{CollectdConfig: "badtypes.conf"}})))
 	require.Error(t, err)
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "inputs.pythond[0].collectd_config", ce.Key)

@@ -179,7 +179,7 @@ func TestNewErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.input.Name = "n"
-			_, err := New(Options{Inputs: []Input{tc.input}, Root: root, Sink: point.Discard()})
+			_, err := New(Options{Inputs: []Input{tc.input}, Root: root, Sink: point.Discard(), Strict: true})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.is)
 			var ce *ConfigError

@@ -24,6 +24,7 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 	if len(pts) == 0 {
 		return nil
 	}
+	in.unit.reports.Add(1)
 	for i := range pts {
 		p := &pts[i]
 		for _, t := range in.tags {
@@ -35,9 +36,11 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 	var res constraint.Result
 	out, err := s.norm.NormalizeBatch(pts, cat, &res)
 	if err != nil {
+		in.unit.rejected.Add(uint64(len(pts)))
 		s.deliveryFailed(ctx, in, collector, err)
 		return err
 	}
+	in.unit.rejected.Add(uint64(len(res.Rejected)))
 	b := point.Batch{Category: cat, Input: in.Name, Points: out}
 	var write bool
 	var rejected error
@@ -56,13 +59,15 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 		return nil
 	}
 	if err := s.writeBatch(ctx, in, b); err != nil {
+		in.unit.rejected.Add(uint64(len(out)))
 		s.deliveryFailed(ctx, in, collector, err)
 		return err
 	}
+	in.unit.points.Add(uint64(len(out)))
 	return nil
 }
 
 func (s *Supervisor) deliveryFailed(ctx context.Context, in *resolvedInput, collector string, err error) {
 	in.logger.Warn("points refused", "collector", collector, "err", err)
-	s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
+	s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: collector, Kind: KindReport, Message: err.Error()})
 }

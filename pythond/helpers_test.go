@@ -258,3 +258,9 @@ func (h *harness) waitPoints(n int, timeout time.Duration) []point.Point {
 	}
 	return h.rec.Points()
 }
+
+// strict returns o with Strict set: New refuses inputs that cannot start.
+func strict(o Options) Options {
+	o.Strict = true
+	return o
+}

@@ -96,7 +96,9 @@ func (o NetdataOptions) updateEvery() int { return max(o.UpdateEvery, 1) }
 const netdataRunner = "runtime/run_netdata.py"
 
 func resolveNetdata(s *Supervisor, in *resolvedInput, prefix string) error {
-	in.jobs = &netdataJobs{}
+	if in.jobs == nil { // resolved again: NetdataJobs may be reading it
+		in.jobs = &netdataJobs{}
+	}
 	if in.ConfDir == "" {
 		return nil
 	}
@@ -131,7 +133,7 @@ func startNetdata(ctx context.Context, s *Supervisor, in *resolvedInput, pyDir s
 				module = ce.Module
 			}
 			in.logger.Error("netdata job not run", "module", module, "err", e)
-			s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: module, Kind: KindInit, Message: e.Error()})
+			s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: module, Kind: KindInit, Message: e.Error()})
 		}
 	}
 	for _, m := range jobs.Disabled {
@@ -175,6 +177,7 @@ func startNetdata(ctx context.Context, s *Supervisor, in *resolvedInput, pyDir s
 		}
 		job := string(meta)
 		in.jobs.updated(job, now, len(pts))
+		in.unit.updated(job, now)
 		_ = s.deliver(ctx, in, job, point.Metric, pts)
 		clear(pts)
 	}

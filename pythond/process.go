@@ -17,6 +17,16 @@ import (
 // exited with status 0.
 var errExitedZero = errors.New("exited with status 0")
 
+// errNoCollectors is matched by runProcess's error for a runner that
+// exited as it found nothing to run (it said so before exiting); errStart
+// by its error for a process that could not be started; errRestart by its
+// error for a process stopped to be started again (its files changed).
+var (
+	errNoCollectors = errors.New("no collector could be started")
+	errStart        = errors.New("could not start")
+	errRestart      = errors.New("restarted")
+)
+
 // readerDrainTimeout bounds how long the pipes are read after the process
 // group is gone; only a descendant that left the group can hold them open.
 const readerDrainTimeout = 2 * time.Second
@@ -84,6 +94,7 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 		return s.startFailed(ctx, in, err)
 	}
 	pid := cmd.Process.Pid
+	in.unit.started(pid, time.Now())
 	if in.script != "" {
 		in.logger.Info(in.noun()+" started", "pid", pid, "cmd", in.cmdPath, "framework", in.Framework.String(), "file", in.script)
 	} else {
@@ -124,9 +135,13 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	var waitErr error
+	restarted := false
 	select {
 	case waitErr = <-exited:
 	case <-ctx.Done():
+		waitErr = s.stop(in, pid, exited)
+	case <-in.restart:
+		restarted = true
 		waitErr = s.stop(in, pid, exited)
 	}
 	// Whatever the child left behind in its group goes too.
@@ -149,13 +164,21 @@ func (s *Supervisor) runProcess(ctx context.Context, in *resolvedInput, pyDir st
 		<-drained
 	}
 	closeAll()
-	if waitErr == nil {
+	how := "exit status 0"
+	if waitErr != nil {
+		how = waitErr.Error()
+	}
+	in.unit.exited(how, "", StateStarting)
+	switch {
+	case restarted:
+		return errRestart
+	case waitErr == nil:
 		waitErr = fmt.Errorf("%s %w", in.noun(), errExitedZero)
-	} else {
+	default:
 		waitErr = fmt.Errorf("%s: %w", in.noun(), waitErr)
 	}
 	if fs != nil && fs.noCollectors {
-		waitErr = fmt.Errorf("%w (no collector could be started)", waitErr)
+		waitErr = fmt.Errorf("%w (%w)", waitErr, errNoCollectors)
 	}
 	return waitErr
 }
@@ -182,9 +205,9 @@ func (s *Supervisor) stop(in *resolvedInput, pid int, exited <-chan error) error
 }
 
 func (s *Supervisor) startFailed(ctx context.Context, in *resolvedInput, err error) error {
-	err = fmt.Errorf("starting %s: %w", in.cmdPath, err)
+	err = fmt.Errorf("starting %s: %w: %w", in.cmdPath, errStart, err)
 	in.logger.Error(in.noun()+" could not start", "err", err)
-	s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindStart, Message: err.Error()})
+	s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindStart, Message: err.Error()})
 	return err
 }
 

@@ -367,7 +367,8 @@ func promFrames(tb testing.TB, root string, opts Options) map[byte]func(context.
 	opts.Inputs = []Input{{Name: "exporters", Framework: FrameworkPrometheus, Cmd: "/bin/sh", Dirs: []string{"e"}}}
 	s, err := New(opts)
 	require.NoError(tb, err)
-	ps := s.processes(context.Background(), s.inputs[0])
+	ps, err := s.processes(s.inputs[0], nil)
+	require.NoError(tb, err)
 	require.Len(tb, ps, 1)
 	l, err := startPrometheus(context.Background(), s, ps[0], "/nonexistent")
 	require.NoError(tb, err)

@@ -259,18 +259,18 @@ func TestNewFrameworkResolve(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.write("netdata/x.chart.py", "")
-	_, err := New(h.options(Input{Name: "n", Framework: FrameworkNetdata, Dirs: []string{"netdata"}, NetdataOptions: NetdataOptions{ConfDir: "nosuch"}}))
+	_, err := New(strict(h.options(Input{Name: "n", Framework: FrameworkNetdata, Dirs: []string{"netdata"}, NetdataOptions: NetdataOptions{ConfDir: "nosuch"}})))
 	var ce *ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "inputs.pythond[0].conf_dir", ce.Key)
 	assert.Contains(t, err.Error(), "is not a directory")
 
-	_, err = New(h.options(Input{Name: "p", Framework: FrameworkNetdataPlugin, Cmd: "no-such-plugin-here"}))
+	_, err = New(strict(h.options(Input{Name: "p", Framework: FrameworkNetdataPlugin, Cmd: "no-such-plugin-here"})))
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "inputs.pythond[0].cmd", ce.Key)
 	assert.Contains(t, err.Error(), `command "no-such-plugin-here" not found`)
 
 	h.write("conf/x.conf", "")
-	_, err = New(h.options(Input{Name: "n", Framework: FrameworkNetdata, Dirs: []string{"netdata"}, NetdataOptions: NetdataOptions{ConfDir: "conf"}}))
+	_, err = New(strict(h.options(Input{Name: "n", Framework: FrameworkNetdata, Dirs: []string{"netdata"}, NetdataOptions: NetdataOptions{ConfDir: "conf"}})))
 	assert.NoError(t, err, "conf_dir relative to the root")
 }

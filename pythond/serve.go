@@ -61,6 +61,7 @@ type frameServer struct {
 	slots   []*chunkSlot
 	nslots  int
 	elems   int // points decoded so far, for the index in errors
+	written int // points the sink took
 	bytes   int // payload bytes of the report so far
 	points  []point.Point
 	warns   []point.Warning // the decoder's warnings, then normalization's
@@ -208,6 +209,14 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 		fs.finish(ctx, cat, input, meta)
 	}
 	failure := fs.failure
+	u := fs.in.unit
+	u.reports.Add(1)
+	if failure == nil {
+		u.points.Add(uint64(fs.written))
+		u.rejected.Add(uint64(len(fs.res.Rejected)))
+	} else if n := fs.elems - fs.written; n > 0 {
+		u.rejected.Add(uint64(n))
+	}
 	fs.reset()
 	if failure == nil {
 		fs.answer(meta.Seq, "")
@@ -219,7 +228,7 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 		input = fs.in.Name
 	}
 	fs.in.logger.Warn("report refused", "collector", meta.Collector, "input", input, "category", meta.Category, "err", failure.err)
-	fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: input, Collector: meta.Collector, Kind: KindReport, Message: failure.err.Error()})
+	fs.s.report(ctx, fs.in, CollectorError{Name: fs.in.Name, Input: input, Collector: meta.Collector, Kind: KindReport, Message: failure.err.Error()})
 	text, _ := json.Marshal(reportError{Code: failure.code, Message: failure.err.Error()})
 	fs.answer(meta.Seq, string(text))
 	return nil
@@ -256,6 +265,8 @@ func (fs *frameServer) finish(ctx context.Context, cat point.Category, input str
 		if err := fs.write(ctx, batch); err != nil {
 			fs.failure = nil // the sink's failure is the one to answer
 			fs.fail(datakit.CodeSinkFailed, err)
+		} else {
+			fs.written = len(kept)
 		}
 	case rejected == nil:
 		// DataKit answers a body left without points 400 noPoints.
@@ -294,6 +305,7 @@ func (fs *frameServer) reset() {
 	fs.nslots = 0
 	fs.elems = 0
 	fs.bytes = 0
+	fs.written = 0
 }
 
 // decode decodes one chunk (see internal/wire) into slot, adds the
@@ -395,6 +407,10 @@ type logRecord struct {
 	Traceback string `json:"traceback"`
 	Input     string `json:"input"`  // lasterror only
 	Reason    string `json:"reason"` // "no_collectors": the runner exits as it found nothing to run
+	// run_end: how long the run took, and why it failed ("" when it did
+	// not).
+	Seconds float64 `json:"seconds"`
+	Error   string  `json:"error"`
 }
 
 var eventKinds = map[string]ErrorKind{
@@ -412,6 +428,17 @@ func (fs *frameServer) log(ctx context.Context, payload []byte) {
 	if err := json.Unmarshal(payload, &rec); err != nil {
 		fs.in.logger.Warn("malformed log record from python process", "err", err)
 		return
+	}
+	// A run's start and end are the collector's status, not log records.
+	switch rec.Event {
+	case "run_start":
+		fs.in.unit.runStarted(rec.Collector, time.Now())
+		return
+	case "run_end":
+		fs.in.unit.runEnded(rec.Collector, time.Duration(rec.Seconds*float64(time.Second)), rec.Error)
+		return
+	case "timeout":
+		fs.in.unit.overdue(rec.Collector)
 	}
 	level := slog.LevelInfo
 	switch rec.Level {
@@ -434,7 +461,7 @@ func (fs *frameServer) log(ctx context.Context, payload []byte) {
 		fs.noCollectors = true
 	}
 	if kind, ok := eventKinds[rec.Event]; ok && level >= slog.LevelError {
-		fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: fs.in.Name, Collector: rec.Collector, Kind: kind, Message: rec.Message, Traceback: rec.Traceback})
+		fs.s.report(ctx, fs.in, CollectorError{Name: fs.in.Name, Input: fs.in.Name, Collector: rec.Collector, Kind: kind, Message: rec.Message, Traceback: rec.Traceback})
 	}
 }
 
@@ -449,7 +476,7 @@ func (fs *frameServer) lastError(ctx context.Context, payload []byte) {
 		input = fs.in.Name
 	}
 	fs.in.logger.Warn("collector set its last error", "collector", rec.Collector, "input", input, "message", rec.Message)
-	fs.s.report(ctx, CollectorError{Name: fs.in.Name, Input: input, Collector: rec.Collector, Kind: KindLastError, Message: rec.Message})
+	fs.s.report(ctx, fs.in, CollectorError{Name: fs.in.Name, Input: input, Collector: rec.Collector, Kind: KindLastError, Message: rec.Message})
 }
 
 // writeSink calls the sink, turning a panic into an error (logged with

@@ -1,6 +1,7 @@
 package pythond
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,7 +142,16 @@ type Supervisor struct {
 	stopGrace  time.Duration
 	maxReport  int
 	root       string
+	roots      roots
+	strict     bool
+	watch      bool
+	pipeline   point.Pipeline
 	running    atomic.Bool
+
+	// units are the supervised processes, for Status and the metrics: one
+	// per input, or per script once Run has listed an input's scripts.
+	unitsMu sync.Mutex
+	units   []*unit
 }
 
 // resolvedInput is an Input with its paths and environment worked out.
@@ -157,6 +167,17 @@ type resolvedInput struct {
 	env     []string
 	tags    []point.Tag
 	logger  *slog.Logger
+	prefix  string // the input's key, "inputs.pythond[i]"
+	// problem is why the input cannot start (interpreter, dirs, its
+	// room's files), nil once it is resolved.
+	problem error
+	// unit is the status of this process; restart, when a value comes,
+	// makes the process (or its wait) restart now (Options.Watch).
+	unit    *unit
+	restart chan struct{}
+	// procs are the processes of an input of one process per script, as
+	// last listed; under Supervisor.unitsMu.
+	procs []*resolvedInput
 }
 
 // New validates opts, resolves every input's interpreter and directories,
@@ -210,7 +231,8 @@ func New(opts Options) (*Supervisor, error) {
 		root = "."
 	}
 	s.root = root
-	rs := roots{root: root, gitRepos: opts.GitRepos, gitRepo: opts.GitRepo}
+	s.roots = roots{root: root, gitRepos: opts.GitRepos, gitRepo: opts.GitRepo}
+	s.strict, s.watch, s.pipeline = opts.Strict, opts.Watch, opts.Pipeline
 	base := opts.Env
 	if base == nil {
 		base = os.Environ()
@@ -218,27 +240,7 @@ func New(opts Options) (*Supervisor, error) {
 	var errs []error
 	for i, in := range opts.Inputs {
 		prefix := fmt.Sprintf("inputs.pythond[%d]", i)
-		ri := &resolvedInput{Input: in, room: roomOf(in.Framework), logger: logger.With("pythond", in.Name)}
-		path, err := exec.LookPath(in.cmd())
-		if err != nil {
-			what := "Python interpreter"
-			if ri.room.noDefaultCmd {
-				what = "command"
-			}
-			errs = append(errs, &ConfigError{Key: prefix + ".cmd", Err: fmt.Errorf("%w: %s %q not found: %w", ErrInvalidConfig, what, in.cmd(), err)})
-		}
-		ri.cmdPath = path
-		for j, d := range in.Dirs {
-			p, err := rs.resolve(fmt.Sprintf("%s.dirs[%d]", prefix, j), d)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			ri.dirs = append(ri.dirs, p)
-		}
-		if ri.workdir, err = workdir(root, in.Workdir); err != nil {
-			errs = append(errs, &ConfigError{Key: prefix + ".workdir", Err: err})
-		}
+		ri := &resolvedInput{Input: in, room: roomOf(in.Framework), logger: logger.With("pythond", in.Name), prefix: prefix, restart: make(chan struct{}, 1)}
 		tagsJSON := ""
 		if len(in.Tags) > 0 {
 			b, err := json.Marshal(in.Tags)
@@ -256,26 +258,77 @@ func New(opts Options) (*Supervisor, error) {
 				ri.tags = append(ri.tags, point.Tag{Key: k, Value: opts.GlobalTags[k]})
 			}
 		}
-		if ri.room.resolve != nil {
-			if err := ri.room.resolve(s, ri, prefix); err != nil {
-				errs = append(errs, err)
-			}
+		ri.problem = s.resolve(ri)
+		if ri.problem != nil && s.strict {
+			errs = append(errs, ri.problem)
+		}
+		ri.unit = newUnit(ri)
+		ri.unit.input = i
+		if ri.problem != nil {
+			ri.unit.resolved(ri, problemText(ri.problem))
 		}
 		s.inputs = append(s.inputs, ri)
+		s.units = append(s.units, ri.unit)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	for _, in := range s.inputs {
+		if in.problem != nil {
+			in.logger.Error("input cannot start; it is tried again with back-off", "err", in.problem)
+		}
+	}
 	return s, nil
+}
+
+// resolve looks up in's interpreter, directories and working directory
+// and lets its room resolve the rest, returning every problem joined (nil
+// when it can start). Run calls it again for an input that could not
+// start: a directory or interpreter may appear later.
+func (s *Supervisor) resolve(in *resolvedInput) error {
+	var errs []error
+	path, err := exec.LookPath(in.cmd())
+	if err != nil {
+		what := "Python interpreter"
+		if in.room.noDefaultCmd {
+			what = "command"
+		}
+		errs = append(errs, &ConfigError{Key: in.prefix + ".cmd", Err: fmt.Errorf("%w: %s %q not found: %w", ErrInvalidConfig, what, in.cmd(), err)})
+	}
+	in.cmdPath = path
+	in.dirs = in.dirs[:0:0]
+	for j, d := range in.Dirs {
+		p, err := s.roots.resolve(fmt.Sprintf("%s.dirs[%d]", in.prefix, j), d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		in.dirs = append(in.dirs, p)
+	}
+	if in.workdir, err = workdir(s.root, in.Workdir); err != nil {
+		errs = append(errs, &ConfigError{Key: in.prefix + ".workdir", Err: err})
+	}
+	if in.room.resolve != nil {
+		if err := in.room.resolve(s, in, in.prefix); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// problemText is err on one line, for InputStatus.Problem.
+func problemText(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 // Run installs the Python package, starts one process per input (per
 // script for framework prometheus, whose scripts it lists now) and keeps
 // each running (restarting it with back-off when it exits) until ctx is
-// done. It then stops every process group (SIGTERM, StopGrace, SIGKILL),
-// reaps every child, waits for its own goroutines and returns nil. It
-// returns an error without starting anything if the Python package cannot
-// be installed or Run is already running.
+// done. An input that cannot start (see Options.Strict) is tried again
+// with the same back-off. Run then stops every process group (SIGTERM,
+// StopGrace, SIGKILL), reaps every child, waits for its own goroutines and
+// returns nil. It returns an error without starting anything if the Python
+// package cannot be installed or Run is already running.
 func (s *Supervisor) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("pythond: Supervisor.Run is already running")
@@ -286,17 +339,129 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	for _, in := range s.inputs {
-		for _, p := range s.processes(ctx, in) {
+	if s.watch {
+		w, err := s.newWatcher()
+		if err != nil {
+			s.logger.Error("cannot watch the inputs' dirs; changes will not restart their processes", "err", err)
+		} else {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.supervise(ctx, p, pyDir)
+				w.run(ctx)
 			}()
 		}
 	}
+	for _, in := range s.inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runInput(ctx, in, pyDir)
+		}()
+	}
 	wg.Wait()
+	s.unitsMu.Lock()
+	for _, u := range s.units {
+		u.set(func(st *InputStatus) { st.State, st.PID, st.Started = StateStopped, 0, time.Time{} })
+	}
+	s.unitsMu.Unlock()
 	return nil
+}
+
+// runInput resolves in until it can start, then supervises its process
+// or, for a framework of one process per script, one per script, until
+// ctx is done.
+func (s *Supervisor) runInput(ctx context.Context, in *resolvedInput, pyDir string) {
+	policy := backoff.Exponential{Min: in.restartMin(), Max: in.restartMax(), Jitter: 0.2}
+	var procs []*resolvedInput
+	failures := 0 // attempts that failed in a row
+	for ctx.Err() == nil {
+		if failures > 0 {
+			if !s.wait(ctx, in, policy.Delay(failures-1)) {
+				return
+			}
+			if in.problem = s.resolve(in); in.problem == nil {
+				in.unit.resolved(in, "")
+				in.logger.Info("input resolved; starting it")
+			}
+		}
+		if in.problem != nil {
+			s.broken(ctx, in, in.problem, KindDiscover)
+			failures++
+			continue
+		}
+		if in.room.scripts == nil {
+			s.supervise(ctx, in, pyDir)
+			return
+		}
+		var err error
+		if procs, err = s.processes(in, procs); err != nil {
+			s.setUnits(in, nil)
+			s.broken(ctx, in, err, KindDiscover)
+			failures++
+			continue
+		}
+		failures = 0
+		// The scripts run until ctx is done or the input is to be listed
+		// again (a change in its dirs).
+		sub, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.supervise(sub, p, pyDir)
+			}()
+		}
+		select {
+		case <-ctx.Done():
+		case <-in.restart:
+			in.logger.Info("dirs changed; listing the scripts again")
+		}
+		cancel()
+		wg.Wait()
+		if in.problem = s.resolve(in); in.problem != nil {
+			s.setUnits(in, nil)
+		}
+	}
+}
+
+// broken records, logs and reports that in cannot start because of err.
+func (s *Supervisor) broken(ctx context.Context, in *resolvedInput, err error, kind ErrorKind) {
+	in.unit.resolved(in, problemText(err))
+	in.logger.Error("input cannot start; it is tried again with back-off", "err", err)
+	s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: kind, Message: err.Error()})
+}
+
+// wait waits d, or less if in is to restart now; it returns false when
+// ctx is done.
+func (s *Supervisor) wait(ctx context.Context, in *resolvedInput, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-in.restart:
+	}
+	return true
+}
+
+// setUnits puts procs' units in place of the units of in (its own, or
+// its scripts'), or in's own when procs is nil, and makes procs the
+// processes of in that a change of their script restarts.
+func (s *Supervisor) setUnits(in *resolvedInput, procs []*resolvedInput) {
+	s.unitsMu.Lock()
+	defer s.unitsMu.Unlock()
+	idx := in.unit.input
+	s.units = slices.DeleteFunc(s.units, func(u *unit) bool { return u.input == idx })
+	if procs == nil {
+		s.units = append(s.units, in.unit)
+	}
+	for _, p := range procs {
+		s.units = append(s.units, p.unit)
+	}
+	slices.SortStableFunc(s.units, func(a, b *unit) int { return cmp.Compare(a.input, b.input) })
+	in.procs = procs
 }
 
 // scriptName is the file name of in's script, empty for an input that is
@@ -308,28 +473,33 @@ func (in *resolvedInput) scriptName() string {
 	return filepath.Base(in.script)
 }
 
-// processes returns what is supervised for in: in itself, or for a
-// framework of one process per script a copy of in per script, whose
-// logger names it. A framework's input without scripts is logged and
-// reported, and runs nothing.
-func (s *Supervisor) processes(ctx context.Context, in *resolvedInput) []*resolvedInput {
-	if in.room.scripts == nil {
-		return []*resolvedInput{in}
-	}
+// processes returns a copy of in per script, for a framework of one
+// process per script, each with its own logger, status and restart
+// channel (those of prev for a script prev had), and puts their status in
+// place of in's. An error means no script was found.
+func (s *Supervisor) processes(in *resolvedInput, prev []*resolvedInput) ([]*resolvedInput, error) {
 	scripts, err := in.room.scripts(in)
 	if err != nil {
-		in.logger.Error("nothing to run", "err", err)
-		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Kind: KindDiscover, Message: err.Error()})
-		return nil
+		return nil, err
 	}
 	out := make([]*resolvedInput, 0, len(scripts))
 	for _, sc := range scripts {
 		p := *in
 		p.script = sc
 		p.logger = in.logger.With("script", p.scriptName())
+		p.procs = nil
+		if i := slices.IndexFunc(prev, func(q *resolvedInput) bool { return q.script == sc }); i >= 0 {
+			p.restart, p.unit = prev[i].restart, prev[i].unit
+			p.unit.set(func(st *InputStatus) { st.Cmd, st.Dirs = in.cmdPath, slices.Clone(in.dirs) })
+		} else {
+			p.restart = make(chan struct{}, 1)
+			p.unit = newUnit(&p)
+			p.unit.input = in.unit.input
+		}
 		out = append(out, &p)
 	}
-	return out
+	s.setUnits(in, out)
+	return out, nil
 }
 
 // stableAfter is the shortest life after which a process that exits is
@@ -341,25 +511,32 @@ const stableAfter = 10 * time.Second
 func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir string) {
 	policy := backoff.Exponential{Min: in.restartMin(), Max: in.restartMax(), Jitter: 0.2}
 	restarts := 0 // since the process last ran long enough
-	for {
+	for first := true; ; first = false {
+		if !first {
+			in.unit.set(func(st *InputStatus) { st.Restarts++ })
+		}
+		in.unit.starting()
 		started := time.Now()
 		err := s.runProcess(ctx, in, pyDir)
 		if ctx.Err() != nil {
+			in.unit.exited("", "", StateStopped)
 			return
 		}
 		lived := time.Since(started)
+		if errors.Is(err, errRestart) {
+			in.logger.Info(in.noun() + " restarted: its files changed")
+			restarts = 0
+			continue
+		}
 		if in.room.rerun != nil && errors.Is(err, errExitedZero) {
 			// A batch job: it runs again at its next period.
 			period := in.room.rerun(in)
 			wait := period - lived%period
+			in.unit.exited("", "", StateBackoff)
 			in.logger.Info(in.noun()+" exited with status 0; it runs again at its next interval", "lived", lived.Round(time.Millisecond), "rerun_in", wait.Round(time.Millisecond))
 			restarts = 0
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !s.wait(ctx, in, wait) {
 				return
-			case <-t.C:
 			}
 			continue
 		}
@@ -367,23 +544,26 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			restarts = 0 // it ran long enough: start the back-off over
 		}
 		wait := policy.Delay(restarts)
+		state := StateBackoff
+		if errors.Is(err, errNoCollectors) || errors.Is(err, errStart) {
+			state = StateBroken
+		}
+		in.unit.exited("", problemText(err), state)
 		in.logger.Warn(in.noun()+" exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
-		s.report(ctx, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
+		if !s.wait(ctx, in, wait) {
 			return
-		case <-t.C:
 		}
 		restarts++
 	}
 }
 
-func (s *Supervisor) report(ctx context.Context, e CollectorError) {
+// report keeps e among in's last errors and gives it to OnError.
+func (s *Supervisor) report(ctx context.Context, in *resolvedInput, e CollectorError) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	in.unit.addError(e)
 	if s.onError != nil {
 		defer func() {
 			if v := recover(); v != nil {

@@ -11,7 +11,10 @@ class Task(object):
 
     Runs never overlap; the n-th run is due at start + n * interval, and
     ticks missed by a long run are skipped, not made up. log(level, name,
-    event, message, traceback) reports what goes wrong.
+    event, message, traceback, **extra) reports what goes wrong, and the
+    start and end of every run (events run_start and run_end, the latter
+    with extra seconds and error), which the host keeps as the
+    collector's status rather than logging them.
     """
 
     def __init__(self, name, interval, timeout, call, log):
@@ -29,17 +32,22 @@ class Task(object):
         next_run = time.monotonic()
         while True:
             self.overran = False
+            self.log("debug", self.name, "run_start", "run() started")
             self.started = time.monotonic()
+            error = ""
             try:
                 self.call()
             except BaseException as exc:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
+                error = "%s: %s" % (type(exc).__name__, exc)
                 self.log("error", self.name, "run",
-                         "run() raised %s: %s" % (type(exc).__name__, exc),
-                         traceback.format_exc())
+                         "run() raised " + error, traceback.format_exc())
             took = time.monotonic() - self.started
             self.started = None
+            self.log("debug", self.name, "run_end",
+                     "run() ended after %.3fs" % took, "",
+                     seconds=took, error=error)
             if self.overran:
                 self.log("warning", self.name, "run",
                          "run() finished after %.3fs" % took)
