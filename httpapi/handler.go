@@ -47,6 +47,7 @@ type Handler struct {
 
 	lastErrs lastErrorStore
 	metrics  *metrics
+	rejects  rejectLog
 	patterns map[string]Route // mux pattern → route, for counting body bytes
 }
 
@@ -114,6 +115,7 @@ func New(opts Options) (*Handler, error) {
 		h.budget = &budget{limit: lim.MaxInFlightBytes}
 	}
 	h.metrics = newMetrics(max(lim.MaxInFlightBytes, 0))
+	h.rejects = rejectLog{log: log, now: opts.Now, interval: orDefault(opts.RejectLogInterval, DefaultRejectLogInterval)}
 	if opts.Limits.MaxInFlight > 0 {
 		h.inflight = make(chan struct{}, opts.Limits.MaxInFlight)
 	}
@@ -181,6 +183,11 @@ func (h *Handler) handle(pattern string, spec routeSpec, fn func(w http.Response
 		status := successStatus(spec.route, r.Method)
 		if err := h.serveRoute(w, r, spec, allow, fn); err != nil {
 			status = h.fail(w, r, spec.dialect, err)
+			if status >= 400 && status < 500 {
+				_, code, msg, _ := h.classify(err)
+				h.rejects.note(r.Context(), rejection{rejectKey: rejectKey{spec.route, status, code},
+					points: pointsOf(err), msg: excerpt(msg)})
+			}
 		}
 		h.metrics.inflightN.Add(-1)
 		h.metrics.request(spec.route, requestCategory(spec.route, r), status, time.Since(start))

@@ -75,6 +75,7 @@ func (h *Handler) serveInflux(w http.ResponseWriter, r *http.Request, precision 
 		return tooManyPoints(err, h.opts.Limits.MaxPoints)
 	}
 	if err != nil {
+		h.metrics.addPoints(info.Route, point.Metric, outcomeRejected, pointsOf(err))
 		return decodeErr(err, false)
 	}
 	if err := r.Context().Err(); err != nil {

@@ -246,10 +246,22 @@ type Options struct {
 	LastErrorMaxTotalBytes int
 	// Hooks are the host's answers for endpoints beyond writing.
 	Hooks Hooks
-	// Logger receives request failures (Error for 5xx, Debug for 4xx) and,
-	// at Debug, the warnings of accepted writes (count and the first few
-	// with key and line). Nil discards.
+	// Logger receives request failures (Error for 5xx, Debug for each
+	// 4xx, and the Warn records of RejectLogInterval for rejected writes)
+	// and, at Debug, the warnings of accepted writes (count and the first
+	// few with key and line). Nil discards.
 	Logger *slog.Logger
+	// RejectLogInterval is how often, at most, write requests answered
+	// 4xx (refused bodies, rejected points, limits, a busy sink, missing
+	// tokens) are logged at Warn, so that a client losing data is seen at
+	// the default level without one record per request. A rejection after
+	// a quiet interval is logged at once ("write rejected": route, status,
+	// code, points, the error with its line); the ones within the next
+	// interval are summarized when it ends ("writes rejected": requests
+	// and points by route, status and code, and the last error). Zero
+	// means DefaultRejectLogInterval (1 minute); negative turns the Warn
+	// records off.
+	RejectLogInterval time.Duration
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
 }

@@ -144,6 +144,9 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var des *protocol.DecodeErrors
 		if !spec.loose || len(pts) == 0 || !errors.As(err, &des) {
+			if !spec.dry {
+				h.metrics.addPoints(RouteWrite, cat, outcomeRejected, pointsOf(err))
+			}
 			return decodeErr(err, isJSON)
 		}
 		decodeDropped = des.Invalid

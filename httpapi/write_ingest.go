@@ -78,7 +78,10 @@ func (h *Handler) ingest(ctx context.Context, st *writeState, pts []point.Point,
 	in := len(pts)
 	kept, rejected, err := h.ingestBatch(ctx, st, pts, spec)
 	h.metrics.batch(spec, in, len(kept), rejected, err)
-	return kept, err
+	if err != nil {
+		return nil, &batchError{err, in}
+	}
+	return kept, nil
 }
 
 // ingestBatch is ingest; it also returns how many points a rule rejected
