@@ -319,6 +319,10 @@ func (fs *frameServer) decode(slot *chunkSlot, meta wire.DataMeta, cat point.Cat
 	slot.dec.ExactInts = fs.in.ExactInts
 	pts, warns, err := slot.dec.Decode(slot.payload, fs.elems, prec, time.Now())
 	if err != nil {
+		var de *protocol.DecodeErrors
+		if errors.As(err, &de) {
+			fs.elems += de.Valid + de.Invalid // refused with the report
+		}
 		// DataKit's code for such points sent to its JSON write API.
 		fs.fail(datakit.CodeInvalidJSONPoint, err)
 		return

@@ -95,6 +95,7 @@ type unit struct {
 	order      []string
 	errs       []CollectorError // ring of MaxLastErrors
 	errNext    int
+	errCounts  [numKinds]uint64 // errors by kind, for the metrics
 	runFails   uint64 // runs that raised, over every collector
 	// The run durations: counts per runBuckets bound (not cumulative),
 	// their sum and number.
@@ -167,6 +168,9 @@ func (u *unit) resolved(in *resolvedInput, problem string) {
 func (u *unit) addError(e CollectorError) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	if e.Kind < numKinds {
+		u.errCounts[e.Kind]++
+	}
 	if len(u.errs) < MaxLastErrors {
 		u.errs = append(u.errs, e)
 		return
