@@ -642,7 +642,7 @@ buffer_dir = %q
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		m := regexp.MustCompile(`(?m)^collectkit_forward_buffered_points (\d+)$`).FindStringSubmatch(string(b))
+		m := regexp.MustCompile(`(?m)^collectkit_forward_buffered_points(?:{[^}]*})? (\d+)$`).FindStringSubmatch(string(b))
 		require.NotNil(t, m, "%s", b)
 		return m[1]
 	}

@@ -234,10 +234,8 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("listen: %q is not host:port: %w", c.Listen, err))
 		}
 	}
-	for i, in := range c.Inputs.Pythond {
-		if err := in.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("inputs.pythond[%d]: %w", i, err))
-		}
+	if err := (pythond.Config{Inputs: c.Inputs.Pythond}).Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, promErrors(c.Inputs.Prom)...)
 	if c.CollectdNetwork != nil {

@@ -135,10 +135,10 @@ urls = ["`+exporter(t, "test_gauge")+`"]
 	assert.Regexp(t, `(?m)^test_gauge,host=test-host,instance=\S+,job=exp value=7 \d+$`, stdout)
 	assert.NotContains(t, stderr, "write API listening", "-test serves nothing")
 
-	// A collector that never reports fails -test, naming it.
+	// A collector whose run never ends fails -test, naming its input.
 	silent := filepath.Join(dir, "python.d", "silent")
 	require.NoError(t, os.MkdirAll(silent, 0o755))
-	writeFile(t, silent, "silent.py", "from datakit_framework import DataKitFramework\n\n\nclass S(DataKitFramework):\n    name = 'silent'\n    interval = 60\n\n    def run(self):\n        return None\n")
+	writeFile(t, silent, "silent.py", "import time\n\nfrom datakit_framework import DataKitFramework\n\n\nclass S(DataKitFramework):\n    name = 'silent'\n    interval = 60\n\n    def run(self):\n        time.sleep(60)\n")
 	cfg = writeFile(t, dir, "b.toml", "pythond_dir = \"python.d\"\n[[inputs.pythond]]\nname = \"silent\"\ndirs = [\"silent\"]\n")
 	_, stderr, code = runBinary(t, "-config", cfg, "-test", "-test-timeout", "3s")
 	assert.Equal(t, 1, code)

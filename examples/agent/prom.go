@@ -147,10 +147,20 @@ func promConfigError(prefix string, err error) error {
 // promErrors validates the [[inputs.prom]] tables.
 func promErrors(ins []PromInput) []error {
 	var errs []error
+	names := map[string]int{}
 	for i, in := range ins {
 		if err := in.validate(); err != nil {
 			errs = append(errs, promConfigError(fmt.Sprintf("inputs.prom[%d]", i), err))
 		}
+		// The name labels the input's metrics and status.
+		name := in.Name
+		if name == "" {
+			name = scrape.DefaultName
+		}
+		if j, dup := names[name]; dup {
+			errs = append(errs, fmt.Errorf("inputs.prom[%d]: name %q is already used by inputs.prom[%d]; give each a name", i, name, j))
+		}
+		names[name] = i
 	}
 	return errs
 }

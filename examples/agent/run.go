@@ -116,6 +116,22 @@ type agent struct {
 	handler *httpapi.Handler
 	inputs  *inputSet
 	points  atomic.Uint64 // points the sinks accepted
+	ready   atomic.Bool   // the inputs have been started
+}
+
+// readyCheck answers GET /ready: the inputs are started (an input that
+// could not start does not make the agent unready: the others run) and
+// the sink accepts points.
+func (a *agent) readyCheck(context.Context) error {
+	if !a.ready.Load() {
+		return errors.New("the inputs are being started")
+	}
+	if a.out.fwd != nil {
+		if err := a.out.fwd.sink.Ready(); err != nil {
+			return fmt.Errorf("sink: %w", err)
+		}
+	}
+	return nil
 }
 
 func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Writer) error {
@@ -156,6 +172,8 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 					logger.Warn("last error reported", "input", e.Input, "source", e.Source, "error", e.Content)
 				}
 			},
+	
+			Ready: a.readyCheck,
 		},
 	})
 	if err != nil {
@@ -214,6 +232,7 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 		handler:    handler,
 	})
 	a.inputs.apply(inputSpecs(a.first))
+	a.ready.Store(true)
 	a.notify("READY=1")
 
 	var runErr error

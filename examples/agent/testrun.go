@@ -7,10 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/pythond"
 )
 
@@ -23,13 +21,13 @@ const testScrapeInterval = 5 * time.Second
 
 // testInputs is -test: it starts every input of cs (not the listener),
 // writes their points as line protocol to w until each pythond input's
-// collectors have all run once and each Prometheus target has been
-// scraped once, or timeout passes, and stops them. It fails naming the
-// inputs that did not report in time or could not start.
+// collectors have all finished a run (no new one having shown up for a
+// second) and each Prometheus target has been scraped once, or timeout
+// passes, and stops them. Inputs are built strictly, as -check-config
+// does. It fails naming the inputs that could not start or did not
+// report in time.
 func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.Writer, logger *slog.Logger) error {
-	out := newLineSink(w)
-	var mu sync.Mutex
-	reported := map[string]bool{} // input label -> a batch arrived
+	env := &inputEnv{strict: true, baseDir: cs.baseDir, globalTags: cs.cfg.GlobalTags, logger: logger, sink: newLineSink(w)}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var errs []error
@@ -43,14 +41,6 @@ func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.
 			in.Interval, in.Timeout = pythond.Duration(testScrapeInterval), pythond.Duration(testScrapeInterval)
 			s.prom = &in
 		}
-		label := s.label()
-		env := &inputEnv{baseDir: cs.baseDir, globalTags: cs.cfg.GlobalTags, logger: logger,
-			sink: point.SinkFunc(func(ctx context.Context, b point.Batch) error {
-				mu.Lock()
-				reported[label] = true
-				mu.Unlock()
-				return out.Write(ctx, b)
-			})}
 		ri, err := env.buildInput(s)
 		if err != nil {
 			errs = append(errs, err)
@@ -60,12 +50,10 @@ func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.
 		running = append(running, ri)
 	}
 	done := func() (waiting []string) {
-		mu.Lock()
-		defer mu.Unlock()
 		for _, ri := range running {
 			switch {
 			case ri.sup != nil:
-				if !supervisorReportedOnce(ri.sup, reported[ri.spec.label()]) {
+				if !supervisorReportedOnce(ri.sup) {
 					waiting = append(waiting, ri.spec.label())
 				}
 			case ri.scr != nil:
@@ -80,10 +68,20 @@ func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// Collectors show up as they finish a first run: done once no input
+	// has been waiting for a second.
 	var waiting []string
+	var quietSince time.Time
 	for {
 		if waiting = done(); len(waiting) == 0 {
-			break
+			if quietSince.IsZero() {
+				quietSince = time.Now()
+			}
+			if time.Since(quietSince) >= time.Second {
+				break
+			}
+		} else {
+			quietSince = time.Time{}
 		}
 		select {
 		case <-ctx.Done():
@@ -105,5 +103,18 @@ func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.
 	return errors.Join(errs...)
 }
 
-// supervisorReportedOnce tells whether a pythond input has reported.
-func supervisorReportedOnce(_ *pythond.Supervisor, reported bool) bool { return reported }
+// supervisorReportedOnce tells whether every collector of a pythond
+// input seen so far has finished a run (its points are then written).
+func supervisorReportedOnce(sup *pythond.Supervisor) bool {
+	for _, in := range sup.Status().Inputs {
+		if len(in.Collectors) == 0 {
+			return false
+		}
+		for _, c := range in.Collectors {
+			if c.Runs == 0 || c.Running {
+				return false
+			}
+		}
+	}
+	return true
+}

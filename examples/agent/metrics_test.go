@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// get fetches a route of the agent.
+func (p *agentProc) get(t *testing.T, path string) (int, http.Header, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// scrapeAgent gets /metrics and parses it as the text format.
+func scrapeAgent(t *testing.T, p *agentProc) map[string]*dto.MetricFamily {
+	t.Helper()
+	code, hdr, body := p.get(t, "/metrics")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, hdr.Get("Content-Type"), "text/plain")
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	require.NoError(t, err, "%s", body)
+	return families
+}
+
+// labelValues returns the value of one label of every sample of a family.
+func labelValues(f *dto.MetricFamily, name string) []string {
+	var out []string
+	for _, m := range f.GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == name {
+				out = append(out, l.GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// /metrics comes from the agent's own registry: its build, the Go
+// runtime and process, the handler, the forwarder and each scraper, in
+// one exposition that parses.
+func TestSelfMetrics(t *testing.T) {
+	dir := t.TempDir()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer backend.Close()
+	cfg := writeFile(t, dir, "a.toml", fmt.Sprintf(`listen = "127.0.0.1:0"
+[sink]
+kind = "influx"
+url = "%s/write"
+buffer_dir = %q
+[[inputs.prom]]
+name = "one"
+urls = [%q]
+interval = "1s"
+[[inputs.prom]]
+name = "two"
+urls = [%q]
+interval = "1s"
+`, backend.URL, filepath.Join(dir, "buf"), exporter(t, "m_one"), exporter(t, "m_two")))
+	p := startAgent(t, "-config", cfg)
+	code, body := p.post(t, "/v1/write/metric", "", "self_metrics v=1i\n")
+	require.Equal(t, http.StatusOK, code, body)
+
+	var families map[string]*dto.MetricFamily
+	waitFor(t, 15*time.Second, "both scrapers in /metrics", func() bool {
+		families = scrapeAgent(t, p)
+		f := families["collectkit_scrape_up"]
+		return f != nil && len(labelValues(f, "input")) == 2
+	})
+	info := families["collectkit_build_info"]
+	require.NotNil(t, info)
+	require.Len(t, info.GetMetric(), 1)
+	assert.Equal(t, 1.0, info.GetMetric()[0].GetGauge().GetValue())
+	assert.Equal(t, []string{version}, labelValues(info, "version"))
+	assert.Regexp(t, `^go1\.`, labelValues(info, "goversion")[0])
+	assert.Len(t, labelValues(info, "revision"), 1)
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "collectkit_httpapi_write_requests_total", "collectkit_forward_points_accepted_total"} {
+		assert.Contains(t, families, name)
+	}
+	assert.ElementsMatch(t, []string{"one", "two"}, labelValues(families["collectkit_scrape_up"], "input"))
+	assert.Len(t, labelValues(families["collectkit_forward_points_accepted_total"], "forwarder"), 1)
+	assert.Equal(t, 0, p.stop(t))
+}
+
+// With nothing configured /metrics still has the build and runtime.
+func TestSelfMetricsNeverEmpty(t *testing.T) {
+	p := startAgent(t, "-config", writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n"))
+	families := scrapeAgent(t, p)
+	assert.Contains(t, families, "collectkit_build_info")
+	assert.Contains(t, families, "go_goroutines")
+	assert.Equal(t, 0, p.stop(t))
+}
+
+// /health is InfluxDB 2's health answer; /ready is 200 once the inputs
+// have started and the sink accepts points.
+func TestHealthAndReady(t *testing.T) {
+	p := startAgent(t, "-config", writeFile(t, t.TempDir(), "a.toml", "listen = \"127.0.0.1:0\"\n"))
+	code, hdr, body := p.get(t, "/health")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, hdr.Get("Content-Type"), "application/json")
+	var health struct{ Name, Status string }
+	require.NoError(t, json.Unmarshal([]byte(body), &health))
+	assert.Equal(t, "pass", health.Status)
+	waitFor(t, 5*time.Second, "ready", func() bool {
+		code, _, _ := p.get(t, "/ready")
+		return code == http.StatusOK
+	})
+	assert.Equal(t, 0, p.stop(t))
+}
