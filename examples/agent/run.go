@@ -172,7 +172,7 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 					logger.Warn("last error reported", "input", e.Input, "source", e.Source, "error", e.Content)
 				}
 			},
-	
+
 			Ready: a.readyCheck,
 		},
 	})
