@@ -429,6 +429,11 @@ func (f *Forwarder) noteError(res sendResult) {
 	switch {
 	case res.status == 0 && res.err != nil:
 		msg = res.err.Error()
+		// A *url.Error names the URL, whose query may hold a token.
+		var ue *url.Error
+		if errors.As(res.err, &ue) {
+			msg = ue.Err.Error()
+		}
 	case res.redirected:
 		msg = fmt.Sprintf("HTTP %d after a redirect to %s (the POST became a GET)", res.status, res.location)
 	case res.status/100 == 3:

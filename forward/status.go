@@ -115,14 +115,23 @@ func (f *Forwarder) Ready() error {
 	if st.Stuck {
 		last := "never"
 		if !st.LastDelivery.IsZero() {
-			last = time.Since(st.LastDelivery).Round(time.Second).String() + " ago"
+			last = roundAge(time.Since(st.LastDelivery)).String() + " ago"
 		}
 		reason := ""
 		if st.LastError != "" {
 			reason = "; last error: " + st.LastError
 		}
 		errs = append(errs, fmt.Errorf("forwarder %s: %w: %d points waiting, the oldest for %s; last delivery %s%s",
-			st.Name, ErrStuck, st.BufferedPoints, st.OldestUnsent.Round(time.Millisecond), last, reason))
+			st.Name, ErrStuck, st.BufferedPoints, roundAge(st.OldestUnsent), last, reason))
 	}
 	return errors.Join(errs...)
+}
+
+// roundAge rounds d for a message: to the millisecond below 10s, else to
+// the second.
+func roundAge(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
