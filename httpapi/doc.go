@@ -13,6 +13,8 @@
 //
 //	POST /v1/write/{category}        DataKit write API (every point.Category)
 //	GET  /v1/ping                    {"content":{"version","uptime","host"}}
+//	GET  /health                     InfluxDB 2's health body (Health); public, like the ping routes
+//	GET  /ready                      Hooks.Ready: 200, or 503 with the reason (Readiness)
 //	POST /v1/lasterror               {"input","source","err_content"} → Hooks.OnLastError, LastErrors
 //	GET  /v1/workspace               → Hooks.Workspace
 //	POST /v1/query/raw               QueryRequest → Hooks.QueryRaw
@@ -32,7 +34,9 @@
 // below); decoding with a protocol.Decoder (JSON when Content-Type
 // contains application/json, line protocol otherwise); the
 // global host tags (or, with ?global_election_tags=, the election tags)
-// added; each point normalized in place by a constraint.Normalizer; then
+// added; for logging points, Options.Pipeline called on each (DataKit's
+// Pipeline scripts: it may parse a log line into fields, or drop the
+// point); each point normalized in place by a constraint.Normalizer; then
 // one call of Sink.Write with a point.Batch{Category, Input, Source,
 // Version, Points}. The context of that call carries a RequestInfo (route,
 // remote address, InfluxDB database or bucket, Pushgateway job and grouping
@@ -41,13 +45,30 @@
 // The batch's points live in the handler's buffers: as point.Sink says, a
 // Sink must not keep them after Write returns (Batch.Clone copies).
 //
+// Besides the Sink, a host reads the Handler back: LastErrorInputs and
+// LastErrors(input) give the reports external collectors posted to
+// /v1/lasterror, for a status page; and the Handler is a
+// prometheus.Collector (register it in the host's own
+// prometheus.Registry; there is one Handler per process, so its metrics
+// have no instance label):
+//
+//	collectkit_httpapi_write_requests_total{route,category,code}
+//	collectkit_httpapi_points_total{route,category,outcome}    accepted, rejected, dropped
+//	collectkit_httpapi_received_bytes_total{route}             body bytes as sent
+//	collectkit_httpapi_request_duration_seconds{route}         histogram
+//	collectkit_httpapi_decode_duration_seconds{route}          histogram
+//	collectkit_httpapi_inflight_requests, collectkit_httpapi_inflight_bytes, collectkit_httpapi_inflight_bytes_limit
+//	collectkit_httpapi_lasterror_reports_total
+//
 // # Limits
 //
 // Options.Limits bound what one request and all requests together cost;
 // each zero field is a default (see the Default constants), each negative
 // one turns its bound off. Per request: MaxBodyBytes (64 MiB on the wire),
 // MaxDecodedBytes (64 MiB after decompression; both admit a body carrying
-// one string field of DataKit's largest size, 32 MiB), MaxPoints (100,000
+// one string field of DataKit's largest size, 32 MiB, with a megabyte
+// more besides; such a body takes under 90 MiB of the in-flight budget
+// below while it is read), MaxPoints (100,000
 // lines, elements or samples). A compressed body is decompressed while it
 // is read, into a buffer that grows as data arrives, so a small
 // "decompression bomb" costs at most the decoded limit before it is
@@ -145,6 +166,18 @@
 // points dropped) are logged to Options.Logger at Debug: their count and
 // the first few with key and line.
 //
+// Requests answered 4xx are logged at Debug one by one and, so that a
+// client losing data is visible at the default level, at Warn at most
+// once per Options.RejectLogInterval (a minute): the first rejection at
+// once with its error and line, then a summary of the requests and points
+// rejected by route, status and code, with the last error.
+//
+// On /v1/write/logging, Options.Pipeline sees each point with the
+// request's source (or the point's measurement). A point it drops is
+// counted in X-Collectkit-Dropped (and, with loose, listed in the
+// LooseReport); a request of which it drops every point is answered 200;
+// a pipeline error keeps the point with a warning.
+//
 // # Errors
 //
 // Every route turns errors into statuses the same way: *Error values
@@ -220,11 +253,17 @@
 //     datakit.decodeBodyFailed; a protobuf Content-Type is read as line
 //     protocol.
 //   - Global host tags never replace a tag the point already has.
+//   - An object point without a name gets the tag name="default";
+//     DataKit's checker adds a field (package constraint says why).
+//   - Pipeline is a Go function the host provides; DataKit runs its own
+//     Pipeline scripts by source.
+//   - /health and /ready are InfluxDB 2's probes; DataKit has neither.
 //
 // # Concurrency
 //
 // A Handler is safe for concurrent use by any number of requests; its
-// pools are per Handler. Hooks and the Sink are called concurrently from
-// request goroutines and must be safe for that. LastErrors and
-// ReportLastError may be called at any time from any goroutine.
+// pools are per Handler. Hooks, the Pipeline and the Sink are called
+// concurrently from request goroutines and must be safe for that.
+// LastErrors, LastErrorInputs, ReportLastError and Collect may be called
+// at any time from any goroutine.
 package httpapi
