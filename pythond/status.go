@@ -96,7 +96,7 @@ type unit struct {
 	errs       []CollectorError // ring of MaxLastErrors
 	errNext    int
 	errCounts  [numKinds]uint64 // errors by kind, for the metrics
-	runFails   uint64 // runs that raised, over every collector
+	runFails   uint64           // runs that raised, over every collector
 	// The run durations: counts per runBuckets bound (not cumulative),
 	// their sum and number.
 	durCounts []uint64

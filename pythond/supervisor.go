@@ -91,14 +91,17 @@ type Options struct {
 	// Collectors in HTTP mode post to a DataKit that adds its own.
 	GlobalTags map[string]string
 
-	// Strict makes New refuse an input whose interpreter, directories or
-	// scripts cannot be found, every problem joined in its error, as a
+	// Strict makes New refuse an input whose interpreter, directories,
+	// working directory or framework files (conf_dir, collectd_config)
+	// cannot be found or read, every problem joined in its error, as a
 	// deploy script's -check-config wants. When false (the default, as
 	// DataKit does), such an input is started as broken: its problem is
-	// logged, given to OnError and shown by Status, the other inputs run,
-	// and it is tried again with back-off (a directory may appear later).
-	// Invalid values (a bad duration, an unknown framework) are errors of
-	// New either way.
+	// logged at Error, given to OnError (KindDiscover) and shown by
+	// Status, the other inputs run, and it is resolved again with its
+	// restart back-off (a directory may appear later). So is, either way,
+	// an input that Run finds nothing to run in (no collector, no
+	// script). Invalid values (a bad duration, an unknown framework) are
+	// errors of New either way.
 	Strict bool
 	// Watch restarts an input's process when a script or configuration
 	// file in its dirs changes on disk, after a short debounce; the other
@@ -181,9 +184,11 @@ type resolvedInput struct {
 }
 
 // New validates opts, resolves every input's interpreter and directories,
-// and returns a Supervisor. A missing interpreter, a directory that is
-// missing, unreadable or outside its root, and invalid input values are
-// reported together (errors.Join), each naming the input and key.
+// and returns a Supervisor. Invalid values are errors, reported together
+// (errors.Join), each naming the input and key. So are, with
+// Options.Strict, a missing interpreter and a directory that is missing,
+// unreadable or outside its root; without it, such an input is logged and
+// left broken (see Status), and Run tries it again.
 func New(opts Options) (*Supervisor, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("pythond: Options.Sink is required")
