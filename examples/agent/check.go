@@ -47,7 +47,7 @@ func checkConfig(cs *configSet, w io.Writer) error {
 	for _, s := range specs {
 		switch s.kind {
 		case "pythond":
-			describePythond(w, s)
+			errs = append(errs, describePythond(w, s))
 			if _, err := env.buildInput(s); err != nil {
 				errs = append(errs, err)
 			}
@@ -69,8 +69,11 @@ func checkConfig(cs *configSet, w io.Writer) error {
 }
 
 // describePythond prints a pythond input: framework, interpreter, and
-// each directory with the collector files found in it.
-func describePythond(w io.Writer, s inputSpec) {
+// each directory with the collector files found in it. A directory that
+// exists but holds no collector is an error (one DataKit also gives up
+// on); pythond reports the missing ones.
+func describePythond(w io.Writer, s inputSpec) error {
+	var errs []error
 	in := s.pythond.Input
 	framework := in.Framework.String()
 	if framework == "" {
@@ -86,7 +89,7 @@ func describePythond(w io.Writer, s inputSpec) {
 		cmd += " (not found)"
 	}
 	fmt.Fprintf(w, "%s: framework %s, cmd %s\n", s.label(), framework, cmd)
-	for _, d := range in.Dirs {
+	for i, d := range in.Dirs {
 		dir := findPythondDir(s.pythond, d)
 		files := collectorFiles(dir)
 		switch {
@@ -94,10 +97,14 @@ func describePythond(w io.Writer, s inputSpec) {
 			fmt.Fprintf(w, "  dir %s: missing or unreadable\n", dir)
 		case len(files) == 0:
 			fmt.Fprintf(w, "  dir %s: no collector (.py) files\n", dir)
+			if framework != "netdata-plugin" {
+				errs = append(errs, fmt.Errorf("inputs.pythond[%d].dirs[%d]: %s holds no collector (.py file)", s.index, i, dir))
+			}
 		default:
 			fmt.Fprintf(w, "  dir %s: %s\n", dir, strings.Join(files, " "))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // findPythondDir resolves dir the way pythond does for display: absolute

@@ -117,18 +117,19 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 			GitRepo:    p.GitRepo,
 			GlobalTags: env.globalTags,
 			Sink:       env.sink,
-			Logger:     env.logger.With("component", "pythond"),
+			Logger:     withPythondIndex(env.logger, s.index).With("component", "pythond"),
 			Strict:     env.strict,
 			Watch:      p.Watch,
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
 				if env.handler != nil {
-					env.handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
+					content := strings.ReplaceAll(e.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index))
+					env.handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: content, Time: e.Time})
 				}
 			},
 		})
 		if err != nil {
 			// New numbers the only input it is given 0.
-			return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "inputs.pythond[0]", fmt.Sprintf("inputs.pythond[%d]", s.index)))
+			return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index)))
 		}
 		ri.sup = sup
 	case "prom":

@@ -197,13 +197,15 @@ func TestPromConfigErrors(t *testing.T) {
 	}
 }
 
-// Files are read when the agent starts, relative to the configuration.
-func TestPromMissingFilesStopTheStart(t *testing.T) {
+// Files are read when the input starts, relative to the configuration;
+// -check-config reports each missing one (a running agent leaves the
+// input out and runs the others, see TestBadInputsDoNotStopTheAgent).
+func TestPromMissingFilesAreReported(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "agent.toml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte("listen = \"127.0.0.1:0\"\n[[inputs.prom]]\nurls = [\"https://a/m\"]\ntls_ca = \"ca.pem\"\nbearer_token_file = \"token\"\n"), 0o644))
 	var stdout, stderr strings.Builder
-	err := run(context.Background(), []string{"-config", cfgPath}, &stdout, &stderr)
+	err := run(context.Background(), []string{"-config", cfgPath, "-check-config"}, &stdout, &stderr)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "inputs.prom[0]: tls_ca: open "+filepath.Join(dir, "ca.pem"))
 	assert.Contains(t, err.Error(), "inputs.prom[0]: bearer_token_file: open "+filepath.Join(dir, "token"))
