@@ -126,17 +126,23 @@ func (m *metrics) batch(spec *batchSpec, in, kept, rejected int, err error) {
 		return
 	}
 	route := spec.info.Route
-	var ae *Error
 	switch {
 	case err == nil:
 		m.addPoints(route, spec.category, outcomeAccepted, kept)
 		m.addPoints(route, spec.category, outcomeRejected, rejected)
 		m.addPoints(route, spec.category, outcomeDropped, in-kept-rejected)
-	case errors.As(err, &ae) && ae.Code == CodeNoPoints:
+	case isNoPoints(err):
 		m.addPoints(route, spec.category, outcomeDropped, in)
 	default:
 		m.addPoints(route, spec.category, outcomeRejected, in)
 	}
+}
+
+// isNoPoints reports whether err is the answer to a batch that
+// normalization left empty.
+func isNoPoints(err error) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Code == CodeNoPoints
 }
 
 // requestCategory is the category label of a write request.
