@@ -91,6 +91,7 @@ type unit struct {
 
 	mu         sync.Mutex
 	st         InputStatus // without the counters, Collectors and LastErrors
+	confDir    string      // netdata: the resolved conf_dir, for the watcher
 	collectors map[string]*CollectorStatus
 	order      []string
 	errs       []CollectorError // ring of MaxLastErrors
@@ -117,6 +118,7 @@ func newUnit(in *resolvedInput) *unit {
 	if u.st.Cmd == "" {
 		u.st.Cmd = in.cmd()
 	}
+	u.confDir = in.confDir
 	return u
 }
 
@@ -158,10 +160,18 @@ func (u *unit) resolved(in *resolvedInput, problem string) {
 		u.st.Cmd = in.cmd()
 	}
 	u.st.Dirs = slices.Clone(in.dirs)
+	u.confDir = in.confDir
 	u.st.Problem = problem
 	if problem != "" {
 		u.st.State = StateBroken
 	}
+}
+
+// watched returns the dirs and the conf_dir of u, for the watcher.
+func (u *unit) watched() (dirs []string, confDir string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.st.Dirs), u.confDir
 }
 
 // addError keeps e among u's last errors.

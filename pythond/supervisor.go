@@ -150,6 +150,9 @@ type Supervisor struct {
 	watch      bool
 	pipeline   point.Pipeline
 	running    atomic.Bool
+	// rewatchCh tells the watcher to look at the inputs' dirs again (one
+	// has been resolved).
+	rewatchCh chan struct{}
 
 	// units are the supervised processes, for Status and the metrics: one
 	// per input, or per script once Run has listed an input's scripts.
@@ -238,6 +241,7 @@ func New(opts Options) (*Supervisor, error) {
 	s.root = root
 	s.roots = roots{root: root, gitRepos: opts.GitRepos, gitRepo: opts.GitRepo}
 	s.strict, s.watch, s.pipeline = opts.Strict, opts.Watch, opts.Pipeline
+	s.rewatchCh = make(chan struct{}, 1)
 	base := opts.Env
 	if base == nil {
 		base = os.Environ()
@@ -378,6 +382,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 func (s *Supervisor) runInput(ctx context.Context, in *resolvedInput, pyDir string) {
 	policy := backoff.Exponential{Min: in.restartMin(), Max: in.restartMax(), Jitter: 0.2}
 	var procs []*resolvedInput
+	runs := scriptRuns{}
+	defer runs.stopAll()
 	failures := 0 // attempts that failed in a row
 	for ctx.Err() == nil {
 		if failures > 0 {
@@ -387,6 +393,7 @@ func (s *Supervisor) runInput(ctx context.Context, in *resolvedInput, pyDir stri
 			if in.problem = s.resolve(in); in.problem == nil {
 				in.unit.resolved(in, "")
 				in.logger.Info("input resolved; starting it")
+				s.rewatch()
 			}
 		}
 		if in.problem != nil {
@@ -400,33 +407,72 @@ func (s *Supervisor) runInput(ctx context.Context, in *resolvedInput, pyDir stri
 		}
 		var err error
 		if procs, err = s.processes(in, procs); err != nil {
+			runs.stopAll()
 			s.setUnits(in, nil)
 			s.broken(ctx, in, err, KindDiscover)
 			failures++
 			continue
 		}
 		failures = 0
+		runs.sync(ctx, procs, func(ctx context.Context, p *resolvedInput) { s.supervise(ctx, p, pyDir) })
 		// The scripts run until ctx is done or the input is to be listed
-		// again (a change in its dirs).
-		sub, cancel := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		for _, p := range procs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.supervise(sub, p, pyDir)
-			}()
-		}
+		// again (a change in its dirs), which starts new scripts and
+		// stops those that are gone.
 		select {
 		case <-ctx.Done():
 		case <-in.restart:
 			in.logger.Info("dirs changed; listing the scripts again")
 		}
-		cancel()
-		wg.Wait()
-		if in.problem = s.resolve(in); in.problem != nil {
-			s.setUnits(in, nil)
+		if ctx.Err() == nil {
+			if in.problem = s.resolve(in); in.problem != nil {
+				runs.stopAll()
+				s.setUnits(in, nil)
+			}
 		}
+	}
+}
+
+// scriptRuns are the running processes of an input of one process per
+// script, by script.
+type scriptRuns map[string]*scriptRun
+
+type scriptRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// sync starts run for every proc not running yet and stops those whose
+// script is not among procs.
+func (r scriptRuns) sync(ctx context.Context, procs []*resolvedInput, run func(context.Context, *resolvedInput)) {
+	keep := map[string]bool{}
+	for _, p := range procs {
+		keep[p.script] = true
+		if _, ok := r[p.script]; ok {
+			continue
+		}
+		sub, cancel := context.WithCancel(ctx)
+		sr := &scriptRun{cancel: cancel, done: make(chan struct{})}
+		r[p.script] = sr
+		go func() {
+			defer close(sr.done)
+			run(sub, p)
+		}()
+	}
+	for script, sr := range r {
+		if !keep[script] {
+			sr.cancel()
+			<-sr.done
+			delete(r, script)
+		}
+	}
+}
+
+// stopAll stops every script's process and waits for them.
+func (r scriptRuns) stopAll() {
+	for script, sr := range r {
+		sr.cancel()
+		<-sr.done
+		delete(r, script)
 	}
 }
 
