@@ -101,9 +101,10 @@
 //
 // When the buffer reaches BufferMaxBytes, the [FullPolicy] applies:
 // FullBlock (the default) makes Write wait up to MaxBlock (and never past
-// its context) and then return an error matching point.ErrBusy with a
-// Retry-After hint, so an HTTP input such as httpapi answers 429 instead of
-// accepting what cannot be kept; FullReject answers busy at once;
+// its context) and then return an error matching point.ErrBusy and
+// [ErrFull] with a Retry-After hint, so an HTTP input such as httpapi
+// answers 429 instead of accepting what cannot be kept; FullReject
+// answers busy at once;
 // FullDropOldest deletes the oldest undelivered segment and counts its
 // points in Stats.PointsDropped.
 //

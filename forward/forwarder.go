@@ -122,10 +122,10 @@ func New(opts Options) (*Forwarder, error) {
 // Options.Sync promises; b is not retained. Points without a time get the
 // time of the call, so a delayed delivery does not move them.
 //
-// When the buffer is full the error matches point.ErrBusy (see FullPolicy)
-// and nothing of b is kept. A point that cannot be encoded (no fields, NaN,
-// an invalid key) fails the whole batch with a permanent error naming its
-// index; nothing of b is kept then either.
+// When the buffer is full the error matches point.ErrBusy and ErrFull
+// (see FullPolicy) and nothing of b is kept. A point that cannot be
+// encoded (no fields, NaN, an invalid key) fails the whole batch with a
+// permanent error naming its index; nothing of b is kept then either.
 func (f *Forwarder) Write(ctx context.Context, b point.Batch) error {
 	if len(b.Points) == 0 {
 		return nil
