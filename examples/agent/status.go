@@ -141,7 +141,11 @@ type statusDocument struct {
 // ServeJSON answers GET /v1/status with the snapshot and the points per
 // second.
 func (p *statusPages) ServeJSON(w http.ResponseWriter, r *http.Request) {
-	body, err := json.Marshal(statusDocument{agentStatus: p.snapshot(), PointsPerSecond: p.rates()})
+	st := p.snapshot()
+	if st.Now.IsZero() {
+		st.Now = time.Now()
+	}
+	body, err := json.Marshal(statusDocument{agentStatus: st, PointsPerSecond: p.rates()})
 	if err != nil {
 		http.Error(w, "encoding the status: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -198,6 +202,7 @@ type inputView struct {
 	pythond.InputStatus
 	Health     health
 	Collectors []collectorView
+	Errors     []pythond.CollectorError // newest first
 }
 
 type collectorView struct {
@@ -236,7 +241,8 @@ func newStatusView(st agentStatus, rates []rateSample) *statusView {
 		}
 	}
 	for _, in := range st.Pythond {
-		iv := inputView{InputStatus: in, Health: inputHealth(in)}
+		iv := inputView{InputStatus: in, Health: inputHealth(in), Errors: slices.Clone(in.LastErrors)}
+		slices.Reverse(iv.Errors)
 		for _, c := range in.Collectors {
 			iv.Collectors = append(iv.Collectors, collectorView{CollectorStatus: c, Health: collectorHealth(c, st.Now)})
 		}

@@ -139,7 +139,7 @@ func TestStatusPageInChromium(t *testing.T) {
 		texts      []string
 	}{
 		{`<tr class="input" data-input="healthy-input"`, "running", []string{`class="state ok"`, "4242", "20m00s ago"}},
-		{`<tr class="input" data-input="crashing-input"`, "crashing", []string{`class="state bad"`, "ModuleNotFoundError: No module named 'requests'", ">7<"}},
+		{`<tr class="input" data-input="crashing-input"`, "crashing", []string{`class="state bad"`, "ModuleNotFoundError: No module named 'requests'", ">7<", "<summary>1 recent error</summary>", "import: No module named 'requests'<pre>Traceback ...</pre>"}},
 		{`<tr class="input" data-input="restarting-input"`, "backoff", []string{`class="state warn"`, "signal: killed", "not running"}},
 		{`<tr class="input" data-input="hanging-input"`, "hanging", []string{`class="state bad"`, "collector stuck-collector has run past its timeout"}},
 		// The problem is text: its markup is escaped, not a <b> element.
