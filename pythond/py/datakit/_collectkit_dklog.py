@@ -94,6 +94,7 @@ def open_log(logger_name, directory, file_name, max_bytes, backups):
         max_bytes = DEFAULT_MAX_BYTES
     if backups is None or backups <= 0:
         backups = DEFAULT_BACKUPS
+    os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, file_name)
     # Fail now, with the reason, rather than on the first record.
     with open(path, "a", encoding="utf-8"):

@@ -130,7 +130,7 @@ _log_lock = threading.Lock()
 def _set_log_files(directory, max_bytes=0, backups=0):
     """Write the framework log file in directory (the runner's call)."""
     _log_files.update(dir=directory or "", max_bytes=max_bytes,
-                      backups=backups)
+                      backups=backups, path="", failed=False)
 
 
 # The collector whose run() the current thread is in, set by the runner.
@@ -158,7 +158,8 @@ _http_log_lock = threading.Lock()
 
 
 def _log_http_failure(text):
-    _file_log(logging.WARNING, text)
+    if init_log():
+        _file_log(logging.WARNING, text)
     now = _time.monotonic()
     with _http_log_lock:
         last = _http_logged.get(text)
@@ -167,7 +168,17 @@ def _log_http_failure(text):
         if len(_http_logged) > 1000:
             _http_logged.clear()
         _http_logged[text] = now
-    print("W! " + text, file=sys.stderr, flush=True)
+    _stderr("W! " + text)
+
+
+def _stderr(line):
+    # One write per line: print() writes the newline apart, and lines of
+    # two threads would run together.
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _as_list(points):
@@ -542,25 +553,25 @@ def init_log():
     its path, or "" when the host writes none. mylog calls it once."""
     with _log_lock:
         directory = _log_files["dir"]
-        if not directory:
+        if not directory or _log_files.get("failed"):
             return ""
+        if _log_files.get("path"):
+            return _log_files["path"]
         # Imported here: importing this module loads no other module of
         # collectkit's.
         import _collectkit_dklog
         name = _collectkit_dklog.framework_file(DataKitFramework.log_name)
-        path = os.path.join(directory, name)
-        for h in logger.handlers:
-            if getattr(h, "baseFilename", None) == os.path.abspath(path):
-                return path
         try:
             _collectkit_dklog.open_log(logger.name, directory, name,
                                        _log_files["max_bytes"],
                                        _log_files["backups"])
         except OSError as exc:
+            _log_files["failed"] = True
             _log("warning", _current_collector(), "log",
                  "cannot write the framework log file: %s" % exc)
             return ""
-        return path
+        _log_files["path"] = os.path.join(directory, name)
+        return _log_files["path"]
 
 
 def _format(msg, args):
@@ -623,4 +634,4 @@ def _log(level, collector, event, message, traceback_text="", **extra):
     line = "%s %s: %s" % (level.upper(), collector or "pythond", message)
     if traceback_text:
         line += "\n" + traceback_text.rstrip("\n")
-    print(line, file=sys.stderr, flush=True)
+    _stderr(line)

@@ -64,8 +64,13 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO,
            "critical": logging.CRITICAL}
 
 
-def cli_log(level, collector, message, tb=""):
-    if not _cli.handlers:
+# Events that are the collectors' status, not log records (the host keeps
+# them without logging them).
+_STATUS_EVENTS = ("run_start", "run_end")
+
+
+def cli_log(level, collector, message, tb="", event=""):
+    if not _cli.handlers or event in _STATUS_EVENTS:
         return
     text = "[%s] %s: %s" % (_cli_input[0], collector or "pythond", message)
     if tb:
@@ -97,7 +102,7 @@ def open_cli_log(dklog, args):
 
 
 def log(level, collector, event, message, tb="", **extra):
-    cli_log(level, collector, message, tb)
+    cli_log(level, collector, message, tb, event)
     if _framework is None:
         print("%s %s: %s" % (level.upper(), collector or "pythond", message),
               file=sys.stderr, flush=True)
