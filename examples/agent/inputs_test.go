@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,37 @@ tls_ca = "ca.pem"
 	assert.Contains(t, stderr, "tls_ca: open "+filepath.Join(dir, "ca.pem"))
 	code, body := p.post(t, "/v1/write/metric", "", "still_up v=1i\n")
 	assert.Equal(t, 200, code, body)
+
+	// /v1/status shows each input's state, the problem of the one that
+	// could not be built, the reported errors, and the points accepted.
+	var st struct {
+		Pythond []struct {
+			Name, State, Problem string
+			PID                  int
+		} `json:"pythond"`
+		Problems    []string                     `json:"problems"`
+		LastErrors  map[string][]json.RawMessage `json:"last_errors"`
+		PointsTotal uint64                       `json:"points_total"`
+	}
+	code, _, body = p.get(t, "/v1/status")
+	require.Equal(t, 200, code, body)
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	states := map[string]string{}
+	for _, in := range st.Pythond {
+		states[in.Name] = in.State
+	}
+	assert.Equal(t, "running", states["good"])
+	assert.Equal(t, "broken", states["nodir"])
+	assert.Equal(t, "broken", states["nocmd"])
+	require.Len(t, st.Problems, 1)
+	assert.Contains(t, st.Problems[0], "inputs.prom[0] (tlsbad): inputs.prom[0]: tls_ca: open")
+	for _, in := range []string{"nodir", "nocmd", "tlsbad"} {
+		assert.NotEmpty(t, st.LastErrors[in], "lasterror of %s", in)
+	}
+	assert.Positive(t, st.PointsTotal)
+	code, _, body = p.get(t, "/status")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "tlsbad")
 	assert.Equal(t, 0, p.stop(t))
 
 	_, stderr, code = runBinary(t, "-config", cfg, "-check-config")

@@ -117,6 +117,7 @@ type agent struct {
 	inputs  *inputSet
 	points  atomic.Uint64 // points the sinks accepted
 	ready   atomic.Bool   // the inputs have been started
+	status  *statusPages
 }
 
 // readyCheck answers GET /ready: the inputs are started (an input that
@@ -233,6 +234,11 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 	})
 	a.inputs.apply(inputSpecs(a.first))
 	a.ready.Store(true)
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		a.status.run(inCtx)
+	}()
 	a.notify("READY=1")
 
 	var runErr error
@@ -263,6 +269,8 @@ loop:
 	}
 	wg.Wait()
 	a.inputs.stopAll()
+	inCancel()
+	<-statusDone
 	cancel()
 	if err := out.close(); err != nil {
 		runErr = errors.Join(runErr, err)
