@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,4 +268,31 @@ func chartPoints(t *testing.T, points string) [][2]float64 {
 		out = append(out, [2]float64{fx, fy})
 	}
 	return out
+}
+
+// BenchmarkStatusPage renders the page of sampleStatus with a full 10
+// minutes of chart.
+func BenchmarkStatusPage(b *testing.B) {
+	st := sampleStatus()
+	p := newStatusPages(func() agentStatus { return st })
+	for i := range int(rateWindow/rateEvery) + 1 {
+		p.record(st.Now.Add(time.Duration(i)*rateEvery), uint64(i*i))
+	}
+	for _, bb := range []struct {
+		name  string
+		serve http.HandlerFunc
+	}{{"html", p.ServeHTML}, {"json", p.ServeJSON}} {
+		b.Run(bb.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/status", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				bb.serve(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Code, rec.Body.String())
+				}
+				b.SetBytes(int64(rec.Body.Len()))
+			}
+		})
+	}
 }
