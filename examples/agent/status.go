@@ -198,6 +198,7 @@ type statusView struct {
 	RefreshSec int
 }
 
+// inputView is a pythond input with its collectors, judged.
 type inputView struct {
 	pythond.InputStatus
 	Health     health
@@ -205,11 +206,13 @@ type inputView struct {
 	Errors     []pythond.CollectorError // newest first
 }
 
+// collectorView is one collector of an input, judged.
 type collectorView struct {
 	pythond.CollectorStatus
 	Health health
 }
 
+// targetView is one target of a prom input (Input is its name), judged.
 type targetView struct {
 	Input string
 	scrape.TargetStats
@@ -217,16 +220,19 @@ type targetView struct {
 	Health   health
 }
 
+// forwardView is the forwarder, judged.
 type forwardView struct {
 	forward.Status
 	Health health
 }
 
+// lastErrorsView is the reports of one input, newest first.
 type lastErrorsView struct {
 	Input  string
 	Errors []httpapi.LastError
 }
 
+// newStatusView judges every part of st and draws the chart of rates.
 func newStatusView(st agentStatus, rates []rateSample) *statusView {
 	if st.Now.IsZero() {
 		st.Now = time.Now()
