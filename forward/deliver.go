@@ -309,7 +309,7 @@ func (f *Forwarder) deliver(ctx context.Context, b *batch, body []byte, spans []
 		f.ctr.retries.Add(1)
 		f.ctr.pointsRetried.Add(int64(points))
 		f.opts.Logger.Warn("forward: delivery failed; retrying",
-			"attempt", attempt+1, "delay", delay, "status", res.status, "err", res.err, "response", res.msg)
+			"attempt", attempt+1, "delay", delay, "status", res.status, "err", redactErr(res.err), "response", res.msg)
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
@@ -424,6 +424,16 @@ func (f *Forwarder) send(ctx context.Context, cat point.Category, meta string, b
 }
 
 // noteError keeps why a request failed for Status.LastError.
+// redactErr returns err with the URL of a *url.Error redacted, since a
+// query may hold a token; other errors are returned as they are.
+func redactErr(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+}
+
 func (f *Forwarder) noteError(res sendResult) {
 	var msg string
 	switch {

@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/internal/testkit"
 	"github.com/collectkit/collectkit/point"
 )
 
@@ -282,4 +284,27 @@ func TestMarksStayFewAndOrdered(t *testing.T) {
 	assert.Zero(t, len(b.marks)-b.markHead, "delivered data has no marks left")
 	b.mu.Unlock()
 	assert.Zero(t, f.Status().OldestUnsent)
+}
+
+// TestRetryLogHidesTheToken: the warning of a failed delivery names the
+// URL without the token its query carries.
+func TestRetryLogHidesTheToken(t *testing.T) {
+	var logs testkit.SyncBuffer
+	f, err := New(Options{
+		URL:        "http://127.0.0.1:9/v1/write/{category}?token=s3cret_tkn",
+		BufferDir:  t.TempDir(),
+		MinBackoff: 10 * time.Millisecond,
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	writeAll(t, f, 0, 10, 10)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "delivery failed; retrying") }, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, f.Close())
+	assert.NotContains(t, logs.String(), "s3cret_tkn")
+	assert.Contains(t, logs.String(), "token=xxxxx", "the URL is still named")
 }
