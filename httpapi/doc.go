@@ -112,8 +112,9 @@
 //
 // # Security
 //
-// Every route but the ping routes checks that the client is loopback
-// (unless Options.AllowNonLoopback) and, with Options.Token, the token.
+// Every route but the ping routes and /health checks that the client is
+// loopback (unless Options.AllowNonLoopback) and, with Options.Token, the
+// token.
 // Routes a host mounts beside the Handler (a /metrics page) get the same
 // checks through Handler.Protect. Send the token in the X-Token header (or
 // Authorization): ?token= and InfluxDB's ?p= work, for DataKit and

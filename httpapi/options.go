@@ -169,7 +169,7 @@ type Options struct {
 	// request says global_election_tags, as DataKit does. Nil: none.
 	GlobalElectionTags map[string]string
 	// Token, when not empty, is required on every route except the ping
-	// routes. It is accepted from the TokenHeader header, from
+	// routes and /health. It is accepted from the TokenHeader header, from
 	// "Authorization: Token <t>" or "Bearer <t>", as a Basic-auth password,
 	// from the ?token= parameter, and on the InfluxDB v1 route from ?p=.
 	// Compared in constant time. Empty: no authentication (DataKit's
@@ -186,8 +186,9 @@ type Options struct {
 	PushgatewayTokenHeader string
 	// AllowNonLoopback lets clients other than loopback use every route.
 	// False (DataKit's default) answers them 403
-	// datakit.publicAccessDisabled on everything but the ping routes. A
-	// request carrying X-Forwarded-For or X-Real-IP counts as non-loopback.
+	// datakit.publicAccessDisabled on everything but the ping routes and
+	// /health. A request carrying X-Forwarded-For or X-Real-IP counts as
+	// non-loopback.
 	AllowNonLoopback bool
 	// BusyStatus is the status for a Sink that says busy (point.ErrBusy):
 	// http.StatusTooManyRequests or http.StatusServiceUnavailable. Zero
