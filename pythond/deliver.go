@@ -34,6 +34,11 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 		}
 	}
 	var res constraint.Result
+	var dropped int
+	var pipeWarns []point.Warning
+	if pts, dropped, pipeWarns = s.runPipeline(ctx, in, cat, pts, 0, nil); dropped > 0 && len(pts) == 0 {
+		return nil
+	}
 	out, err := s.norm.NormalizeBatch(pts, cat, &res)
 	if err != nil {
 		in.unit.rejected.Add(uint64(len(pts)))
@@ -41,6 +46,7 @@ func (s *Supervisor) deliver(ctx context.Context, in *resolvedInput, collector s
 		return err
 	}
 	in.unit.rejected.Add(uint64(len(res.Rejected)))
+	res.Warnings = append(pipeWarns, res.Warnings...)
 	b := point.Batch{Category: cat, Input: in.Name, Points: out}
 	var write bool
 	var rejected error

@@ -239,6 +239,11 @@ func (fs *frameServer) data(ctx context.Context, fr *wire.Reader, h wire.Header)
 // and writes what is left to the sink.
 func (fs *frameServer) finish(ctx context.Context, cat point.Category, input string, meta wire.DataMeta) {
 	norm := fs.s.norm
+	var dropped int
+	fs.points, dropped, fs.warns = fs.s.runPipeline(ctx, fs.in, cat, fs.points, 0, fs.warns)
+	if dropped > 0 && len(fs.points) == 0 {
+		return // the pipeline dropped every point: nothing to write, no error
+	}
 	kept, err := norm.NormalizeBatch(fs.points, cat, &fs.res)
 	if err != nil {
 		fs.fail(datakit.CodeInvalidCategory, err)
