@@ -271,3 +271,35 @@ func TestSIGHUPDoesNotKill(t *testing.T) {
 	_, err := os.Stat(dirs[1])
 	assert.True(t, os.IsNotExist(err), "the temporary directory %s is removed", dirs[1])
 }
+
+// watch_scripts (on by default) restarts the input whose script changed;
+// the other input keeps its process.
+func TestWatchScriptsRestartsTheEditedInput(t *testing.T) {
+	dir := t.TempDir()
+	writePythondDirs(t, dir, "edited", "other")
+	cfg := writeFile(t, dir, "agent.toml", `listen = "127.0.0.1:0"
+pythond_dir = "python.d"
+[[inputs.pythond]]
+name = "edited"
+dirs = ["edited"]
+[[inputs.pythond]]
+name = "other"
+dirs = ["other"]
+`)
+	out := filepath.Join(dir, "out")
+	p := startAgent(t, "-config", cfg, "-out", out)
+	waitFor(t, 20*time.Second, "both inputs' points", func() bool {
+		s := strings.Join(readLines(t, filepath.Join(out, "metric.lp")), "\n")
+		return strings.Contains(s, "edited_metric,") && strings.Contains(s, "other_metric,")
+	})
+	other := pidsOf(p.stderr.String(), "other")
+	require.Len(t, other, 1)
+	script := filepath.Join(dir, "python.d", "edited", "edited.py")
+	require.NoError(t, os.WriteFile(script, []byte(strings.Replace(fmt.Sprintf(reloadCollector, "edited"), "'edited_metric'", "'edited_v2'", 1)), 0o644))
+	waitFor(t, 20*time.Second, "the edited script's points", func() bool {
+		return strings.Contains(strings.Join(readLines(t, filepath.Join(out, "metric.lp")), "\n"), "edited_v2,")
+	})
+	assert.Len(t, pidsOf(p.stderr.String(), "edited"), 2)
+	assert.Equal(t, other, pidsOf(p.stderr.String(), "other"))
+	assert.Equal(t, 0, p.stop(t))
+}
