@@ -110,8 +110,14 @@
 // # Supervision
 //
 // [New] validates everything that can be checked up front (interpreter in
-// PATH, dirs readable, values sane) and [Supervisor.Run] keeps each
-// process alive until its context is done: a process that exits is
+// PATH, dirs readable, values sane). An input whose interpreter or dirs
+// cannot be found is not an error of New unless Options.Strict is set (as
+// a -check-config wants): it is left broken, logged at Error and given to
+// OnError, and Run resolves it again with the restart back-off while the
+// other inputs run, so a dir created later starts its input; an input in
+// which the runner finds nothing to run is broken and retried the same
+// way. Invalid values are errors of New either way. [Supervisor.Run]
+// keeps each process alive until its context is done: a process that exits is
 // restarted after a capped exponential back-off with jitter; stopping
 // sends SIGTERM to the process group, waits Options.StopGrace and sends
 // SIGKILL; every child is reaped and Run returns nil with no goroutine
@@ -122,6 +128,41 @@
 // timeout, with its stack; a refused report; set_lasterror; an exit) go to
 // Options.OnError as [CollectorError] values, which a host forwards to its
 // /v1/lasterror store.
+//
+// With Options.Watch, a change of a file in an input's dirs (and their
+// immediate subdirectories, as deep as collectors are looked for, and a
+// netdata input's conf_dir) restarts that input's process after a short
+// pause that gathers a burst of writes; for framework prometheus only the
+// changed script's process restarts, and a new script starts on its own.
+// Editors' swap and backup files and compiled Python restart nothing.
+//
+// # Status and metrics
+//
+// [Supervisor.Status] is a snapshot of every input, safe to take at any
+// time: its [State] (pending, starting, running, backoff, broken,
+// stopped) and Problem, the process's PID, start and restarts, how the
+// last process exited, counts of reports, points written and points
+// rejected, the input's last [MaxLastErrors] collector errors, and per
+// collector its runs, failures, last run and duration, and whether a run
+// is in progress and past its run_timeout (it hangs). A DataKit
+// collector's runner tells the host when each run starts and ends; a
+// Netdata job's update or a collectd read counts as a run whose duration
+// is not known. The Supervisor is also a prometheus.Collector (register
+// it in the host's own registry): per input, label input, the metrics
+// collectkit_pythond_up, _restarts_total, _reports_total,
+// _points_written_total, _points_rejected_total, _run_failures_total,
+// _errors_total (by kind) and the histogram _run_duration_seconds. It
+// describes no metrics up front (an unchecked collector), so an old and a
+// new Supervisor with other inputs can be registered together.
+//
+// # Pipeline
+//
+// Options.Pipeline is called for every logging point a collector reports,
+// before normalization, with the point's measurement (a logging point's
+// source) as the source that picks the script, as DataKit runs its
+// Pipeline scripts on what inputs feed. It may change the point; keep
+// false drops it; an error keeps the point as the pipeline left it and is
+// a warning of that point for Constraint.OnWarnings and the log.
 //
 // # The Python side
 //
@@ -189,7 +230,10 @@
 // New and Run may be called from any goroutine; Run may run once at a
 // time per Supervisor. The Sink and OnError are called from one goroutine
 // per input process at a time, so different inputs call them
-// concurrently. A panic in the Sink, OnError or Constraint.OnWarnings is
-// recovered and logged with its stack, and becomes an error for that
-// report; the host goes on. Options is copied by New.
+// concurrently, and so is Options.Pipeline. Status, Describe and Collect
+// may be called from any goroutine, before, during and after Run. A panic
+// in the Sink, OnError or Constraint.OnWarnings is recovered and logged
+// with its stack, and becomes an error for that report; a panic in the
+// Pipeline is an error of that point. The host goes on. Options is copied
+// by New.
 package pythond
