@@ -103,12 +103,19 @@ type Options struct {
 	// script). Invalid values (a bad duration, an unknown framework) are
 	// errors of New either way.
 	Strict bool
-	// Watch restarts an input's process when a script or configuration
-	// file in its dirs changes on disk, after a short debounce; the other
-	// inputs' processes keep running.
+	// Watch restarts an input's process when a file in its dirs (or in
+	// their immediate subdirectories, as deep as collectors are looked
+	// for) or in its netdata conf_dir changes on disk, after a debounce of
+	// under a second; the other inputs' processes keep running. For
+	// framework prometheus only the changed script's process restarts, and
+	// a new script starts on its own. Editors' temporary and backup files,
+	// .pyc files and __pycache__ are ignored.
 	Watch bool
 	// Pipeline, if not nil, is called for every logging point the
-	// collectors report, before normalization (see point.Pipeline).
+	// collectors report, before normalization, with the point's
+	// measurement as its source (see point.Pipeline): keep false drops the
+	// point; an error keeps it and becomes a warning of it, for
+	// Constraint.OnWarnings and the log.
 	Pipeline point.Pipeline
 	// CollectorLogs, when its Dir is set, also writes the log files
 	// DataKit's framework writes for datakit-framework inputs (see
