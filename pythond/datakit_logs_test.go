@@ -72,6 +72,7 @@ func TestCollectorLogs(t *testing.T) {
 	h := newHarness(t)
 	dir := filepath.Join(t.TempDir(), "logs") // created by the host
 	h.write("logged/logged.py", `
+import multiprocessing
 from datakit_framework import DataKitFramework, mylog
 
 class Logged(DataKitFramework):
@@ -80,6 +81,10 @@ class Logged(DataKitFramework):
 
     def run(self):
         mylog("collected %d things", 3)
+        child = multiprocessing.get_context("fork").Process(
+            target=mylog, args=("from a child %d", 5))
+        child.start()
+        child.join()
         self.feed_metric(measurement="m", fields={"f": 1})
         return 1 / 0
 `)
@@ -104,6 +109,7 @@ class Logged(DataKitFramework):
 	assert.Contains(t, text, "return 1 / 0", "the traceback is written whole")
 	assert.Regexp(t, `(?m)^\S+ \S+ DEBUG collected 3 things$`, readLog(framework))
 	assert.NotContains(t, readLog(framework), "ZeroDivisionError", "the runner's records go to the CLI log only")
+	assert.Regexp(t, `(?m)^\S+ \S+ DEBUG from a child 5$`, readLog(framework), "a forked process writes the file too")
 
 	// The host's log stays the main place.
 	assert.NotEmpty(t, h.logs.find("collected 3 things"))

@@ -41,12 +41,23 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
             encoding="utf-8", delay=True)
         self.setFormatter(logging.Formatter(FORMAT))
         self._dir_fd = -1
-        if fcntl is not None:
-            try:
-                self._dir_fd = os.open(os.path.dirname(self.baseFilename),
-                                       os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                self._dir_fd = -1
+        self._open_dir()
+        # A forked child (multiprocessing) shares the parent's descriptor,
+        # and with it the parent's flock: it takes its own.
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._open_dir)
+
+    def _open_dir(self):
+        if fcntl is None:
+            return
+        old, self._dir_fd = self._dir_fd, -1
+        if old >= 0:
+            os.close(old)
+        try:
+            self._dir_fd = os.open(os.path.dirname(self.baseFilename),
+                                   os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            pass
 
     def _reopen_if_moved(self):
         if self.stream is None:

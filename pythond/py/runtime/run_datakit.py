@@ -90,10 +90,15 @@ def open_cli_log(dklog, args):
         return
     if handler is None:
         return
+    runner = os.getpid()
 
     def stopping(signum, _frame):
-        cli_log("info", "", "stopping on %s" % signal.Signals(signum).name)
-        handler.flush()
+        # Processes a collector forked inherit the handler: only the
+        # runner logs its stop.
+        if os.getpid() == runner:
+            cli_log("info", "", "stopping on %s"
+                    % signal.Signals(signum).name)
+            handler.flush()
         # Die of the signal, as without the log file.
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
