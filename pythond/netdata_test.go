@@ -455,6 +455,15 @@ class Service(SimpleService):
 	assert.Contains(t, states, "broken=failed")
 	assert.Contains(t, states, "weather_station=active")
 	assert.Nil(t, h.sup.NetdataJobs("nosuch"))
+
+	// Status counts each job's updates as its runs.
+	st := waitStatus(t, h.sup, "netdata", "an update", func(in InputStatus) bool {
+		return len(in.Collectors) > 0 && in.Points > 0
+	})
+	assert.Equal(t, "netdata", st.Framework)
+	assert.Equal(t, "weather_station", st.Collectors[0].Name)
+	assert.Positive(t, st.Collectors[0].Runs)
+	assert.False(t, st.Collectors[0].LastRun.IsZero())
 }
 
 // TestNetdataSysPath checks that a python.d module sees bases and
