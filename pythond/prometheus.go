@@ -269,7 +269,7 @@ func (p *promProcess) pushed(ctx context.Context, meta, payload []byte) {
 // refused logs and reports a body the host could not take.
 func (p *promProcess) refused(ctx context.Context, msg, key, value string, err error) {
 	p.in.logger.Warn(msg, "script", p.instance, key, value, "err", err)
-	p.s.report(ctx, CollectorError{Name: p.in.Name, Input: p.in.Name, Collector: p.instance, Kind: KindReport, Message: err.Error()})
+	p.s.report(ctx, p.in, CollectorError{Name: p.in.Name, Input: p.in.Name, Collector: p.instance, Kind: KindReport, Message: err.Error()})
 }
 
 // relabel gives every point job and instance, renaming a sample label of
