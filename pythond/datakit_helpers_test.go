@@ -146,6 +146,8 @@ class Probe(object):
                    "fields": {"f": 1}}], "input": "rep_" + self.name}))
         r["feed"] = attempt(lambda: self.feed_metric(
             measurement="fed", tags={"by": self.name}, fields={"f": 2}))
+        r["noname"] = attempt(lambda: self.feed_object(
+            cls="noname", tags={"by": self.name}, fields={"f": 3}))
         self.test()
         mylog("formatted %s and %d", "args", 7)
         mylog("joined:", 8)
@@ -239,6 +241,7 @@ func TestDataKitHelpers(t *testing.T) {
 			assert.Equal(t, "", value("lasterror"))
 			assert.Equal(t, "", value("report"))
 			assert.Equal(t, "", value("feed"))
+			assert.Equal(t, "", value("noname"), "an object without name is taken")
 			assert.Equal(t, false, r["init_before"])
 			assert.Equal(t, true, r["init_after"], "mylog opened the log")
 			assert.Equal(t, "", r["init_log"], "no log file without CollectorLogs")
@@ -292,7 +295,11 @@ func TestDataKitHelpers(t *testing.T) {
 	}
 	assert.Equal(t, "rep_Piped", byName["reported"].Input)
 	assert.Contains(t, byName, "fed")
-	assert.Len(t, byName, 2, "only report and feed_metric of Piped went over the pipe")
+	assert.Len(t, byName, 3, "only report, feed_metric and feed_object of Piped went over the pipe")
+	noname := byName["noname"]
+	require.Len(t, noname.Points, 1)
+	name, _ := noname.Points[0].Tag("name")
+	assert.Equal(t, "default", name, "an object without name is named as DataKit names it")
 	le := h.errs.wait(t, KindLastError, 1, 5*time.Second)
 	assert.Equal(t, "le_Piped", le[0].Input)
 	assert.Equal(t, "broken Piped", le[0].Message)
@@ -303,6 +310,7 @@ func TestDataKitHelpers(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "rep_Remote", remoteReports["reported"])
+	assert.Contains(t, remoteReports, "noname")
 	assert.Contains(t, remoteReports, "fed")
 	stored := remote.api.LastErrors("le_Remote")
 	require.Len(t, stored, 1)

@@ -100,6 +100,7 @@ def _attach(channel):
     global _channel
     _channel = channel
 
+
 # The input's tags (its "tags" table), which collectkit adds to points that
 # come over the pipe; the HTTP mode adds them the same way: to every point
 # that lacks the tag, unless the report sets ignore_global_tags.
@@ -544,8 +545,6 @@ class DataKitFramework(object):
         """The module's mylog, as a method."""
         mylog(msg, *args, **kwargs)
 
-
-# -- logging -------------------------------------------------------------
 
 def init_log():
     """Open the framework log file, _datakit_pythond_framework_<log_name>
