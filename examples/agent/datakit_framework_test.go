@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -253,4 +255,82 @@ func TestRealDataKitFramework(t *testing.T) {
 
 	assert.Contains(t, stderr.String(), `msg="last error reported" input=dk_input`, "set_lasterror reached the agent")
 	assert.Contains(t, stderr.String(), `error="something broke"`)
+}
+
+// pipeModeScript is a collector of the agent's own pythond input: it
+// reports over the pipe and also posts to the agent's write API with
+// DataKit's http_post_* helpers, to the address construct_url gives.
+const pipeModeScript = `from datakit_framework import DataKitFramework
+
+
+class Both(DataKitFramework):
+    name = 'both'
+    interval = 3600
+
+    def run(self):
+        self.feed_metric(measurement='via_pipe', fields={'f': 1})
+        r = self.http_post_json(self.construct_url('/v1/write/metric'),
+                                [{'measurement': 'via_http_json',
+                                  'fields': {'f': 2}}])
+        r += self.http_post_raw(self.construct_url('v1/write/logging'),
+                                'via_http_raw message="raw"')
+        r += self.http_post_raw(self.construct_url('v1/write/metric'),
+                                'no fields here')
+        self.feed_logging(source='answers', message=r)
+`
+
+// TestDataKitFrameworkPipeModePosts checks that a collector of the agent's
+// pythond input, in pipe mode, reaches the agent's write API with
+// construct_url and http_post_json/http_post_raw when its input's envs
+// name the listener in COLLECTKIT_PYTHOND_HTTP, and gets refusals back as
+// text.
+func TestDataKitFrameworkPipeModePosts(t *testing.T) {
+	testkit.Python(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "python.d", "both"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "python.d", "both", "both.py"), []byte(pipeModeScript), 0o644))
+	cfg := filepath.Join(dir, "agent.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`listen = %q
+pythond_dir = "python.d"
+
+[[inputs.pythond]]
+name = "both"
+cmd = "python3"
+dirs = ["both"]
+envs = ["COLLECTKIT_PYTHOND_HTTP=%s"]
+`, addr, addr)), 0o644))
+	outDir := filepath.Join(dir, "out")
+	var stdout, stderr testkit.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-config", cfg, "-out", outDir}, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Error("run did not return after cancel")
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", stderr.String())
+		}
+	}()
+
+	metricFile, loggingFile := filepath.Join(outDir, "metric.lp"), filepath.Join(outDir, "logging.lp")
+	waitFor(t, 15*time.Second, "the collector's points", func() bool {
+		return strings.Contains(strings.Join(readLines(t, loggingFile), "\n"), "answers")
+	})
+	metrics := strings.Join(readLines(t, metricFile), "\n")
+	assert.Regexp(t, `(?m)^via_pipe f=1 \d{19}$`, metrics)
+	assert.Regexp(t, `(?m)^via_http_json f=2 \d{19}$`, metrics)
+	logging := strings.Join(readLines(t, loggingFile), "\n")
+	assert.Regexp(t, `(?m)^via_http_raw message="raw",status="info" \d{19}$`, logging)
+	assert.Regexp(t, `(?m)^answers message=".*datakit\.invalidLinePoint.*",status="info" \d{19}$`, logging,
+		"the refused post's error document came back as text; the accepted ones as \"\"")
 }
