@@ -594,6 +594,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 			in.logger.Info(in.noun()+" exited with status 0; it runs again at its next interval", "lived", lived.Round(time.Millisecond), "rerun_in", wait.Round(time.Millisecond))
 			restarts = 0
 			if !s.wait(ctx, in, wait) {
+				in.unit.exited("", "", StateStopped)
 				return
 			}
 			continue
@@ -610,6 +611,7 @@ func (s *Supervisor) supervise(ctx context.Context, in *resolvedInput, pyDir str
 		in.logger.Warn(in.noun()+" exited; restarting", "err", err, "lived", lived.Round(time.Millisecond), "restart_in", wait.Round(time.Millisecond))
 		s.report(ctx, in, CollectorError{Name: in.Name, Input: in.Name, Collector: in.scriptName(), Kind: KindExit, Message: fmt.Sprintf("%v; restarting in %s", err, wait.Round(time.Millisecond))})
 		if !s.wait(ctx, in, wait) {
+			in.unit.exited("", "", StateStopped)
 			return
 		}
 		restarts++
