@@ -349,31 +349,39 @@ func TestCollectdNetworkConfig(t *testing.T) {
 	assert.Nil(t, cfg.CollectdNetwork, "no table, no listener")
 }
 
+// A [collectd_network] that cannot start is an input that does not run:
+// -check-config refuses it, and a running agent reports it and keeps its
+// other parts up.
 func TestCollectdNetworkStartupErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, cfg, want string }{
 		{"types.db missing", "[collectd_network]\nlisten = \"127.0.0.1:0\"\ntypes_db = [\"nope.db\"]\n", "collectd_network.types_db"},
 		{"auth file missing", "[collectd_network]\nlisten = \"127.0.0.1:0\"\nsecurity_level = \"Sign\"\nauth_file = \"nope.passwd\"\n", "collectd_network.auth_file"},
-		{"port taken", "", "collectd_network.listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := tt.cfg
-			if cfg == "" {
-				// Two agents on one UDP port: the second refuses to start.
-				first := startAgent(t, "-config", writeFile(t, dir, "first.toml", "listen = \"127.0.0.1:0\"\n[collectd_network]\nlisten = \"127.0.0.1:0\"\n"))
-				var m []string
-				waitFor(t, 10*time.Second, "the collectd listener", func() bool {
-					m = collectdListenRE.FindStringSubmatch(first.stderr.String())
-					return m != nil
-				})
-				cfg = "[collectd_network]\nlisten = \"" + m[1] + "\"\n"
-			}
-			out, err := exec.Command(agentBinary(t), "-config", writeFile(t, dir, "a.toml", "listen = \"127.0.0.1:0\"\n"+cfg)).CombinedOutput()
+			out, err := exec.Command(agentBinary(t), "-check-config", "-config", writeFile(t, dir, "a.toml", "listen = \"127.0.0.1:0\"\n"+tt.cfg)).CombinedOutput()
 			require.Error(t, err)
 			assert.Contains(t, string(out), tt.want)
 		})
 	}
+	t.Run("port taken", func(t *testing.T) {
+		// Two agents on one UDP port: the second runs without it.
+		first := startAgent(t, "-config", writeFile(t, dir, "first.toml", "listen = \"127.0.0.1:0\"\n[collectd_network]\nlisten = \"127.0.0.1:0\"\n"))
+		var m []string
+		waitFor(t, 10*time.Second, "the collectd listener", func() bool {
+			m = collectdListenRE.FindStringSubmatch(first.stderr.String())
+			return m != nil
+		})
+		second := startAgent(t, "-config", writeFile(t, dir, "second.toml", "listen = \"127.0.0.1:0\"\n[collectd_network]\nlisten = \""+m[1]+"\"\n"))
+		waitFor(t, 10*time.Second, "the problem in the log", func() bool {
+			return strings.Contains(second.stderr.String(), `msg="input not running; the others run" input=collectd_network problem="collectd_network.listen:`)
+		})
+		code, body := second.post(t, "/v1/write/metric", "", "still_up v=1i\n")
+		assert.Equal(t, 200, code, body)
+		assert.Equal(t, 0, second.stop(t))
+		assert.Equal(t, 0, first.stop(t))
+	})
 }
 
 func TestCollectdGlobalTagsSink(t *testing.T) {

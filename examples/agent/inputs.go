@@ -92,6 +92,9 @@ type inputEnv struct {
 	logger     *slog.Logger
 	handler    *httpapi.Handler
 	strict     bool // -check-config: missing dirs and interpreters are errors
+	// allowRemote is the top-level allow_remote, for the warning of an
+	// unauthenticated collectd port.
+	allowRemote bool
 }
 
 // runningInput is a started input.
@@ -148,6 +151,9 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 		if level == "" {
 			level = "None"
 		}
+		if env.allowRemote && level == "None" {
+			log.Warn(`allow_remote with security_level "None": any host that reaches the port may send`, "listen", cd.addr())
+		}
 		log.Info("collectd network listening", "addr", cd.addr(), "security_level", level)
 		ri.cd = cd
 	}
@@ -187,7 +193,8 @@ type inputSet struct {
 	env *inputEnv
 	ctx context.Context // the inputs' parent context
 
-	mu       sync.Mutex
+	applyMu  sync.Mutex // one apply at a time
+	mu       sync.Mutex // guards running and problems
 	running  []*runningInput
 	problems map[string]string // input label -> why it is not running
 }
@@ -201,11 +208,12 @@ func newInputSet(ctx context.Context, env *inputEnv) *inputSet {
 // and started. An input that cannot be built is left out with its problem
 // logged and reported; the others run.
 func (set *inputSet) apply(specs []inputSpec) {
-	set.mu.Lock()
-	defer set.mu.Unlock()
+	set.applyMu.Lock()
+	defer set.applyMu.Unlock()
 	log := set.env.logger
+	set.mu.Lock()
 	used := make([]bool, len(set.running))
-	var keep []*runningInput
+	var keep, drop []*runningInput
 	var add []inputSpec
 next:
 	for _, s := range specs {
@@ -219,16 +227,24 @@ next:
 		}
 		add = append(add, s)
 	}
+	for i, ri := range set.running {
+		if !used[i] {
+			drop = append(drop, ri)
+		}
+	}
+	set.running = keep
+	set.problems = map[string]string{}
+	set.mu.Unlock()
+
+	// Stopped without the lock held (a process may take its stop grace
+	// to end), and before the new ones start: a changed input's new
+	// process must not run beside its old one, and a UDP port must be
+	// free to bind again.
 	changed := map[string]bool{}
 	for _, s := range add {
 		changed[s.kind+"\x00"+s.name] = true
 	}
-	// Stop first: a changed input's new process must not run beside its
-	// old one, and a UDP port must be free to bind again.
-	for i, ri := range set.running {
-		if used[i] {
-			continue
-		}
+	for _, ri := range drop {
 		if changed[ri.spec.kind+"\x00"+ri.spec.name] {
 			log.Info("input changed; restarting it", "input", ri.spec.label())
 		} else {
@@ -236,16 +252,16 @@ next:
 		}
 		ri.stop()
 	}
-	set.running = keep
-	set.problems = map[string]string{}
 	for _, s := range add {
 		ri, err := set.env.buildInput(s)
 		if err != nil {
-			set.problemLocked(s, err)
+			set.failed(s, err)
 			continue
 		}
 		ri.start(set.ctx, log, set.failed)
+		set.mu.Lock()
 		set.running = append(set.running, ri)
+		set.mu.Unlock()
 		log.Info("input started", "input", s.label())
 	}
 }
@@ -268,15 +284,18 @@ func (set *inputSet) problemLocked(s inputSpec, err error) {
 
 // stopAll stops every input.
 func (set *inputSet) stopAll() {
+	set.applyMu.Lock()
+	defer set.applyMu.Unlock()
 	set.mu.Lock()
-	defer set.mu.Unlock()
-	for _, ri := range set.running {
+	running := set.running
+	set.running = nil
+	set.mu.Unlock()
+	for _, ri := range running {
 		ri.cancel()
 	}
-	for _, ri := range set.running {
+	for _, ri := range running {
 		<-ri.done
 	}
-	set.running = nil
 }
 
 // snapshot returns the running inputs and the problems, for status and

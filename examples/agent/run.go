@@ -184,9 +184,6 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 	if cfg.AllowRemote && cfg.Token == "" {
 		logger.Warn("allow_remote without a token: any host that reaches the listener may write (allow_remote_without_token = true)", "listen", cfg.Listen)
 	}
-	if c := cfg.CollectdNetwork; c != nil && cfg.AllowRemote && (c.SecurityLevel == "" || c.SecurityLevel == "None") {
-		logger.Warn(`allow_remote with security_level "None": any host that reaches the collectd port may send`, "component", "collectd_network")
-	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/", handler)
@@ -226,11 +223,12 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 	inCtx, inCancel := context.WithCancel(ctx)
 	defer inCancel()
 	a.inputs = newInputSet(inCtx, &inputEnv{
-		baseDir:    a.first.baseDir,
-		globalTags: cfg.GlobalTags,
-		sink:       counted,
-		logger:     logger,
-		handler:    handler,
+		allowRemote: cfg.AllowRemote,
+		baseDir:     a.first.baseDir,
+		globalTags:  cfg.GlobalTags,
+		sink:        counted,
+		logger:      logger,
+		handler:     handler,
 	})
 	a.inputs.apply(inputSpecs(a.first))
 	a.ready.Store(true)
