@@ -179,14 +179,19 @@ func readConfDoc(name string, data []byte, lookup func(string) (string, bool), c
 	}
 	if confD {
 		if ins, ok := tree["inputs"].(map[string]any); ok {
+			dropped := false
 			for k := range ins {
 				if !slices.Contains(supportedInputs, k) {
 					delete(ins, k)
+					dropped = true
 				}
 			}
-			data, err = toml.Marshal(tree)
-			if err != nil {
-				return confDoc{}, fmt.Errorf("%s: %w", name, err)
+			// Re-encoded only when needed: error lines then stop matching
+			// the file.
+			if dropped {
+				if data, err = toml.Marshal(tree); err != nil {
+					return confDoc{}, fmt.Errorf("%s: %w", name, err)
+				}
 			}
 		}
 	}

@@ -54,16 +54,24 @@ func labelValues(f *dto.MetricFamily, name string) []string {
 }
 
 // /metrics comes from the agent's own registry: its build, the Go
-// runtime and process, the handler, the forwarder and each scraper, in
-// one exposition that parses.
+// runtime and process, the handler, the forwarder, each scraper and each
+// pythond input (one Supervisor each), in one exposition that parses.
 func TestSelfMetrics(t *testing.T) {
 	dir := t.TempDir()
+	writePythondDirs(t, dir, "py_a", "py_b")
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer backend.Close()
 	cfg := writeFile(t, dir, "a.toml", fmt.Sprintf(`listen = "127.0.0.1:0"
+pythond_dir = "python.d"
+[[inputs.pythond]]
+name = "py_a"
+dirs = ["py_a"]
+[[inputs.pythond]]
+name = "py_b"
+dirs = ["py_b"]
 [sink]
 kind = "influx"
 url = "%s/write"
@@ -82,11 +90,12 @@ interval = "1s"
 	require.Equal(t, http.StatusOK, code, body)
 
 	var families map[string]*dto.MetricFamily
-	waitFor(t, 15*time.Second, "both scrapers in /metrics", func() bool {
+	waitFor(t, 15*time.Second, "both scrapers and both pythond inputs in /metrics", func() bool {
 		families = scrapeAgent(t, p)
-		f := families["collectkit_scrape_up"]
-		return f != nil && len(labelValues(f, "input")) == 2
+		f, py := families["collectkit_scrape_up"], families["collectkit_pythond_reports_total"]
+		return f != nil && len(labelValues(f, "input")) == 2 && py != nil && len(labelValues(py, "input")) == 2
 	})
+	assert.ElementsMatch(t, []string{"py_a", "py_b"}, labelValues(families["collectkit_pythond_up"], "input"))
 	info := families["collectkit_build_info"]
 	require.NotNil(t, info)
 	require.Len(t, info.GetMetric(), 1)

@@ -143,17 +143,18 @@ team = "web"
 		require.NoError(t, err)
 		m = string(body)
 		done := strings.Contains(p.stderr.String(), logged) &&
-			strings.Contains(m, `collectkit_prom_target_up{job="shop",url="http://`+addr+`/metrics"} 1`+"\n") &&
-			!strings.Contains(m, `collectkit_prom_scrape_failures_total{job="shop",url="`+dead+`"} 0`+"\n")
+			strings.Contains(m, `collectkit_scrape_up{input="shop",instance="`+addr+`",url="http://`+addr+`/metrics"} 1`+"\n") &&
+			regexp.MustCompile(`collectkit_scrape_failures_total\{input="shop",instance="[^"]*",url="`+regexp.QuoteMeta(dead)+`"\} [1-9]`).MatchString(m)
 		if done || time.Now().After(deadline) {
 			break
 		}
 	}
 	assert.Contains(t, p.stderr.String(), logged)
-	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="http://`+addr+`/metrics"} 1`+"\n")
-	assert.Contains(t, m, `collectkit_prom_target_up{job="shop",url="`+dead+`"} 0`+"\n")
-	assert.Contains(t, m, `collectkit_prom_last_scrape_samples{job="shop",url="http://`+addr+`/metrics"} 9`+"\n")
-	assert.Regexp(t, `collectkit_prom_scrape_failures_total\{job="shop",url="`+regexp.QuoteMeta(dead)+`"\} [1-9]`, m)
+	// The scraper's own metrics, labelled with the input's name.
+	assert.Contains(t, m, `collectkit_scrape_up{input="shop",instance="`+addr+`",url="http://`+addr+`/metrics"} 1`+"\n")
+	assert.Regexp(t, `collectkit_scrape_up\{input="shop",instance="[^"]*",url="`+regexp.QuoteMeta(dead)+`"\} 0\n`, m)
+	assert.Contains(t, m, `collectkit_scrape_samples_scraped{input="shop",instance="`+addr+`",url="http://`+addr+`/metrics"} 9`+"\n")
+	assert.Regexp(t, `collectkit_scrape_failures_total\{input="shop",instance="[^"]*",url="`+regexp.QuoteMeta(dead)+`"\} [1-9]`, m)
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	_, err := parser.TextToMetricFamilies(strings.NewReader(m))
 	assert.NoError(t, err, "the /metrics body is valid text format")
