@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/collectkit/collectkit/internal/testkit"
 )
 
 // reloadCollector is a datakit-framework collector writing one metric
@@ -302,4 +305,87 @@ dirs = ["other"]
 	assert.Len(t, pidsOf(p.stderr.String(), "edited"), 2)
 	assert.Equal(t, other, pidsOf(p.stderr.String(), "other"))
 	assert.Equal(t, 0, p.stop(t))
+}
+
+// The agent run in this process (so that -race sees it): reloads that
+// replace inputs while /metrics and /v1/status are read concurrently, and
+// a clean return when ctx is cancelled.
+func TestReloadInProcess(t *testing.T) {
+	dir := t.TempDir()
+	writePythondDirs(t, dir, "inproc")
+	prom := exporter(t, "inproc_gauge")
+	cfgText := func(n int) string {
+		return fmt.Sprintf(`listen = "127.0.0.1:0"
+pythond_dir = "python.d"
+[[inputs.pythond]]
+name = "inproc"
+dirs = ["inproc"]
+[inputs.pythond.tags]
+generation = "%d"
+[[inputs.prom]]
+name = "p%d"
+urls = [%q]
+interval = "1s"
+`, n%2, n, prom)
+	}
+	cfg := writeFile(t, dir, "a.toml", cfgText(0))
+	var stdout, stderr testkit.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reload := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() { errc <- runAgent(ctx, []string{"-config", cfg}, &stdout, &stderr, reload) }()
+	var addr string
+	waitFor(t, 15*time.Second, "the listener", func() bool {
+		m := listenRE.FindStringSubmatch(stderr.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for _, path := range []string{"/metrics", "/v1/status", "/status", "/ready"} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Get("http://" + addr + path)
+				if err != nil {
+					t.Errorf("GET %s: %v", path, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("GET %s: %d", path, resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for n := 1; n <= 3; n++ {
+		require.NoError(t, os.WriteFile(cfg, []byte(cfgText(n)), 0o644))
+		reload <- struct{}{}
+		waitFor(t, 20*time.Second, "the reload", func() bool {
+			return strings.Count(stderr.String(), `msg="configuration reloaded"`) == n
+		})
+	}
+	waitFor(t, 20*time.Second, "the last generation's points", func() bool {
+		return strings.Contains(stdout.String(), "inproc_metric,generation=1,") && strings.Contains(stdout.String(), "inproc_gauge,")
+	})
+	close(stop)
+	readers.Wait()
+	cancel()
+	select {
+	case err := <-errc:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	assert.Len(t, pidsOf(stderr.String(), "inproc"), 4, "the changed input was restarted at each reload")
 }
