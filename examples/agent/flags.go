@@ -40,8 +40,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			"SIGTERM stops it. Flags:\n\n")
 		flags.PrintDefaults()
 	}
-	flags.StringVar(&o.configPath, "config", "", "TOML configuration `file` (default: the embedded default configuration, unless -config-dir is given)")
-	flags.StringVar(&o.configDir, "config-dir", "", "also load every *.conf and *.toml file under `DIR` (recursively, like DataKit's conf.d); inputs are appended, a key set twice is an error")
+	flags.StringVar(&o.configPath, "config", "", "TOML configuration `file` (default: the embedded default configuration, unless -config-dir is given); ${VAR} and $VAR expand from the environment, $$ is a literal $")
+	flags.StringVar(&o.configDir, "config-dir", "", "also load every *.conf and *.toml file under `DIR` (recursively), after -config; inputs are appended, a key set twice is an error. A DIR named conf.d is taken as DataKit's <install>/conf.d: pythond dirs resolve under <install>/python.d, git repositories under <install>/gitrepos")
 	flags.StringVar(&o.listen, "listen", "", "listen `address`, overriding the configuration's listen")
 	flags.StringVar(&o.outDir, "out", "", "also append accepted points to `DIR`/<category>.lp")
 	o.outSync = forward.SyncAlways
