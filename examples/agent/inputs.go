@@ -97,6 +97,19 @@ type inputEnv struct {
 	allowRemote bool
 }
 
+// renumbered is an error of a Supervisor of one input, whose keys say
+// inputs.pythond[0], told with the input's place in the configuration.
+type renumbered struct {
+	err   error
+	index int
+}
+
+func (e *renumbered) Error() string {
+	return strings.ReplaceAll(e.err.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", e.index))
+}
+
+func (e *renumbered) Unwrap() error { return e.err }
+
 // runningInput is a started input.
 type runningInput struct {
 	spec   inputSpec
@@ -132,7 +145,7 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 		})
 		if err != nil {
 			// New numbers the only input it is given 0.
-			return nil, fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index)))
+			return nil, &renumbered{err: err, index: s.index}
 		}
 		ri.sup = sup
 	case "prom":
