@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +132,49 @@ func TestHealthAndReady(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &health))
 	assert.Equal(t, "pass", health.Status)
 	waitFor(t, 5*time.Second, "ready", func() bool {
+		code, _, _ := p.get(t, "/ready")
+		return code == http.StatusOK
+	})
+	assert.Equal(t, 0, p.stop(t))
+}
+
+// /ready is 503 with the forwarder's reason while its buffer is full (the
+// backend refusing everything), and 200 again once it has delivered.
+func TestReadyFollowsTheForwarder(t *testing.T) {
+	dir := t.TempDir()
+	var down atomic.Bool
+	down.Store(true)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer backend.Close()
+	cfg := writeFile(t, dir, "a.toml", fmt.Sprintf(`listen = "127.0.0.1:0"
+[sink]
+kind = "influx"
+url = "%s/write"
+buffer_dir = %q
+buffer_max_bytes = 4194304
+`, backend.URL, filepath.Join(dir, "buf")))
+	p := startAgent(t, "-config", cfg)
+	code, _, body := p.get(t, "/ready")
+	require.Equal(t, http.StatusOK, code, body)
+	batch := strings.Repeat("ready_fill,host=h value=1i,text=\"0123456789abcdef0123456789abcdef\" 1700000000000000000\n", 1000)
+	for n := 0; n < 100; n++ {
+		if code, _ = p.post(t, "/v1/write/metric", "", batch); code != http.StatusOK {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, code, "the buffer filled up")
+	code, _, body = p.get(t, "/ready")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, body, "buffer")
+	down.Store(false)
+	waitFor(t, 30*time.Second, "ready again", func() bool {
 		code, _, _ := p.get(t, "/ready")
 		return code == http.StatusOK
 	})
