@@ -139,7 +139,7 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
 				if env.handler != nil {
 					content := strings.ReplaceAll(e.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index))
-					env.handler.ReportLastError(context.WithValue(ctx, pythondError{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: content, Time: e.Time})
+					env.handler.ReportLastError(context.WithValue(ctx, alreadyLogged{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: content, Time: e.Time})
 				}
 			},
 		})
@@ -174,7 +174,7 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 }
 
 // start runs the input until stop.
-func (ri *runningInput) start(ctx context.Context, logger *slog.Logger, failed func(inputSpec, error)) {
+func (ri *runningInput) start(ctx context.Context, failed func(inputSpec, error)) {
 	ctx, ri.cancel = context.WithCancel(ctx)
 	ri.done = make(chan struct{})
 	go func() {
@@ -271,7 +271,7 @@ next:
 			set.failed(s, err)
 			continue
 		}
-		ri.start(set.ctx, log, set.failed)
+		ri.start(set.ctx, set.failed)
 		set.mu.Lock()
 		set.running = append(set.running, ri)
 		set.mu.Unlock()
@@ -291,7 +291,7 @@ func (set *inputSet) problemLocked(s inputSpec, err error) {
 	set.problems[s.label()] = msg
 	set.env.logger.Error("input not running; the others run", "input", s.label(), "problem", msg)
 	if set.env.handler != nil {
-		set.env.handler.ReportLastError(context.WithValue(set.ctx, pythondError{}, true), httpapi.LastError{Input: s.name, Source: s.kind, Content: msg})
+		set.env.handler.ReportLastError(context.WithValue(set.ctx, alreadyLogged{}, true), httpapi.LastError{Input: s.name, Source: s.kind, Content: msg})
 	}
 }
 

@@ -29,9 +29,9 @@ var defaultConfig []byte
 //go:embed python.d
 var bundledPythonD embed.FS
 
-// pythondError marks the context of a last error the Python supervisor
-// reports, which it has already logged.
-type pythondError struct{}
+// alreadyLogged marks the context of a last error reported by a part of
+// the agent that has logged it (the Python supervisor, the input set).
+type alreadyLogged struct{}
 
 // version is reported by /v1/ping and the X-DataKit header.
 const version = "collectkit-agent/0.1.0"
@@ -169,7 +169,7 @@ func (a *agent) serve(ctx context.Context, reload <-chan struct{}, stdout io.Wri
 			// those posted by external collectors (the Python supervisor
 			// and the input set log their own).
 			OnLastError: func(ctx context.Context, e httpapi.LastError) {
-				if ctx.Value(pythondError{}) == nil {
+				if ctx.Value(alreadyLogged{}) == nil {
 					logger.Warn("last error reported", "input", e.Input, "source", e.Source, "error", e.Content)
 				}
 			},

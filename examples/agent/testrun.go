@@ -46,7 +46,7 @@ func testInputs(ctx context.Context, cs *configSet, timeout time.Duration, w io.
 			errs = append(errs, err)
 			continue
 		}
-		ri.start(ctx, logger, func(s inputSpec, err error) { logger.Error("input failed", "input", s.label(), "err", err) })
+		ri.start(ctx, func(s inputSpec, err error) { logger.Error("input failed", "input", s.label(), "err", err) })
 		running = append(running, ri)
 	}
 	done := func() (waiting []string) {
