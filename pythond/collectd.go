@@ -310,7 +310,6 @@ func startCollectd(ctx context.Context, s *Supervisor, in *resolvedInput, pyDir 
 	)
 	values := func(ctx context.Context, meta, payload []byte) {
 		collector := string(meta)
-		in.unit.updated(collector, time.Now())
 		vls, err := dec.Decode(payload, db)
 		if err != nil {
 			in.logger.Warn("bad value lists from the collectd runner", "collector", collector, "err", err)

@@ -149,6 +149,13 @@ LoadPlugin python
 	opts.GlobalTags = map[string]string{"dc": "eu"}
 	h.start(opts)
 	h.waitPoints(5, 20*time.Second)
+	// Each read is a run of its collector in Status.
+	st := waitStatus(t, h.sup, "test", "a read", func(in InputStatus) bool {
+		return len(in.Collectors) > 0 && in.Collectors[0].Runs > 0
+	})
+	assert.Equal(t, "myplug", st.Collectors[0].Name)
+	assert.Positive(t, st.Collectors[0].LastDuration)
+	assert.Zero(t, st.Collectors[0].Failures)
 	h.stop()
 
 	var metrics, events []point.Point

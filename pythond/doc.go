@@ -145,9 +145,9 @@
 // rejected, the input's last [MaxLastErrors] collector errors, and per
 // collector its runs, failures, last run and duration, and whether a run
 // is in progress and past its run_timeout (it hangs). A DataKit
-// collector's runner tells the host when each run starts and ends; a
-// Netdata job's update or a collectd read counts as a run whose duration
-// is not known. The Supervisor is also a prometheus.Collector (register
+// collector's runner tells the host when each run starts and ends, the
+// collectd runner when each read ends and how long it took; a Netdata
+// job's update counts as a run whose duration is not known. The Supervisor is also a prometheus.Collector (register
 // it in the host's own registry): per input, label input, the metrics
 // collectkit_pythond_up, _restarts_total, _reports_total,
 // _points_written_total, _points_rejected_total, _run_failures_total,

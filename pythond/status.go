@@ -61,9 +61,9 @@ type InputStatus struct {
 }
 
 // CollectorStatus is what is known of one collector's runs. A DataKit
-// collector's runner says when each run starts and ends; for Netdata jobs
-// and collectd read callbacks a run is an update (a delivery) and its
-// duration is not known.
+// collector's runner says when each run starts and ends, the collectd
+// runner when each read ends; for a Netdata job a run is an update and
+// its duration is not known.
 type CollectorStatus struct {
 	Name         string
 	LastRun      time.Time     // when the last run started

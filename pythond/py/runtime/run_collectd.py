@@ -135,6 +135,21 @@ class Host(object):
                     json.dumps(record, ensure_ascii=False).encode(
                         "utf-8", "surrogatepass"))
 
+    def run_end(self, collector, seconds, error):
+        """Tell the host that a read of collector ended (its status; not a
+        log record): how long it took and why it failed ("" if it did
+        not). Without the channel there is no one to tell."""
+        if self.channel is None or self.gone:
+            return
+        record = {"level": "debug", "collector": collector,
+                  "event": "run_end", "message": "", "traceback": "",
+                  "seconds": seconds, "error": error}
+        with self.lock:
+            try:
+                self.channel.send_json(self.channel.KIND_LOG, record)
+            except _collectkit_channel.ChannelClosed:
+                self._lost()
+
     def log(self, level, collector, event, message, tb=""):
         record = {"level": level, "collector": collector, "event": event,
                   "message": message, "traceback": tb}
@@ -556,6 +571,8 @@ class Runner(object):
             if batch:
                 self.host.values(read.collector, batch)
             took = time.monotonic() - started
+            self.host.run_end(read.collector, took, "" if failed is None
+                              else "%s: %s" % (type(failed).__name__, failed))
             if failed is not None:
                 self.failed("read", "read callback", failed)
                 read.effective = min(read.effective * 2, self.max_interval)
