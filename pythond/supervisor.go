@@ -289,11 +289,7 @@ func New(opts Options) (*Supervisor, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for _, in := range s.inputs {
-		if in.problem != nil {
-			in.logger.Error("input cannot start; it is tried again with back-off", "err", in.problem)
-		}
-	}
+	// An input left broken is logged and reported by Run, which retries it.
 	return s, nil
 }
 
