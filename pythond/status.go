@@ -1,7 +1,6 @@
 package pythond
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -294,13 +293,4 @@ func (s *Supervisor) Status() Status {
 		st.Inputs = append(st.Inputs, u.snapshot())
 	}
 	return st
-}
-
-// exitText is how err says a process ended, without the noun runProcess
-// puts before it.
-func exitText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return fmt.Sprint(err)
 }
