@@ -117,12 +117,9 @@ func startDataKit(_ context.Context, s *Supervisor, in *resolvedInput, pyDir str
 	return &launch{Args: datakitArgs(in, pyDir, logs), Channel: true}, nil
 }
 
-// datakitLogs returns the supervisor's CollectorLogs.
-//
-// The Supervisor does not keep Options.CollectorLogs yet: until it does
-// (a collectorLogs field set by New), no log files are written.
+// datakitLogs returns the supervisor's Options.CollectorLogs.
 func (s *Supervisor) datakitLogs() CollectorLogs {
-	return CollectorLogs{}
+	return s.collectorLogs
 }
 
 // datakitArgs returns the runner's command line for in: the runner, its

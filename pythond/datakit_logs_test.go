@@ -11,34 +11,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/collectkit/collectkit/internal/testkit"
 )
 
-// withCollectorLogs sets logs on opts and makes the datakit inputs of opts
-// run with them. While the Supervisor does not pass Options.CollectorLogs
-// to the runner itself (datakitLogs returns none), each input's command is
-// a wrapper that adds the runner's log options exactly as datakitArgs
-// writes them; once it does, the options reach the runner the real way.
+// withCollectorLogs sets logs on opts and checks that New hands them to
+// the datakit room, which passes them to the runner.
 func withCollectorLogs(t *testing.T, opts *Options, logs CollectorLogs) {
 	t.Helper()
 	opts.CollectorLogs = logs
 	s, err := New(*opts)
 	require.NoError(t, err)
-	if s.datakitLogs().Dir != "" {
-		return
-	}
-	python := testkit.Python(t)
-	var quoted []string
-	for _, a := range collectorLogArgs(logs) {
-		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
-	}
-	wrapper := filepath.Join(t.TempDir(), "python-with-logs")
-	script := fmt.Sprintf("#!/bin/sh\nrunner=\"$1\"\nshift\nexec %s \"$runner\" %s \"$@\"\n", python, strings.Join(quoted, " "))
-	require.NoError(t, os.WriteFile(wrapper, []byte(script), 0o755))
-	for i := range opts.Inputs {
-		opts.Inputs[i].Cmd = wrapper
-	}
+	require.Equal(t, logs, s.datakitLogs())
 }
 
 // readLog returns the contents of the file, "" when it does not exist.

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/collectkit/collectkit/constraint"
 	"github.com/collectkit/collectkit/httpapi"
 	"github.com/collectkit/collectkit/point"
 	"github.com/collectkit/collectkit/point/pointtest"
@@ -420,7 +421,10 @@ func TestHTTPMode(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	var viaHTTP pointtest.Recorder
-	api, err := httpapi.New(httpapi.Options{Sink: &viaHTTP})
+	// Objects without a name are refused (not DataKit's default), so
+	// that the script gets an error document back.
+	api, err := httpapi.New(httpapi.Options{Sink: &viaHTTP, Constraint: constraint.Options{
+		Actions: map[constraint.Rule]constraint.Action{constraint.RuleObjectName: constraint.Reject}}})
 	require.NoError(t, err)
 	srv := httptest.NewServer(api)
 	defer srv.Close()

@@ -141,22 +141,23 @@ type CollectorLogs struct {
 // Supervisor runs the Python processes of its inputs. Create it with New
 // and start it with Run.
 type Supervisor struct {
-	inputs     []*resolvedInput
-	sink       point.Sink
-	norm       *constraint.Normalizer
-	onWarnings func(context.Context, point.Batch, []point.Warning)
-	dropEmpty  bool
-	logger     *slog.Logger
-	onError    func(context.Context, CollectorError)
-	stateDir   string
-	stopGrace  time.Duration
-	maxReport  int
-	root       string
-	roots      roots
-	strict     bool
-	watch      bool
-	pipeline   point.Pipeline
-	running    atomic.Bool
+	inputs        []*resolvedInput
+	sink          point.Sink
+	norm          *constraint.Normalizer
+	onWarnings    func(context.Context, point.Batch, []point.Warning)
+	dropEmpty     bool
+	logger        *slog.Logger
+	onError       func(context.Context, CollectorError)
+	stateDir      string
+	stopGrace     time.Duration
+	maxReport     int
+	root          string
+	collectorLogs CollectorLogs
+	roots         roots
+	strict        bool
+	watch         bool
+	pipeline      point.Pipeline
+	running       atomic.Bool
 	// rewatchCh tells the watcher to look at the inputs' dirs again (one
 	// has been resolved).
 	rewatchCh chan struct{}
@@ -222,15 +223,16 @@ func New(opts Options) (*Supervisor, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Supervisor{
-		sink:       opts.Sink,
-		norm:       constraint.New(opts.Constraint),
-		onWarnings: opts.Constraint.OnWarnings,
-		dropEmpty:  opts.Constraint.Actions[constraint.RuleNoField] == constraint.Fix,
-		logger:     logger,
-		onError:    opts.OnError,
-		stateDir:   opts.StateDir,
-		stopGrace:  opts.StopGrace,
-		maxReport:  opts.MaxReportBytes,
+		sink:          opts.Sink,
+		norm:          constraint.New(opts.Constraint),
+		onWarnings:    opts.Constraint.OnWarnings,
+		dropEmpty:     opts.Constraint.Actions[constraint.RuleNoField] == constraint.Fix,
+		logger:        logger,
+		onError:       opts.OnError,
+		stateDir:      opts.StateDir,
+		stopGrace:     opts.StopGrace,
+		maxReport:     opts.MaxReportBytes,
+		collectorLogs: opts.CollectorLogs,
 	}
 	if s.stateDir == "" {
 		s.stateDir = defaultStateDir()
