@@ -33,8 +33,9 @@ var bundledPythonD embed.FS
 // the agent that has logged it (the Python supervisor, the input set).
 type alreadyLogged struct{}
 
-// version is reported by /v1/ping and the X-DataKit header.
-const version = "collectkit-agent/0.1.0"
+// version is reported by /v1/ping, the X-DataKit header and -version. A
+// release build sets it with -ldflags "-X main.version=collectkit-agent/x.y.z".
+var version = "collectkit-agent/0.1.0"
 
 // run is the whole agent; main only adds signal handling and the exit
 // code. It returns nil after a clean, ctx-triggered shutdown.
