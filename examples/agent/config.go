@@ -40,6 +40,12 @@ type Config struct {
 	// reload; the other inputs keep running. Default true; false keeps
 	// DataKit's behaviour (a change needs a reload or restart).
 	WatchScripts *bool `toml:"watch_scripts"`
+	// PythondLogs, when its dir is set, also writes DataKit's pythond log
+	// files there (_datakit_pythond_cli.log and one
+	// _datakit_pythond_framework_<name>_.log per datakit-framework input),
+	// rotated by size, for tooling that reads them; the agent's own log
+	// still gets every record.
+	PythondLogs PythondLogsConfig `toml:"pythond_logs"`
 	// GlobalTags are added to every point the write API accepts, and to
 	// every point of the inputs.
 	GlobalTags map[string]string `toml:"global_tags"`
@@ -83,6 +89,18 @@ type Inputs struct {
 
 // watchScripts is watch_scripts with its default.
 func (c *Config) watchScripts() bool { return c.WatchScripts == nil || *c.WatchScripts }
+
+// PythondLogsConfig is the [pythond_logs] table (pythond.CollectorLogs).
+type PythondLogsConfig struct {
+	// Dir is where the files go, relative to the configuration file's
+	// directory when not absolute. Empty: no files (DataKit writes them
+	// in its user's home directory).
+	Dir string `toml:"dir"`
+	// MaxBytes is the size at which a file is rotated; zero: 100000.
+	MaxBytes int64 `toml:"max_bytes"`
+	// Backups is how many rotated files are kept; zero: 10.
+	Backups int `toml:"backups"`
+}
 
 // defaultMemoryLimit is the agent's soft memory limit when neither
 // memory_limit nor GOMEMLIMIT is set.

@@ -35,6 +35,7 @@ type pythondSpec struct {
 	GitRepos string
 	GitRepo  string
 	Watch    bool
+	Logs     pythond.CollectorLogs
 }
 
 // promSpec and collectdSpec are the compared values of the other kinds:
@@ -66,8 +67,12 @@ func inputSpecs(cs *configSet) []inputSpec {
 	if cfg.GitReposDir != "" {
 		gitRepos = resolve(cs.baseDir, cfg.GitReposDir)
 	}
+	var logs pythond.CollectorLogs
+	if cfg.PythondLogs.Dir != "" {
+		logs = pythond.CollectorLogs{Dir: resolve(cs.baseDir, cfg.PythondLogs.Dir), MaxBytes: cfg.PythondLogs.MaxBytes, Backups: cfg.PythondLogs.Backups}
+	}
 	for i, in := range cfg.Inputs.Pythond {
-		ps := &pythondSpec{Input: in, Root: root, GitRepos: gitRepos, GitRepo: cfg.GitRepo, Watch: cfg.watchScripts()}
+		ps := &pythondSpec{Input: in, Root: root, GitRepos: gitRepos, GitRepo: cfg.GitRepo, Watch: cfg.watchScripts(), Logs: logs}
 		specs = append(specs, inputSpec{kind: "pythond", name: in.Name, index: i, key: *ps, pythond: ps})
 	}
 	for i, in := range cfg.Inputs.Prom {
@@ -127,15 +132,16 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 	case "pythond":
 		p := s.pythond
 		sup, err := pythond.New(pythond.Options{
-			Inputs:     []pythond.Input{p.Input},
-			Root:       p.Root,
-			GitRepos:   p.GitRepos,
-			GitRepo:    p.GitRepo,
-			GlobalTags: env.globalTags,
-			Sink:       env.sink,
-			Logger:     withPythondIndex(env.logger, s.index).With("component", "pythond"),
-			Strict:     env.strict,
-			Watch:      p.Watch,
+			Inputs:        []pythond.Input{p.Input},
+			Root:          p.Root,
+			GitRepos:      p.GitRepos,
+			GitRepo:       p.GitRepo,
+			GlobalTags:    env.globalTags,
+			Sink:          env.sink,
+			Logger:        withPythondIndex(env.logger, s.index).With("component", "pythond"),
+			Strict:        env.strict,
+			Watch:         p.Watch,
+			CollectorLogs: p.Logs,
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
 				if env.handler != nil {
 					content := strings.ReplaceAll(e.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index))
