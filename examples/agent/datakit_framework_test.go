@@ -164,22 +164,7 @@ func TestRealDataKitFramework(t *testing.T) {
 	cfg := filepath.Join(dir, "agent.toml")
 	require.NoError(t, os.WriteFile(cfg, []byte("listen = \"127.0.0.1:0\"\n\n[global_tags]\nhost = \"dk-host\"\n"), 0o644))
 	outDir := filepath.Join(dir, "out")
-	var stdout, stderr testkit.SyncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-config", cfg, "-out", outDir}, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(20 * time.Second):
-			t.Error("run did not return after cancel")
-		}
-		if t.Failed() {
-			t.Logf("agent log:\n%s", stderr.String())
-		}
-	}()
+	stderr := runInProcess(t, cfg, outDir)
 	addrRE := regexp.MustCompile(`msg="write API listening" addr=127\.0\.0\.1:(\d+)`)
 	var port string
 	waitFor(t, 15*time.Second, "the agent to listen", func() bool {
@@ -305,22 +290,7 @@ dirs = ["both"]
 envs = ["COLLECTKIT_PYTHOND_HTTP=%s"]
 `, addr, addr)), 0o644))
 	outDir := filepath.Join(dir, "out")
-	var stdout, stderr testkit.SyncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-config", cfg, "-out", outDir}, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(20 * time.Second):
-			t.Error("run did not return after cancel")
-		}
-		if t.Failed() {
-			t.Logf("agent log:\n%s", stderr.String())
-		}
-	}()
+	runInProcess(t, cfg, outDir)
 
 	metricFile, loggingFile := filepath.Join(outDir, "metric.lp"), filepath.Join(outDir, "logging.lp")
 	waitFor(t, 15*time.Second, "the collector's points", func() bool {
@@ -333,4 +303,27 @@ envs = ["COLLECTKIT_PYTHOND_HTTP=%s"]
 	assert.Regexp(t, `(?m)^via_http_raw message="raw",status="info" \d{19}$`, logging)
 	assert.Regexp(t, `(?m)^answers message=".*datakit\.invalidLinePoint.*",status="info" \d{19}$`, logging,
 		"the refused post's error document came back as text; the accepted ones as \"\"")
+}
+
+// runInProcess runs the agent in this process with -config cfg and -out
+// outDir until the test ends, and returns its log.
+func runInProcess(t *testing.T, cfg, outDir string) *testkit.SyncBuffer {
+	t.Helper()
+	var stdout, stderr testkit.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-config", cfg, "-out", outDir}, &stdout, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Error("run did not return after cancel")
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", stderr.String())
+		}
+	})
+	return &stderr
 }
