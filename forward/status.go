@@ -11,40 +11,48 @@ import (
 var ErrStuck = errors.New("forward: delivery stuck")
 
 // Status is a snapshot of a Forwarder's state for status pages and
-// readiness checks: a plain value, copied out by Forwarder.Status.
+// readiness checks: a plain value, copied out by Forwarder.Status. Its
+// JSON form has snake_case keys and durations in nanoseconds (keys
+// ending in _ns).
 type Status struct {
 	// Name is Options.Name (by default the URL's host and path).
-	Name string
+	Name string `json:"name"`
 	// URL is Options.URL without credentials: no user information, and
 	// the values of the query parameters p, password and token replaced.
-	URL string
+	URL string `json:"url"`
 
 	// BufferedBytes is the size of the undelivered data in the buffer and
 	// CapacityBytes the most it may hold (Options.BufferMaxBytes); Fill is
 	// their ratio, from 0 to 1. Stats.BufferedBytes counts the disk
 	// instead, which also holds delivered data not yet freed.
-	BufferedBytes, BufferedPoints, CapacityBytes int64
-	Fill                                         float64
+	BufferedBytes  int64   `json:"buffered_bytes"`
+	BufferedPoints int64   `json:"buffered_points"`
+	CapacityBytes  int64   `json:"capacity_bytes"`
+	Fill           float64 `json:"fill"`
 	// OldestUnsent is the age of the oldest undelivered point (since Write
 	// accepted it); 0 when the buffer is empty. For data left by an
 	// earlier run, it counts from when that data's segment file was last
 	// written, so it may be an underestimate.
-	OldestUnsent time.Duration
+	OldestUnsent time.Duration `json:"oldest_unsent_ns"`
 
 	// Points since New: delivered (a 2xx answer), retried (once per
 	// retry), dropped from the buffer, refused by Write for lack of room,
 	// failed (refused by the backend for good). As in Stats.
-	Delivered, Retried, Dropped, Refused, Failed int64
+	Delivered int64 `json:"delivered"`
+	Retried   int64 `json:"retried"`
+	Dropped   int64 `json:"dropped"`
+	Refused   int64 `json:"refused"`
+	Failed    int64 `json:"failed"`
 
 	// LastDelivery is when the backend last accepted a batch; zero before
 	// the first.
-	LastDelivery time.Time
+	LastDelivery time.Time `json:"last_delivery"`
 	// LastError is why the last failed request failed (the HTTP status and
 	// the start of the answer, or the network error), and LastErrorTime
 	// when; "" and zero before any failure. A later success does not
 	// clear them: compare LastErrorTime with LastDelivery.
-	LastError     string
-	LastErrorTime time.Time
+	LastError     string    `json:"last_error"`
+	LastErrorTime time.Time `json:"last_error_time"`
 
 	// Stuck: data is waiting and nothing has been delivered for
 	// Options.StuckAfter (by default the longest of 30s, 3×FlushInterval
@@ -52,13 +60,13 @@ type Status struct {
 	// oldest waiting data was written, or from New, whichever is latest.
 	// A forwarder whose Run has not started or has ended is stuck too
 	// once its data has waited that long.
-	Stuck bool
+	Stuck bool `json:"stuck"`
 	// Full: the buffer has no room for a Write: the last Write that needed
 	// room was refused or is waiting for it, and nothing has been
 	// delivered or written since. Under FullDropOldest a Write makes room
 	// by dropping data (counted in Dropped), so the buffer is full only
 	// when there is nothing left to drop.
-	Full bool
+	Full bool `json:"full"`
 }
 
 // Status returns the forwarder's state. It is safe to call at any time,

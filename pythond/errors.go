@@ -58,18 +58,18 @@ func (k *ErrorKind) UnmarshalText(text []byte) error {
 // (DataKit's /v1/lasterror).
 type CollectorError struct {
 	// Name is the [[inputs.pythond]] entry's name.
-	Name string
+	Name string `json:"name"`
 	// Input is the DataKit input the error belongs to: the name passed to
 	// set_lasterror or the report's "input", else Name.
-	Input string
+	Input string `json:"input"`
 	// Collector is the Python collector's name, when one is concerned.
-	Collector string
-	Kind      ErrorKind
-	Message   string
+	Collector string    `json:"collector"`
+	Kind      ErrorKind `json:"kind"`
+	Message   string    `json:"message"`
 	// Traceback is the Python traceback (or, for KindTimeout, the stack of
 	// the running collector), when there is one.
-	Traceback string
-	Time      time.Time
+	Traceback string    `json:"traceback"`
+	Time      time.Time `json:"time"`
 }
 
 // Error describes the error.

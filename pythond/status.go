@@ -21,42 +21,43 @@ const (
 )
 
 // Status is a snapshot of a Supervisor's inputs, as Supervisor.Status
-// returns it.
+// returns it. Its JSON form has snake_case keys, durations in nanoseconds
+// (keys ending in _ns) and times in RFC 3339.
 type Status struct {
 	// Inputs are in the order of Options.Inputs; an input of a framework
 	// of one process per script has one entry per script once Run has
 	// listed them.
-	Inputs []InputStatus
+	Inputs []InputStatus `json:"inputs"`
 }
 
 // InputStatus is the state of one supervised process: an input, or one
 // script of an input whose framework runs one process per script.
 type InputStatus struct {
-	Name      string
-	Framework string   // "datakit", "netdata", ...
-	Cmd       string   // the resolved interpreter or command, or as configured when it was not found
-	Dirs      []string // the resolved dirs
-	Script    string   // one-process-per-script frameworks: the script; else ""
-	State     State
+	Name      string   `json:"name"`
+	Framework string   `json:"framework"` // "datakit", "netdata", ...
+	Cmd       string   `json:"cmd"`       // the resolved interpreter or command, or as configured when it was not found
+	Dirs      []string `json:"dirs"`      // the resolved dirs
+	Script    string   `json:"script"`    // one-process-per-script frameworks: the script; else ""
+	State     State    `json:"state"`
 	// Problem is why the input is broken, or the reason of its last exit;
 	// "" when there is none.
-	Problem string
-	PID     int       // 0 when not running
-	Started time.Time // when the current process started; zero when not running
+	Problem string    `json:"problem"`
+	PID     int       `json:"pid"`     // 0 when not running
+	Started time.Time `json:"started"` // when the current process started; zero when not running
 	// Restarts counts the starts after the first.
-	Restarts int
+	Restarts int `json:"restarts"`
 	// LastExit is how the last process ended ("exit status 1", "signal:
 	// killed"); "" before any exit.
-	LastExit string
-	Reports  uint64 // reports received
-	Points   uint64 // points written to the Sink
-	Rejected uint64 // points refused by normalization or the Sink
+	LastExit string `json:"last_exit"`
+	Reports  uint64 `json:"reports"`  // reports received
+	Points   uint64 `json:"points"`   // points written to the Sink
+	Rejected uint64 `json:"rejected"` // points refused by normalization or the Sink
 	// Collectors are the collectors (Netdata jobs, collectd read
 	// callbacks) that have reported a run, in the order first seen.
-	Collectors []CollectorStatus
+	Collectors []CollectorStatus `json:"collectors"`
 	// LastErrors are the input's latest collector errors, oldest first, at
 	// most MaxLastErrors.
-	LastErrors []CollectorError
+	LastErrors []CollectorError `json:"last_errors"`
 }
 
 // CollectorStatus is what is known of one collector's runs. A DataKit
@@ -64,14 +65,14 @@ type InputStatus struct {
 // runner when each read ends; for a Netdata job a run is an update and
 // its duration is not known.
 type CollectorStatus struct {
-	Name         string
-	LastRun      time.Time     // when the last run started
-	LastDuration time.Duration // of the last finished run; 0 when not known
-	Runs         uint64        // finished runs
-	Failures     uint64        // runs that raised
-	Running      bool          // a run is in progress
-	Overdue      bool          // the run in progress is past its run timeout (it hangs)
-	LastError    string        // "" when the last run succeeded
+	Name         string        `json:"name"`
+	LastRun      time.Time     `json:"last_run"`         // when the last run started
+	LastDuration time.Duration `json:"last_duration_ns"` // of the last finished run; 0 when not known
+	Runs         uint64        `json:"runs"`             // finished runs
+	Failures     uint64        `json:"failures"`         // runs that raised
+	Running      bool          `json:"running"`          // a run is in progress
+	Overdue      bool          `json:"overdue"`          // the run in progress is past its run timeout (it hangs)
+	LastError    string        `json:"last_error"`       // "" when the last run succeeded
 }
 
 // MaxLastErrors bounds InputStatus.LastErrors.

@@ -7,11 +7,12 @@ import (
 
 // Status is a snapshot of a Scraper for status pages: its name, its
 // interval and the last result of every target, in the order of
-// Options.Targets. It marshals to JSON with the errors as strings.
+// Options.Targets. It marshals to JSON with snake_case keys, durations in
+// nanoseconds (keys ending in _ns) and the errors as strings.
 type Status struct {
-	Name     string
-	Interval time.Duration
-	Targets  []TargetStats
+	Name     string        `json:"name"`
+	Interval time.Duration `json:"interval_ns"`
+	Targets  []TargetStats `json:"targets"`
 }
 
 // Status returns the scraper's state. It is safe to call at any time,
@@ -27,8 +28,8 @@ func (s TargetStats) MarshalJSON() ([]byte, error) {
 	type plain TargetStats // without this method
 	return json.Marshal(struct {
 		plain
-		LastError string `json:",omitempty"`
-		SinkError string `json:",omitempty"`
+		LastError string `json:"last_error,omitempty"`
+		SinkError string `json:"sink_error,omitempty"`
 	}{plain(s), errString(s.LastError), errString(s.SinkError)})
 }
 

@@ -149,20 +149,20 @@ func TestStatus(t *testing.T) {
 	data, err := json.Marshal(st)
 	require.NoError(t, err)
 	var back struct {
-		Name     string
-		Interval time.Duration
-		Targets  []map[string]any
+		Name     string           `json:"name"`
+		Interval time.Duration    `json:"interval_ns"`
+		Targets  []map[string]any `json:"targets"`
 	}
 	require.NoError(t, json.Unmarshal(data, &back), "%s", data)
 	assert.Equal(t, "app", back.Name)
 	assert.Equal(t, 2*time.Second, back.Interval)
 	require.Len(t, back.Targets, 2)
-	assert.NotContains(t, back.Targets[0], "LastError", "nil errors are left out")
-	assert.Equal(t, "text", back.Targets[0]["Format"])
-	assert.Equal(t, st.Targets[1].LastError.Error(), back.Targets[1]["LastError"])
-	assert.Contains(t, back.Targets[1]["LastError"], "500")
-	assert.Equal(t, failing.URL+"/metrics", back.Targets[1]["URL"])
-	assert.EqualValues(t, 1, back.Targets[1]["Failures"])
+	assert.NotContains(t, back.Targets[0], "last_error", "nil errors are left out")
+	assert.Equal(t, "text", back.Targets[0]["format"])
+	assert.Equal(t, st.Targets[1].LastError.Error(), back.Targets[1]["last_error"])
+	assert.Contains(t, back.Targets[1]["last_error"], "500")
+	assert.Equal(t, failing.URL+"/metrics", back.Targets[1]["url"])
+	assert.EqualValues(t, 1, back.Targets[1]["failures"])
 }
 
 // TestCollectNodeExporter: the samples a real node_exporter scrape held

@@ -278,14 +278,15 @@ type statusJSON struct {
 }
 
 type promJSON struct {
-	Name     string
-	Interval time.Duration
-	Targets  []targetJSON
+	Name     string        `json:"name"`
+	Interval time.Duration `json:"interval_ns"`
+	Targets  []targetJSON  `json:"targets"`
 }
 
 type targetJSON struct {
 	scrape.TargetStats
-	LastError, SinkError string
+	LastError string `json:"last_error"`
+	SinkError string `json:"sink_error"`
 }
 
 func TestStatusJSONDecodesToTheSnapshot(t *testing.T) {
