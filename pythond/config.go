@@ -168,21 +168,33 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // Validate checks every input and that input names are unique.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate is Validate with the inputs' keys (inputKey's keys).
+func (c Config) validate(keys []string) error {
 	var errs []error
 	names := make(map[string]int, len(c.Inputs))
 	for i, in := range c.Inputs {
-		prefix := fmt.Sprintf("inputs.pythond[%d]", i)
+		prefix := inputKey(keys, i)
 		if err := in.validate(prefix); err != nil {
 			errs = append(errs, err)
 		}
 		name := strings.TrimSpace(in.Name)
 		if j, dup := names[name]; dup && name != "" {
-			errs = append(errs, &ConfigError{Key: prefix + ".name", Err: fmt.Errorf("%w: name %q is already used by inputs.pythond[%d]", ErrInvalidConfig, name, j)})
+			errs = append(errs, &ConfigError{Key: prefix + ".name", Err: fmt.Errorf("%w: name %q is already used by %s", ErrInvalidConfig, name, inputKey(keys, j))})
 		}
 		names[name] = i
 	}
 	return errors.Join(errs...)
+}
+
+// inputKey is the configuration key of input i: keys[i] when the host
+// gave keys, else "inputs.pythond[i]".
+func inputKey(keys []string, i int) string {
+	if i < len(keys) && keys[i] != "" {
+		return keys[i]
+	}
+	return fmt.Sprintf("inputs.pythond[%d]", i)
 }
 
 // Validate reports every invalid value of in, each as a *ConfigError

@@ -123,3 +123,26 @@ func TestStrict(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidConfig, "strict %t", strict)
 	}
 }
+
+// TestKeys: errors name the keys the host gave its inputs, and the index
+// where it gave none.
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	py := testkit.Python(t)
+	h := newHarness(t)
+	h.write("ok/ok.py", "")
+	opts := h.options(Input{Name: "a", Cmd: py, Dirs: []string{"missing"}})
+	opts.Keys = []string{"inputs.pythond[7]"}
+	opts.Strict = true
+	_, err := New(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "inputs.pythond[7].dirs[0]")
+	assert.NotContains(t, err.Error(), "inputs.pythond[0]")
+
+	opts = h.options(Input{Name: "a", Cmd: py, Dirs: []string{"ok"}, RestartMin: -1}, Input{Name: "b", Cmd: py, Dirs: []string{"ok"}, RestartMin: -1})
+	opts.Keys = []string{"inputs.pythond[7]"}
+	_, err = New(opts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "inputs.pythond[7].restart_min")
+	assert.Contains(t, err.Error(), "inputs.pythond[1].restart_min", "no key given: the index")
+}

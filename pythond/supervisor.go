@@ -34,6 +34,11 @@ type Options struct {
 	// each (framework prometheus: one per script). They are validated by
 	// New.
 	Inputs []Input
+	// Keys, when set, are the configuration keys of Inputs, one each,
+	// that errors and log records name (for example "inputs.pythond[3]",
+	// for a host that runs a Supervisor per input). An input without one
+	// is "inputs.pythond[i]", i its index in Inputs.
+	Keys []string
 
 	// Root is the python.d root that relative Input.Dirs and Workdir are
 	// resolved against. Empty means the current working directory.
@@ -204,7 +209,7 @@ func New(opts Options) (*Supervisor, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("pythond: Options.Sink is required")
 	}
-	if err := (Config{Inputs: opts.Inputs}).Validate(); err != nil {
+	if err := (Config{Inputs: opts.Inputs}).validate(opts.Keys); err != nil {
 		return nil, err
 	}
 	for _, k := range sortedTagKeys(opts.GlobalTags) {
@@ -257,7 +262,7 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	var errs []error
 	for i, in := range opts.Inputs {
-		prefix := fmt.Sprintf("inputs.pythond[%d]", i)
+		prefix := inputKey(opts.Keys, i)
 		ri := &resolvedInput{Input: in, room: roomOf(in.Framework), logger: logger.With("pythond", in.Name), prefix: prefix, restart: make(chan struct{}, 1)}
 		tagsJSON := ""
 		if len(in.Tags) > 0 {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"reflect"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/collectkit/collectkit/httpapi"
@@ -102,19 +101,6 @@ type inputEnv struct {
 	allowRemote bool
 }
 
-// renumbered is an error of a Supervisor of one input, whose keys say
-// inputs.pythond[0], told with the input's place in the configuration.
-type renumbered struct {
-	err   error
-	index int
-}
-
-func (e *renumbered) Error() string {
-	return strings.ReplaceAll(e.err.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", e.index))
-}
-
-func (e *renumbered) Unwrap() error { return e.err }
-
 // runningInput is a started input.
 type runningInput struct {
 	spec   inputSpec
@@ -133,25 +119,24 @@ func (env *inputEnv) buildInput(s inputSpec) (*runningInput, error) {
 		p := s.pythond
 		sup, err := pythond.New(pythond.Options{
 			Inputs:        []pythond.Input{p.Input},
+			Keys:          []string{fmt.Sprintf("inputs.pythond[%d]", s.index)},
 			Root:          p.Root,
 			GitRepos:      p.GitRepos,
 			GitRepo:       p.GitRepo,
 			GlobalTags:    env.globalTags,
 			Sink:          env.sink,
-			Logger:        withPythondIndex(env.logger, s.index).With("component", "pythond"),
+			Logger:        env.logger.With("component", "pythond"),
 			Strict:        env.strict,
 			Watch:         p.Watch,
 			CollectorLogs: p.Logs,
 			OnError: func(ctx context.Context, e pythond.CollectorError) {
 				if env.handler != nil {
-					content := strings.ReplaceAll(e.Error(), pythondKey0, fmt.Sprintf("inputs.pythond[%d]", s.index))
-					env.handler.ReportLastError(context.WithValue(ctx, alreadyLogged{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: content, Time: e.Time})
+					env.handler.ReportLastError(context.WithValue(ctx, alreadyLogged{}, true), httpapi.LastError{Input: e.Input, Source: e.Collector, Content: e.Error(), Time: e.Time})
 				}
 			},
 		})
 		if err != nil {
-			// New numbers the only input it is given 0.
-			return nil, &renumbered{err: err, index: s.index}
+			return nil, err
 		}
 		ri.sup = sup
 	case "prom":
