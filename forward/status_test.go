@@ -197,16 +197,7 @@ func TestTwoForwardersInOneRegistry(t *testing.T) {
 	flush(t, fs[0], 10*time.Second)
 	flush(t, fs[1], 10*time.Second)
 
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var sb strings.Builder
-	enc := expfmt.NewEncoder(&sb, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		require.NoError(t, enc.Encode(mf))
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
-	require.NoError(t, err, sb.String())
+	families := testkit.GatherText(t, reg)
 	assert.Len(t, families, 23)
 	for name, mf := range families {
 		assert.Len(t, mf.GetMetric(), 2, name)
@@ -218,6 +209,7 @@ func TestTwoForwardersInOneRegistry(t *testing.T) {
 	assert.Equal(t, map[string]float64{strings.TrimPrefix(be.URL, "http://") + "/write": 300, "second": 200}, sent)
 
 	// Each forwarder's own WritePrometheus is a valid exposition too.
+	var sb strings.Builder
 	for _, f := range fs {
 		sb.Reset()
 		require.NoError(t, f.WritePrometheus(&sb))

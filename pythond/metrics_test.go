@@ -1,13 +1,10 @@
 package pythond
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,17 +15,7 @@ import (
 // as a Prometheus server would read it.
 func scrapeText(t *testing.T, reg *prometheus.Registry) map[string]*dto.MetricFamily {
 	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		require.NoError(t, enc.Encode(mf))
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	out, err := parser.TextToMetricFamilies(&buf)
-	require.NoError(t, err, buf.String())
-	return out
+	return testkit.GatherText(t, reg)
 }
 
 // sample returns the metric of family name whose input label is input.

@@ -152,19 +152,7 @@ func (rt *recordingTransport) last(t *testing.T) recorded {
 // the body it served (as prometheus/common's expfmt reads it) is in the
 // points exactly once, and the points hold nothing else.
 func TestScrapeNodeExporter(t *testing.T) {
-	const exe = "/usr/bin/prometheus-node-exporter"
-	testkit.Program(t, exe)
-	addr := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, exe, "--web.listen-address="+addr)
-	stderr := &testkit.SyncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	waitHTTP(t, addr, stderr.String)
+	addr, stderr := startNodeExporter(t)
 
 	rec := &recordingTransport{}
 	b, r := first(t, scrape.Options{
@@ -311,4 +299,25 @@ func familySamples(fams []*dto.MetricFamily, target map[string]string) []string 
 	}
 	sort.Strings(out)
 	return out
+}
+
+// startNodeExporter runs Debian's node_exporter on a free loopback port
+// until the test ends and returns its address, once it answers, and its
+// stderr.
+func startNodeExporter(t *testing.T) (string, *testkit.SyncBuffer) {
+	t.Helper()
+	const exe = "/usr/bin/prometheus-node-exporter"
+	testkit.Program(t, exe)
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, exe, "--web.listen-address="+addr)
+	stderr := &testkit.SyncBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	waitHTTP(t, addr, stderr.String)
+	return addr, stderr
 }

@@ -1,19 +1,14 @@
 package scrape_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,17 +25,7 @@ func gatherText(t *testing.T, cs ...prometheus.Collector) map[string]*dto.Metric
 	for _, c := range cs {
 		require.NoError(t, reg.Register(c))
 	}
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var sb strings.Builder
-	enc := expfmt.NewEncoder(&sb, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		require.NoError(t, enc.Encode(mf))
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(sb.String()))
-	require.NoError(t, err, sb.String())
-	return families
+	return testkit.GatherText(t, reg)
 }
 
 // series returns the metrics of family name by "input url" label pair.
@@ -168,19 +153,7 @@ func TestStatus(t *testing.T) {
 // TestCollectNodeExporter: the samples a real node_exporter scrape held
 // are what the collector reports.
 func TestCollectNodeExporter(t *testing.T) {
-	const exe = "/usr/bin/prometheus-node-exporter"
-	testkit.Program(t, exe)
-	addr := freePort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, exe, "--web.listen-address="+addr)
-	stderr := &testkit.SyncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	waitHTTP(t, addr, stderr.String)
+	addr, stderr := startNodeExporter(t)
 	u := "http://" + addr + "/metrics"
 	_, r := first(t, scrape.Options{Name: "node", Targets: []scrape.Target{{URL: u}}, Interval: 5 * time.Second})
 	st := r.s.Status().Targets[0]
