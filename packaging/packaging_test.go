@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,35 +35,17 @@ const (
 	stateDir        = "/var/lib/collectkit"
 )
 
-var build struct {
-	sync.Once
-	dir, path string
-	err       error
-}
+var agentBuild = testkit.GoBuild{Pkg: "../examples/agent", Name: "collectkit-agent"}
 
 // agentBinary builds the example agent once per test binary run.
 func agentBinary(t *testing.T) string {
 	t.Helper()
-	build.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "collectkit-packaging-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "collectkit-agent")
-		out, err := exec.Command("go", "build", "-o", build.path, "../examples/agent").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, build.err)
-	return build.path
+	return agentBuild.Path(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.dir != "" {
-		_ = os.RemoveAll(build.dir)
-	}
+	agentBuild.Remove()
 	os.Exit(code)
 }
 

@@ -29,38 +29,19 @@ import (
 	"github.com/collectkit/collectkit/internal/testkit"
 )
 
-// buildAgent compiles this command once per test binary run.
-var buildOnce struct {
-	sync.Once
-	path string
-	err  error
-}
+// agentBuild compiles this command once per test binary run.
+var agentBuild = testkit.GoBuild{Pkg: ".", Name: "agent"}
 
 func agentBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "agent-bin-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "agent")
-		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
-		if err != nil {
-			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildOnce.err)
-	return buildOnce.path
+	return agentBuild.Path(t)
 }
 
 // TestMain removes the built agent after the tests, and fails the run when
 // a goroutine outlives them: run(ctx, ...) must leave none behind.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if buildOnce.path != "" {
-			_ = os.RemoveAll(filepath.Dir(buildOnce.path))
-		}
+		agentBuild.Remove()
 		os.Exit(code)
 	}))
 }
